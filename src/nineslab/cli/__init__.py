@@ -1,0 +1,1 @@
+"""Thin command-line layer over nineslab.lab: every command has --json; errors are one line."""

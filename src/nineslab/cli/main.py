@@ -1,0 +1,140 @@
+"""`nineslab` command line. Thin: parse, call Lab, print. A NinesError becomes one line on stderr."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import sys
+import time
+from typing import Any
+
+import click
+
+from nineslab.errors import NinesError
+from nineslab.lab import DEFAULT_LAB, Lab
+from nineslab.topology import load_topology
+from nineslab.paths import TOPOLOGY_DIR
+
+LAB_OPTION = click.option(
+    "--lab", default=lambda: os.environ.get("NINESLAB_LAB", DEFAULT_LAB), show_default="nines (or $NINESLAB_LAB)",
+    help="Lab name: prefix of every namespace, link and file of the lab.",
+)
+JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON on stdout.")
+
+
+def _progress(as_json: bool) -> Any:
+    start = time.monotonic()
+
+    def say(msg: str) -> None:
+        if not as_json:
+            click.echo(f"[{time.monotonic() - start:6.1f}s] {msg}", err=True)
+
+    return say
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="nineslab")
+def cli() -> None:
+    """Deploy reference API-gateway topologies as real local labs and prove their availability tier."""
+
+
+@cli.command()
+@click.option("--topology", "-t", required=True, help="1az, 2az, 3dc, or a path to a topology .yaml file.")
+@LAB_OPTION
+@JSON_OPTION
+def deploy(topology: str, lab: str, as_json: bool) -> None:
+    """Create (or repair) the lab: hosts via Terraform, services via Ansible, then an end-to-end check.
+    Idempotent: a second deploy changes nothing."""
+    result = Lab(lab).deploy(topology, progress=_progress(as_json))
+    if as_json:
+        click.echo(json.dumps(dataclasses.asdict(result), indent=2))
+        return
+    click.echo(
+        f"lab {result.lab} ({result.topology}) is up in {result.seconds:.1f}s "
+        f"(hosts {result.terraform_seconds:.1f}s, services {result.ansible_seconds:.1f}s, {result.changed} changes)"
+    )
+    _print_status(result.status)
+
+
+@cli.command()
+@LAB_OPTION
+@JSON_OPTION
+def status(lab: str, as_json: bool) -> None:
+    """Health of every host, the etcd cluster and the entrypoint. Exit 1 if anything is unhealthy."""
+    st = Lab(lab).status()
+    if as_json:
+        click.echo(json.dumps(st, indent=2))
+    else:
+        _print_status(st)
+    sys.exit(0 if st["healthy"] else 1)
+
+
+@cli.command()
+@LAB_OPTION
+@JSON_OPTION
+def destroy(lab: str, as_json: bool) -> None:
+    """Stop every daemon of the lab and remove its namespaces, links and files. Safe to run twice."""
+    the_lab = Lab(lab)
+    stopped = the_lab.destroy()
+    left = the_lab.leftovers()
+    if as_json:
+        click.echo(json.dumps({"lab": lab, "stopped": stopped, "leftovers": left}, indent=2))
+    else:
+        click.echo(f"lab {lab} destroyed ({len(stopped)} daemons stopped)" + (f"; LEFT: {left}" if left else ""))
+    sys.exit(1 if left else 0)
+
+
+@cli.command()
+@click.argument("topology", required=False)
+@JSON_OPTION
+def topologies(topology: str | None, as_json: bool) -> None:
+    """List the reference topologies, or validate one file (exit 1 with a one-line error if it is bad)."""
+    names = [topology] if topology else sorted(p.stem for p in TOPOLOGY_DIR.glob("*.yaml"))
+    rows = []
+    for name in names:
+        topo = load_topology(name)
+        roles = {r: len(topo.by_role(r)) for r in ("lb", "gateway", "app", "etcd", "dns")}
+        rows.append({"name": topo.name, "target": topo.target, "zones": [z.name for z in topo.zones],
+                     "regions": [r.name for r in topo.regions], "roles": roles, "description": topo.description})
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for row in rows:
+        counts = " ".join(f"{k}={v}" for k, v in row["roles"].items())
+        click.echo(f"{row['name']:<6} {row['target'] * 100:.3f} %  zones={','.join(row['zones'])}  {counts}")
+
+
+def _print_status(st: dict[str, Any]) -> None:
+    ep = st["entrypoint"]
+    served = " ".join(f"{k.removeprefix('X-Nines-').lower()}={v}" for k, v in ep["served_by"].items())
+    click.echo(f"lab {st['lab']}  topology {st['topology']}  target {st['target'] * 100:g} %  "
+               f"{'HEALTHY' if st['healthy'] else 'UNHEALTHY'}")
+    click.echo(f"entrypoint {ep['url']} from netns {ep['client_netns']} via {', '.join(ep['resolvers'])}: "
+               f"{'ok ' + served if ep['healthy'] else 'FAILING ' + str(ep.get('error') or '')}")
+    e = st["etcd"]
+    click.echo(f"etcd leader {e['leader'] or 'NONE'}; healthy members {len(e['healthy_members'])}/{len(e['endpoints'])}")
+    click.echo(f"{'host':<10} {'role':<8} {'zone':<8} {'region':<6} {'address':<15} {'netns':<20} state")
+    for h in st["hosts"]:
+        click.echo(f"{h['name']:<10} {h['role']:<8} {h['zone'] or '-':<8} {h['region'] or '-':<6} "
+                   f"{h['address']:<15} {h['netns']:<20} {'up' if h['healthy'] else 'DOWN'}")
+
+
+def main() -> None:
+    try:
+        cli(standalone_mode=False)
+    except click.exceptions.Abort:
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except NinesError as exc:
+        click.echo(f"nineslab: error: {exc}", err=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        click.echo("nineslab: interrupted", err=True)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

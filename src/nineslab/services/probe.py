@@ -1,0 +1,102 @@
+"""Probe runner, executed INSIDE a lab namespace (`ip netns exec <lab>-client python -m ...`), because the
+root namespace holds no lab address. Reads a JSON list of checks on stdin, answers JSON on stdout.
+Stdlib only and import-light: it starts once per status call. Every check has a hard timeout."""
+
+from __future__ import annotations
+
+import json
+import random
+import socket
+import struct
+import sys
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+TIMEOUT_S = 2.0
+IDENTITY_HEADERS = ("X-Nines-LB", "X-Nines-Gateway", "X-Nines-App", "X-Nines-Zone")
+
+
+def _http(url: str, data: bytes | None = None) -> dict[str, Any]:
+    start = time.monotonic()
+    req = urllib.request.Request(url, data=data, method="POST" if data is not None else "GET")
+    try:
+        with urllib.request.urlopen(req, timeout=TIMEOUT_S) as resp:
+            status, body, headers = resp.status, resp.read(), resp.headers
+    except urllib.error.HTTPError as exc:
+        status, body, headers = exc.code, exc.read(), exc.headers
+    except (OSError, ValueError) as exc:
+        return {"ok": False, "error": f"{type(exc).__name__}: {exc}", "elapsed": time.monotonic() - start}
+    try:
+        parsed: Any = json.loads(body)
+    except ValueError:
+        parsed = body.decode(errors="replace")[:200]
+    return {
+        "ok": True,
+        "status": status,
+        "body": parsed,
+        "served_by": {h: headers.get(h) for h in IDENTITY_HEADERS if headers.get(h)},
+        "elapsed": time.monotonic() - start,
+    }
+
+
+def _dns_a(server: str, name: str) -> list[str]:
+    """One A query over UDP, straight to `server` (not through resolv.conf)."""
+    qid = random.randrange(65536)
+    question = b"".join(bytes([len(p)]) + p.encode() for p in name.split(".")) + b"\x00" + struct.pack(">HH", 1, 1)
+    packet = struct.pack(">HHHHHH", qid, 0x0100, 1, 0, 0, 0) + question
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.settimeout(TIMEOUT_S)
+        sock.sendto(packet, (server, 53))
+        reply = sock.recv(4096)
+    rid, flags, _qd, ancount = struct.unpack(">HHHH", reply[:8])
+    if rid != qid or flags & 0x000F:
+        raise OSError(f"DNS rcode {flags & 0x000F}")
+    pos = 12 + len(question)
+    addresses = []
+    for _ in range(ancount):
+        pos += 2 if reply[pos] & 0xC0 == 0xC0 else len(name) + 2  # compressed or literal name
+        rtype, _cls, _ttl, rdlen = struct.unpack(">HHIH", reply[pos : pos + 10])
+        pos += 10
+        if rtype == 1 and rdlen == 4:
+            addresses.append(socket.inet_ntoa(reply[pos : pos + 4]))
+        pos += rdlen
+    return addresses
+
+
+def run_check(check: dict[str, Any]) -> dict[str, Any]:
+    kind = check["kind"]
+    if kind == "http":
+        res = _http(check["url"])
+        res["healthy"] = res["ok"] and res["status"] == check.get("expect", 200)
+        return res
+    if kind == "etcd_status":
+        res = _http(check["url"], data=b"{}")
+        res["healthy"] = res["ok"] and res["status"] == 200 and not (res.get("body") or {}).get("errors")
+        return res
+    if kind == "dns":
+        try:
+            addrs = _dns_a(check["server"], check["name"])
+        except OSError as exc:
+            return {"ok": False, "healthy": False, "error": f"{type(exc).__name__}: {exc}"}
+        return {"ok": True, "addresses": addrs, "healthy": sorted(addrs) == sorted(check["expect"])}
+    if kind == "entry":
+        # The client's own path: system resolver (resolv.conf of the namespace) -> LB -> gateway -> app.
+        res = _http(check["url"])
+        res["healthy"] = res["ok"] and res["status"] == 200
+        return res
+    return {"ok": False, "healthy": False, "error": f"unknown check kind {kind!r}"}
+
+
+def main() -> int:
+    checks: dict[str, dict[str, Any]] = json.load(sys.stdin)
+    with ThreadPoolExecutor(max_workers=max(1, min(32, len(checks)))) as pool:
+        results = dict(zip(checks, pool.map(run_check, checks.values()), strict=True))
+    json.dump(results, sys.stdout)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,93 @@
+"""The topology model: regions hold zones, zones hold hosts; a client host sits outside every zone."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+
+ROLES = ("lb", "gateway", "app", "etcd", "dns", "client")
+# The one network every lab address must come from (RFC 2544 benchmarking range).
+LAB_NETWORK = ipaddress.ip_network("198.18.0.0/15")
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One L2 segment (a bridge in the lab's router namespace): a zone, or the client's edge network."""
+
+    name: str
+    cidr: ipaddress.IPv4Network
+
+    @property
+    def gateway(self) -> ipaddress.IPv4Address:
+        """The router's address on this segment: the first host address of the subnet."""
+        return next(self.cidr.hosts())
+
+
+@dataclass(frozen=True)
+class Zone(Segment):
+    region: str = ""
+
+
+@dataclass(frozen=True)
+class Region:
+    name: str
+    zones: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Host:
+    name: str
+    role: str
+    address: ipaddress.IPv4Address
+    zone: str | None  # None only for the client
+    region: str | None
+    # Zones this LB / gateway forwards to in normal operation, and the zones it falls back to
+    # only when none of those is healthy (haproxy "backup" servers).
+    sends_to: tuple[str, ...] = ()
+    backup_to: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Topology:
+    name: str
+    description: str
+    target: float
+    dns_name: str
+    regions: tuple[Region, ...]
+    zones: tuple[Zone, ...]
+    client_segment: Segment
+    hosts: tuple[Host, ...]
+    source: str = field(default="", compare=False)
+
+    def by_role(self, role: str) -> list[Host]:
+        return [h for h in self.hosts if h.role == role]
+
+    def host(self, name: str) -> Host:
+        for h in self.hosts:
+            if h.name == name:
+                return h
+        raise KeyError(name)
+
+    def zone(self, name: str) -> Zone:
+        for z in self.zones:
+            if z.name == name:
+                return z
+        raise KeyError(name)
+
+    @property
+    def client(self) -> Host:
+        return self.by_role("client")[0]
+
+    @property
+    def segments(self) -> list[Segment]:
+        """Client edge first, then zones in file order: the order defines bridge indexes."""
+        return [self.client_segment, *self.zones]
+
+    def segment_of(self, host: Host) -> Segment:
+        return self.client_segment if host.zone is None else self.zone(host.zone)
+
+    def targets(self, host: Host, role: str) -> tuple[list[Host], list[Host]]:
+        """Hosts of `role` that `host` sends to: (primary, backup), each in file order."""
+        primary = [h for h in self.by_role(role) if h.zone in host.sends_to]
+        backup = [h for h in self.by_role(role) if h.zone in host.backup_to and h.zone not in host.sends_to]
+        return primary, backup

@@ -1,0 +1,30 @@
+#!/bin/sh
+# One lab host: its own network namespace, one veth into its segment's bridge in the router
+# namespace, and a route to the lab network only (no default route: see DESIGN.md, reverse lookups).
+# usage: host.sh create|destroy LAB NETNS PORT BRIDGE ADDRESS_CIDR ROUTER LAB_NETWORK
+set -eu
+action=$1 lab=$2 ns=$3 port=$4 bridge=$5 addr=$6 router=$7 labnet=$8
+core="$lab-core" dev="$lab-eth0"
+case "$action" in
+create)
+  ip netns add "$ns" 2>/dev/null || [ -e "/run/netns/$ns" ]
+  # Recreate the link if either end is missing (repairing a half-broken lab).
+  if ! ip -n "$ns" link show "$dev" >/dev/null 2>&1 || ! ip -n "$core" link show "$port" >/dev/null 2>&1; then
+    ip -n "$ns" link del "$dev" 2>/dev/null || true
+    ip -n "$core" link del "$port" 2>/dev/null || true
+    ip link add name "$port" netns "$core" type veth peer name "$dev" netns "$ns"
+  fi
+  ip -n "$core" link set "$port" master "$bridge" up
+  ip -n "$ns" link set lo up
+  ip -n "$ns" addr replace "$addr" dev "$dev"
+  ip -n "$ns" link set "$dev" up
+  ip -n "$ns" route replace "$labnet" via "$router" dev "$dev"
+  # A killed server answers port-unreachable; without this the ICMP rate limit makes every few
+  # lookups stall instead, which turns a deterministic fault into a random one.
+  nsenter --net="/run/netns/$ns" sysctl -qw net.ipv4.icmp_ratelimit=0
+  ;;
+destroy)
+  ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
+  ip netns del "$ns" 2>/dev/null || true
+  ;;
+esac
