@@ -38,6 +38,8 @@ variable "hosts" {
     role    = string
     zone    = string
     region  = string
+    host_dir  = string # the host's own directory tree (namespaces share one filesystem)
+    etc_netns = bool   # create /etc/netns/NETNS/ (the client's resolv.conf lives there)
   }))
 }
 
@@ -86,6 +88,7 @@ resource "terraform_data" "host" {
     command = join(" ", [
       "${self.input.scripts}/host.sh create", self.input.lab, self.input.netns, self.input.port,
       self.input.bridge, self.input.address, self.input.router, self.input.lab_network,
+      self.input.host_dir, self.input.etc_netns,
     ])
   }
   provisioner "local-exec" {
@@ -93,6 +96,7 @@ resource "terraform_data" "host" {
     command = join(" ", [
       "${self.input.scripts}/host.sh destroy", self.input.lab, self.input.netns, self.input.port,
       self.input.bridge, self.input.address, self.input.router, self.input.lab_network,
+      self.input.host_dir, self.input.etc_netns,
     ])
   }
 }
@@ -111,6 +115,7 @@ output "hosts" {
       zone    = h.output.zone
       region  = h.output.region
       segment = h.output.segment
+      host_dir = h.output.host_dir
     }
   }
 }

@@ -13,6 +13,7 @@ from typing import Any
 from nineslab.errors import LabError
 from nineslab.paths import TERRAFORM_DIR, lab_dir
 from nineslab.providers.base import InventoryHost, Provider
+from nineslab.services.process import host_dir
 from nineslab.topology import Topology
 from nineslab.topology.model import LAB_NETWORK
 
@@ -49,6 +50,8 @@ def terraform_vars(lab: str, topology: Topology) -> dict[str, Any]:
             "role": host.role,
             "zone": host.zone or "",
             "region": host.region or "",
+            "host_dir": str(host_dir(lab, host.name)),
+            "etc_netns": host.role == "client",
         }
     return {"lab": lab, "lab_network": str(LAB_NETWORK), "segments": segments, "hosts": hosts}
 
@@ -118,7 +121,9 @@ class NetnsProvider(Provider):
         replace = [
             f"-replace=terraform_data.host[\"{name}\"]"
             for name in sorted(self._state_hosts())
-            if name in variables["hosts"] and variables["hosts"][name]["netns"] not in existing
+            if name in variables["hosts"]
+            and (variables["hosts"][name]["netns"] not in existing
+                 or not Path(variables["hosts"][name]["host_dir"], "run").is_dir())
         ]
         if self._state_hosts() and f"{self.lab}-core" not in existing:
             replace = ["-replace=terraform_data.core", *[f"-replace=terraform_data.segment[\"{s}\"]"

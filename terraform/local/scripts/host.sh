@@ -1,9 +1,11 @@
 #!/bin/sh
 # One lab host: its own network namespace, one veth into its segment's bridge in the router
 # namespace, and a route to the lab network only (no default route: see DESIGN.md, reverse lookups).
-# usage: host.sh create|destroy LAB NETNS PORT BRIDGE ADDRESS_CIDR ROUTER LAB_NETWORK
+# Each host also gets its own directory tree (its "disk": conf, data, log, run), because all
+# namespaces share one filesystem; the client also gets /etc/netns/NETNS/ for its resolv.conf.
+# usage: host.sh create|destroy LAB NETNS PORT BRIDGE ADDRESS_CIDR ROUTER LAB_NETWORK HOST_DIR ETC_NETNS
 set -eu
-action=$1 lab=$2 ns=$3 port=$4 bridge=$5 addr=$6 router=$7 labnet=$8
+action=$1 lab=$2 ns=$3 port=$4 bridge=$5 addr=$6 router=$7 labnet=$8 hostdir=$9 etcnetns=${10}
 core="$lab-core" dev="$lab-eth0"
 case "$action" in
 create)
@@ -22,9 +24,12 @@ create)
   # A killed server answers port-unreachable; without this the ICMP rate limit makes every few
   # lookups stall instead, which turns a deterministic fault into a random one.
   nsenter --net="/run/netns/$ns" sysctl -qw net.ipv4.icmp_ratelimit=0
+  mkdir -p -m 0700 "$hostdir" "$hostdir/conf" "$hostdir/data" "$hostdir/log" "$hostdir/run"
+  if [ "$etcnetns" = true ]; then mkdir -p "/etc/netns/$ns"; fi
   ;;
 destroy)
   ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
   ip netns del "$ns" 2>/dev/null || true
+  rm -rf "/etc/netns/$ns"
   ;;
 esac
