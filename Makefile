@@ -1,0 +1,47 @@
+# nineslab — every target depends on `setup` (idempotent: Debian packages + .venv with pinned deps).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+NINESLAB := $(VENV)/bin/nineslab
+topology ?= 3dc
+lab ?= nines
+APT_PACKAGES := haproxy dnsmasq-base iproute2 util-linux procps wrk
+export NINESLAB_LAB := $(lab)
+
+.PHONY: setup deploy status destroy test test-unit lint bench clean-venv
+
+setup: $(VENV)/.done
+
+$(VENV)/.done: pyproject.toml
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "setup: installing Debian packages:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -e '.[dev]'
+	touch $@
+
+deploy: setup  ## make deploy topology=1az|2az|3dc [lab=NAME]
+	$(NINESLAB) deploy --topology $(topology) --lab $(lab)
+
+status: setup
+	$(NINESLAB) status --lab $(lab)
+
+destroy: setup
+	$(NINESLAB) destroy --lab $(lab)
+
+test: setup  ## unit + integration tests (integration needs root); "no tests ran" (exit 5) fails
+	@$(VENV)/bin/pytest -q tests; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "test: pytest collected no tests" >&2; exit 1; fi; exit $$rc
+
+test-unit: setup
+	$(VENV)/bin/pytest -q tests/unit
+
+lint: setup
+	$(VENV)/bin/ruff check src tests bench playbooks/connection_plugins
+	$(VENV)/bin/mypy
+
+bench: setup  ## deploy/destroy wall time per topology (median of 3)
+	$(VENV)/bin/python bench/deploy.py

@@ -1,0 +1,57 @@
+"""Deploying over a half-broken lab repairs it; two labs coexist; a wrong deploy changes nothing."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+from typing import Any
+
+from tests.integration.conftest import STATE_DIR, alive, client_get, lab_pids, leftovers, nineslab, nineslab_json
+
+LAB = "itfix"
+TOPOLOGY = "1az"
+
+
+def test_deploy_repairs_killed_daemons_and_a_lost_host(deployed: dict[str, Any]) -> None:
+    before = lab_pids(LAB)
+    os.kill(before["gw-a1/traefik"], signal.SIGKILL)
+    os.kill(before["etcd-a2/etcd"], signal.SIGKILL)
+    subprocess.run(["ip", "netns", "del", f"{LAB}-app-a2"], check=True)  # a host lost entirely
+    broken = nineslab_json("status", "--lab", LAB, check=False)
+    down = sorted(h["name"] for h in broken["hosts"] if not h["healthy"])
+    assert down == ["app-a2", "etcd-a2", "gw-a1"]
+
+    repaired = nineslab_json("deploy", "--topology", TOPOLOGY, "--lab", LAB)
+    assert repaired["status"]["healthy"], repaired["status"]
+    after = lab_pids(LAB)
+    assert after["gw-a1/traefik"] != before["gw-a1/traefik"] and alive(after["gw-a1/traefik"])
+    assert after["etcd-a2/etcd"] != before["etcd-a2/etcd"] and alive(after["etcd-a2/etcd"])
+    assert not alive(before["app-a2/caddy"]), "the daemon of the lost namespace is ended, by its PID"
+    assert after["lb-a1/haproxy"] == before["lb-a1/haproxy"], "healthy daemons are left alone"
+    assert len(repaired["status"]["etcd"]["healthy_members"]) == 3
+    r = client_get(LAB, "http://198.18.1.32/health")  # the re-created host answers at its address
+    assert r["status"] == 200 and r["body"]["app"] == "app-a2"
+
+
+def test_a_second_lab_coexists_and_goes_alone(deployed: dict[str, Any]) -> None:
+    other = "itfix2"
+    nineslab("destroy", "--lab", other, check=False)
+    try:
+        st = nineslab_json("deploy", "--topology", TOPOLOGY, "--lab", other)["status"]
+        assert st["healthy"]
+        assert client_get(other, "http://api.nines.lab/api/")["status"] == 200
+    finally:
+        nineslab("destroy", "--lab", other, check=False)
+    assert leftovers(other) == []
+    assert nineslab_json("status", "--lab", LAB)["healthy"], "destroying one lab must not touch another"
+
+
+def test_deploying_another_topology_over_a_lab_is_refused(deployed: dict[str, Any]) -> None:
+    before = lab_pids(LAB)
+    res = nineslab("deploy", "--topology", "3dc", "--lab", LAB, check=False)
+    assert res.returncode == 2
+    assert f"lab '{LAB}' runs topology 1az — destroy it first" in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
+    assert lab_pids(LAB) == before
+    assert not any(p.name.endswith("-gw-c") for p in (STATE_DIR / LAB / "hosts").iterdir())

@@ -1,0 +1,44 @@
+"""Bad CLI input gets one line on stderr (no traceback), a non-zero exit, and touches nothing."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def _nineslab(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    exe = Path(sys.executable).parent / "nineslab"
+    return subprocess.run([str(exe), *args], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, **(env or {})})
+
+
+def test_bad_topology_file_is_one_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(Path("topologies/1az.yaml").read_text().replace("role: cache", "").replace("role: app", "role: cache", 1))
+    state = tmp_path / "state"
+    res = _nineslab("deploy", "--topology", str(bad), "--lab", "unitbad", env={"NINESLAB_STATE_DIR": str(state)})
+    assert res.returncode == 2
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in res.stderr
+    assert "bad.yaml: hosts[4].role: unknown role 'cache'" in lines[0]
+    assert not state.exists(), "a rejected topology must change nothing"
+
+
+def test_bad_lab_name_is_one_line() -> None:
+    res = _nineslab("status", "--lab", "Bad-Name")
+    assert res.returncode == 2
+    assert res.stderr.count("\n") == 1 and "--lab: 'Bad-Name' is not a valid lab name" in res.stderr
+
+
+def test_status_of_missing_lab_says_what_to_do(tmp_path: Path) -> None:
+    res = _nineslab("status", "--lab", "nolab", env={"NINESLAB_STATE_DIR": str(tmp_path)})
+    assert res.returncode == 2
+    assert "no lab named 'nolab' is deployed" in res.stderr and "nineslab deploy" in res.stderr
+
+
+def test_topologies_lists_the_reference_files() -> None:
+    res = _nineslab("topologies")
+    assert res.returncode == 0
+    assert [line.split()[0] for line in res.stdout.splitlines()] == ["1az", "2az", "3dc"]

@@ -1,0 +1,72 @@
+"""What nineslab derives from a topology for each component (pure functions)."""
+
+from __future__ import annotations
+
+import base64
+
+from nineslab.services import etcd, gateway, lb
+from nineslab.topology import load_topology
+
+
+def _decode(op: dict[str, dict[str, str]]) -> tuple[str, str]:
+    put = op["requestPut"]
+    return base64.b64decode(put["key"]).decode(), base64.b64decode(put["value"]).decode()
+
+
+def test_routes_are_one_transaction_guarded_by_their_digest() -> None:
+    topo = load_topology("3dc")
+    txn = gateway.routes_txn(topo)
+    puts = dict(_decode(op) for op in txn["failure"])
+    assert txn["success"] == []  # digest equal: nothing to write
+    assert puts[gateway.DIGEST_KEY] == base64.b64decode(txn["compare"][0]["value"]).decode()
+    for gw in topo.by_role("gateway"):
+        root = gateway.rootkey(gw)
+        assert puts[f"{root}/http/routers/api/rule"] == "PathPrefix(`/api`)"
+        assert puts[f"{root}/http/middlewares/identity/headers/customResponseHeaders/X-Nines-Gateway"] == gw.name
+        assert puts[f"{root}/http/services/apps/loadBalancer/healthCheck/path"] == "/health"
+        assert f"{root}/http/services/apps/loadBalancer/passiveHealthCheck/maxFailedAttempts" in puts
+    # gw-c (south) reaches only south-c's app; east gateways reach both east apps.
+    servers = {k: v for k, v in puts.items() if "/servers/" in k}
+    assert sorted(v for k, v in servers.items() if k.startswith("traefik-gw-c/")) == ["http://198.19.3.31:80"]
+    assert sorted(v for k, v in servers.items() if k.startswith("traefik-gw-a/")) == [
+        "http://198.18.1.31:80", "http://198.18.2.31:80",
+    ]
+
+
+def test_rule_is_written_last_within_each_gateway() -> None:
+    # Traefik makes a router live when its rule appears: everything else must already be there.
+    topo = load_topology("2az")
+    for gw in topo.by_role("gateway"):
+        keys = list(gateway.route_keys(topo, gw))
+        assert keys[-1].endswith("/routers/api/rule")
+
+
+def test_routes_digest_changes_with_the_topology() -> None:
+    a = gateway.routes_txn(load_topology("1az"))["compare"][0]["value"]
+    b = gateway.routes_txn(load_topology("2az"))["compare"][0]["value"]
+    assert a != b
+    assert a == gateway.routes_txn(load_topology("1az"))["compare"][0]["value"]
+
+
+def test_lb_backends_mark_cross_region_gateways_as_backup() -> None:
+    topo = load_topology("3dc")
+    backends = {b["name"]: b["backup"] for b in lb.backends(topo, topo.host("lb-a"))}
+    assert backends == {"gw-a": False, "gw-b": False, "gw-c": True}
+    two = load_topology("2az")
+    assert {b["name"]: b["backup"] for b in lb.backends(two, two.host("lb-b"))} == {"gw-a": False, "gw-b": False}
+
+
+def test_etcd_cluster_and_leader_summary() -> None:
+    topo = load_topology("1az")
+    assert etcd.initial_cluster(topo).count("=http://") == 3
+    status = {
+        "etcd-a1": {"ok": True, "body": {"header": {"member_id": "11"}, "leader": "22"}},
+        "etcd-a2": {"ok": True, "body": {"header": {"member_id": "22"}, "leader": "22"}},
+        "etcd-a3": {"ok": False, "error": "refused"},
+    }
+    summary = etcd.summarize(topo, status)
+    assert summary["leader"] == "etcd-a2"
+    assert summary["healthy_members"] == ["etcd-a1", "etcd-a2"]
+    # Members disagreeing on the leader (mid-election): no leader reported.
+    status["etcd-a1"]["body"]["leader"] = "11"
+    assert etcd.summarize(topo, status)["leader"] is None
