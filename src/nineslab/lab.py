@@ -75,7 +75,9 @@ class Lab:
     def topology(self) -> Topology:
         meta = self.meta()
         if meta is None:
-            raise LabError(f"no lab named {self.name!r} is deployed — run `nineslab deploy --topology 3dc --lab {self.name}`")
+            raise LabError(
+                f"no lab named {self.name!r} is deployed — run `nineslab deploy --topology 3dc --lab {self.name}`"
+            )
         return load_topology(meta["topology_file"])
 
     # -- deploy ---------------------------------------------------------------------------------
@@ -91,10 +93,18 @@ class Lab:
             )
         start = time.monotonic()
         self.dir.mkdir(parents=True, exist_ok=True)
-        self.meta_path.write_text(json.dumps({
-            "lab": self.name, "topology": topology.name, "topology_file": str(Path(topology.source).resolve()),
-            "provider": "netns", "created": meta.get("created") if meta else time.time(),
-        }, indent=1))
+        self.meta_path.write_text(
+            json.dumps(
+                {
+                    "lab": self.name,
+                    "topology": topology.name,
+                    "topology_file": str(Path(topology.source).resolve()),
+                    "provider": "netns",
+                    "created": meta.get("created") if meta else time.time(),
+                },
+                indent=1,
+            )
+        )
         say(f"hosts: creating {len(topology.hosts)} hosts of {topology.name} (terraform)")
         hosts = self.provider.create(topology)
         tf_seconds = time.monotonic() - start
@@ -111,8 +121,13 @@ class Lab:
                 f"see {self.dir}/hosts/*/log and run deploy again"
             )
         return DeployResult(
-            lab=self.name, topology=topology.name, seconds=time.monotonic() - start, terraform_seconds=tf_seconds,
-            ansible_seconds=result.seconds, changed=result.total_changed, status=status,
+            lab=self.name,
+            topology=topology.name,
+            seconds=time.monotonic() - start,
+            terraform_seconds=tf_seconds,
+            ansible_seconds=result.seconds,
+            changed=result.total_changed,
+            status=status,
         )
 
     # -- destroy --------------------------------------------------------------------------------
@@ -146,7 +161,10 @@ class Lab:
             return {k: {"ok": False, "healthy": False, "error": f"namespace {ns} is missing"} for k in checks}
         proc = subprocess.run(
             ["ip", "netns", "exec", ns, sys.executable, str(PROBE_SCRIPT)],
-            input=json.dumps(checks), capture_output=True, text=True, timeout=30,
+            input=json.dumps(checks),
+            capture_output=True,
+            text=True,
+            timeout=30,
         )
         if proc.returncode != 0:
             raise LabError(f"probe failed in {ns}: {proc.stderr.strip().splitlines()[-1:]}")
@@ -174,10 +192,18 @@ class Lab:
             else:
                 pid = daemon_pid(self.name, h.name, DAEMONS[h.role])
                 healthy = ns in existing and pid is not None and bool(results[h.name].get("healthy"))
-            hosts.append({
-                "name": h.name, "role": h.role, "zone": h.zone, "region": h.region, "address": str(h.address),
-                "netns": ns, "pid": pid, "healthy": healthy,
-            })
+            hosts.append(
+                {
+                    "name": h.name,
+                    "role": h.role,
+                    "zone": h.zone,
+                    "region": h.region,
+                    "address": str(h.address),
+                    "netns": ns,
+                    "pid": pid,
+                    "healthy": healthy,
+                }
+            )
         entry = results["@entrypoint"]
         etcd_info = etcd_service.summarize(topology, {h.name: results[h.name] for h in topology.by_role("etcd")})
         return {
@@ -194,7 +220,9 @@ class Lab:
             },
             "hosts": hosts,
             "etcd": etcd_info,
-            "healthy": all(h["healthy"] for h in hosts) and bool(entry.get("healthy")) and etcd_info["leader"] is not None,
+            "healthy": all(h["healthy"] for h in hosts)
+            and bool(entry.get("healthy"))
+            and etcd_info["leader"] is not None,
         }
 
 

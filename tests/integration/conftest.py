@@ -39,9 +39,10 @@ FETCH = r"""
 import json, sys, urllib.request, urllib.error
 try:
     with urllib.request.urlopen(sys.argv[1], timeout=5) as r:
-        print(json.dumps({"status": r.status, "headers": {k.lower(): v for k, v in r.headers.items()}, "body": json.loads(r.read())}))
+        status, headers, body = r.status, r.headers, json.loads(r.read())
 except urllib.error.HTTPError as e:
-    print(json.dumps({"status": e.code, "headers": {k.lower(): v for k, v in e.headers.items()}, "body": None}))
+    status, headers, body = e.code, e.headers, None
+print(json.dumps({"status": status, "headers": {k.lower(): v for k, v in headers.items()}, "body": body}))
 """
 
 
@@ -49,7 +50,10 @@ def client_get(lab: str, url: str) -> dict[str, Any]:
     """GET from inside the lab's client namespace, resolving names through the lab's DNS like a client."""
     res = subprocess.run(
         ["ip", "netns", "exec", f"{lab}-client", sys.executable, "-c", FETCH, url],
-        capture_output=True, text=True, timeout=30, check=True,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
     )
     data: dict[str, Any] = json.loads(res.stdout)
     return data
@@ -74,8 +78,16 @@ def alive(pid: int) -> bool:
 
 
 def leftovers(lab: str) -> list[str]:
-    found = [f"netns {n}" for n in os.listdir("/run/netns") if n.startswith(f"{lab}-")] if Path("/run/netns").is_dir() else []
-    found += [f"/etc/netns/{n}" for n in os.listdir("/etc/netns") if n.startswith(f"{lab}-")] if Path("/etc/netns").is_dir() else []
+    found = (
+        [f"netns {n}" for n in os.listdir("/run/netns") if n.startswith(f"{lab}-")]
+        if Path("/run/netns").is_dir()
+        else []
+    )
+    found += (
+        [f"/etc/netns/{n}" for n in os.listdir("/etc/netns") if n.startswith(f"{lab}-")]
+        if Path("/etc/netns").is_dir()
+        else []
+    )
     links = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout
     found += [f"link {line.split(':')[1].strip()}" for line in links.splitlines() if f" {lab}-" in line]
     if (STATE_DIR / lab).exists():

@@ -13,11 +13,13 @@ import click
 
 from nineslab.errors import NinesError
 from nineslab.lab import DEFAULT_LAB, Lab
-from nineslab.topology import load_topology
 from nineslab.paths import TOPOLOGY_DIR
+from nineslab.topology import load_topology
 
 LAB_OPTION = click.option(
-    "--lab", default=lambda: os.environ.get("NINESLAB_LAB", DEFAULT_LAB), show_default="nines (or $NINESLAB_LAB)",
+    "--lab",
+    default=lambda: os.environ.get("NINESLAB_LAB", DEFAULT_LAB),
+    show_default="nines (or $NINESLAB_LAB)",
     help="Lab name: prefix of every namespace, link and file of the lab.",
 )
 JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON on stdout.")
@@ -91,12 +93,20 @@ def destroy(lab: str, as_json: bool) -> None:
 def topologies(topology: str | None, as_json: bool) -> None:
     """List the reference topologies, or validate one file (exit 1 with a one-line error if it is bad)."""
     names = [topology] if topology else sorted(p.stem for p in TOPOLOGY_DIR.glob("*.yaml"))
-    rows = []
+    rows: list[dict[str, Any]] = []
     for name in names:
         topo = load_topology(name)
         roles = {r: len(topo.by_role(r)) for r in ("lb", "gateway", "app", "etcd", "dns")}
-        rows.append({"name": topo.name, "target": topo.target, "zones": [z.name for z in topo.zones],
-                     "regions": [r.name for r in topo.regions], "roles": roles, "description": topo.description})
+        rows.append(
+            {
+                "name": topo.name,
+                "target": topo.target,
+                "zones": [z.name for z in topo.zones],
+                "regions": [r.name for r in topo.regions],
+                "roles": roles,
+                "description": topo.description,
+            }
+        )
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
@@ -108,16 +118,24 @@ def topologies(topology: str | None, as_json: bool) -> None:
 def _print_status(st: dict[str, Any]) -> None:
     ep = st["entrypoint"]
     served = " ".join(f"{k.removeprefix('X-Nines-').lower()}={v}" for k, v in ep["served_by"].items())
-    click.echo(f"lab {st['lab']}  topology {st['topology']}  target {st['target'] * 100:g} %  "
-               f"{'HEALTHY' if st['healthy'] else 'UNHEALTHY'}")
-    click.echo(f"entrypoint {ep['url']} from netns {ep['client_netns']} via {', '.join(ep['resolvers'])}: "
-               f"{'ok ' + served if ep['healthy'] else 'FAILING ' + str(ep.get('error') or '')}")
+    click.echo(
+        f"lab {st['lab']}  topology {st['topology']}  target {st['target'] * 100:g} %  "
+        f"{'HEALTHY' if st['healthy'] else 'UNHEALTHY'}"
+    )
+    click.echo(
+        f"entrypoint {ep['url']} from netns {ep['client_netns']} via {', '.join(ep['resolvers'])}: "
+        f"{'ok ' + served if ep['healthy'] else 'FAILING ' + str(ep.get('error') or '')}"
+    )
     e = st["etcd"]
-    click.echo(f"etcd leader {e['leader'] or 'NONE'}; healthy members {len(e['healthy_members'])}/{len(e['endpoints'])}")
+    click.echo(
+        f"etcd leader {e['leader'] or 'NONE'}; healthy members {len(e['healthy_members'])}/{len(e['endpoints'])}"
+    )
     click.echo(f"{'host':<10} {'role':<8} {'zone':<8} {'region':<6} {'address':<15} {'netns':<20} state")
     for h in st["hosts"]:
-        click.echo(f"{h['name']:<10} {h['role']:<8} {h['zone'] or '-':<8} {h['region'] or '-':<6} "
-                   f"{h['address']:<15} {h['netns']:<20} {'up' if h['healthy'] else 'DOWN'}")
+        click.echo(
+            f"{h['name']:<10} {h['role']:<8} {h['zone'] or '-':<8} {h['region'] or '-':<6} "
+            f"{h['address']:<15} {h['netns']:<20} {'up' if h['healthy'] else 'DOWN'}"
+        )
 
 
 def main() -> None:

@@ -47,9 +47,12 @@ def run_playbook(
     cmd = [str(venv_tool("ansible-playbook")), "-i", str(inventory), str(PLAYBOOK_DIR / playbook)]
     result = PlaybookResult(log=log_path)
     start = time.monotonic()
-    with log_path.open("w") as log, subprocess.Popen(
-        cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=PLAYBOOK_DIR
-    ) as proc:
+    with (
+        log_path.open("w") as log,
+        subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=PLAYBOOK_DIR
+        ) as proc,
+    ):
         assert proc.stdout is not None
         failures: list[str] = []
         for line in proc.stdout:

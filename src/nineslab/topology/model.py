@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 ROLES = ("lb", "gateway", "app", "etcd", "dns", "client")
 # The one network every lab address must come from (RFC 2544 benchmarking range).
-LAB_NETWORK = ipaddress.ip_network("198.18.0.0/15")
+LAB_NETWORK = ipaddress.IPv4Network("198.18.0.0/15")
 
 
 @dataclass(frozen=True)

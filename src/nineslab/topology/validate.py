@@ -39,7 +39,9 @@ class _Checker:
     def name(self, value: Any, field: str) -> str:
         if not isinstance(value, str) or not NAME_RE.match(value):
             raise self.fail(
-                field, f"{value!r} is not a valid name", "use 1-24 lowercase letters, digits or dashes, starting with a letter or digit"
+                field,
+                f"{value!r} is not a valid name",
+                "use 1-24 lowercase letters, digits or dashes, starting with a letter or digit",
             )
         return value
 
@@ -58,7 +60,9 @@ class _Checker:
         try:
             addr = ipaddress.ip_address(str(value))
         except ValueError:
-            raise self.fail(field, f"{value!r} is not an IPv4 address", "write an address such as 198.18.1.10") from None
+            raise self.fail(
+                field, f"{value!r} is not an IPv4 address", "write an address such as 198.18.1.10"
+            ) from None
         if not isinstance(addr, ipaddress.IPv4Address) or addr not in LAB_NETWORK:
             raise self.fail(field, f"{value} is outside {LAB_NETWORK}", f"lab addresses must come from {LAB_NETWORK}")
         return addr
@@ -114,7 +118,9 @@ def build_topology(raw: Any, source: str) -> Topology:
     for i, a in enumerate(segments):
         for b in segments[i + 1 :]:
             if a.cidr.overlaps(b.cidr):
-                raise c.fail("cidr", f"{a.name} ({a.cidr}) overlaps {b.name} ({b.cidr})", "give every zone its own subnet")
+                raise c.fail(
+                    "cidr", f"{a.name} ({a.cidr}) overlaps {b.name} ({b.cidr})", "give every zone its own subnet"
+                )
 
     zone_names = {z.name for z in zones}
     hosts: list[Host] = [
@@ -152,7 +158,14 @@ def build_topology(raw: Any, source: str) -> Topology:
 
 
 def _host(
-    c: _Checker, h: dict[str, Any], field: str, seg: Segment, region: str | None, *, role: str, name: str,
+    c: _Checker,
+    h: dict[str, Any],
+    field: str,
+    seg: Segment,
+    region: str | None,
+    *,
+    role: str,
+    name: str,
     zone_names: set[str],
 ) -> Host:
     known = {"name", "role", "zone", "address", "sends_to", "backup_to", "cidr"}
@@ -173,8 +186,13 @@ def _host(
     if role not in FORWARDING_ROLES and (sends_to or backup_to):
         raise c.fail(f"{field}.sends_to", f"a {role} does not forward traffic", "remove sends_to/backup_to")
     return Host(
-        name=name, role=role, address=addr, zone=None if role == "client" else seg.name, region=region,
-        sends_to=sends_to, backup_to=backup_to,
+        name=name,
+        role=role,
+        address=addr,
+        zone=None if role == "client" else seg.name,
+        region=region,
+        sends_to=sends_to,
+        backup_to=backup_to,
     )
 
 
@@ -188,7 +206,9 @@ def _check_placement(c: _Checker, topo: Topology) -> None:
     counts = Counter(h.role for h in topo.hosts)
     etcd = counts["etcd"]
     if etcd < 3 or etcd % 2 == 0:
-        raise c.fail("hosts", f"{etcd} etcd members", "use an odd number of etcd hosts, at least 3 (quorum needs a majority)")
+        raise c.fail(
+            "hosts", f"{etcd} etcd members", "use an odd number of etcd hosts, at least 3 (quorum needs a majority)"
+        )
     for role, need in (("lb", 1), ("gateway", 1), ("app", 1)):
         if counts[role] < need:
             raise c.fail("hosts", f"no {role} host", f"add at least one host with role: {role}")

@@ -10,13 +10,16 @@ from pathlib import Path
 
 def _nineslab(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     exe = Path(sys.executable).parent / "nineslab"
-    return subprocess.run([str(exe), *args], capture_output=True, text=True, timeout=60,
-                          env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [str(exe), *args], capture_output=True, text=True, timeout=60, env={**os.environ, **(env or {})}
+    )
 
 
 def test_bad_topology_file_is_one_line(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
-    bad.write_text(Path("topologies/1az.yaml").read_text().replace("role: cache", "").replace("role: app", "role: cache", 1))
+    bad.write_text(
+        Path("topologies/1az.yaml").read_text().replace("role: cache", "").replace("role: app", "role: cache", 1)
+    )
     state = tmp_path / "state"
     res = _nineslab("deploy", "--topology", str(bad), "--lab", "unitbad", env={"NINESLAB_STATE_DIR": str(state)})
     assert res.returncode == 2

@@ -29,7 +29,8 @@ def test_routes_are_one_transaction_guarded_by_their_digest() -> None:
     servers = {k: v for k, v in puts.items() if "/servers/" in k}
     assert sorted(v for k, v in servers.items() if k.startswith("traefik-gw-c/")) == ["http://198.19.3.31:80"]
     assert sorted(v for k, v in servers.items() if k.startswith("traefik-gw-a/")) == [
-        "http://198.18.1.31:80", "http://198.18.2.31:80",
+        "http://198.18.1.31:80",
+        "http://198.18.2.31:80",
     ]
 
 
