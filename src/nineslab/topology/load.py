@@ -30,5 +30,6 @@ def load_topology(name_or_path: str) -> Topology:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
-        raise TopologyError(f"{path}:{where} is not valid YAML ({getattr(exc, 'problem', exc)}) — fix the syntax") from None
+        problem = getattr(exc, "problem", exc)
+        raise TopologyError(f"{path}:{where} is not valid YAML ({problem}) — fix the syntax") from None
     return build_topology(raw, str(path))
