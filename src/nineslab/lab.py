@@ -25,7 +25,7 @@ from nineslab.providers.netns import NETNS_ETC, lab_netns, netns_name
 from nineslab.services import DAEMONS, MODULES, daemon_pid
 from nineslab.services import etcd as etcd_service
 from nineslab.services.gateway import API_PATH
-from nineslab.services.process import stop_daemon
+from nineslab.services.process import stop_daemons
 from nineslab.topology import Topology, load_topology
 
 LAB_NAME_RE = re.compile(r"^[a-z][a-z0-9]{0,7}$")
@@ -133,13 +133,11 @@ class Lab:
     # -- destroy --------------------------------------------------------------------------------
     def destroy(self) -> list[str]:
         """Stop our daemons, remove hosts and files. Safe after a crash and when run twice."""
-        stopped = []
         hosts_dir = self.dir / "hosts"
-        if hosts_dir.is_dir():
-            for host in sorted(p.name for p in hosts_dir.iterdir()):
-                for daemon in DAEMONS.values():
-                    if stop_daemon(self.name, host, daemon, timeout=2.0):
-                        stopped.append(f"{host}/{daemon}")
+        hosts = sorted(p.name for p in hosts_dir.iterdir()) if hosts_dir.is_dir() else []
+        # 1 s grace: the data is about to be deleted, and an etcd leader whose peers are gone
+        # otherwise spends seconds trying to hand over leadership.
+        stopped = stop_daemons(self.name, [(h, d) for h in hosts for d in DAEMONS.values()], timeout=1.0)
         self.provider.destroy()
         shutil.rmtree(self.dir, ignore_errors=True)
         return stopped

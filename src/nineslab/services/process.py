@@ -24,27 +24,28 @@ def daemon_pid(lab: str, host: str, daemon: str) -> int | None:
         pid = int(pidfile(lab, host, daemon).read_text().strip())
     except (OSError, ValueError):
         return None
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return None
-    # A zombie or a recycled PID is not our daemon.
+    # A zombie is not a running daemon.
+    return pid if _alive(pid) else None
+
+
+def stop_daemons(lab: str, targets: list[tuple[str, str]], timeout: float = 5.0) -> list[str]:
+    """SIGTERM every (host, daemon) at once, SIGKILL what is still alive after `timeout`.
+    Returns "host/daemon" for each process that was stopped."""
+    pids = {f"{host}/{daemon}": pid for host, daemon in targets if (pid := daemon_pid(lab, host, daemon))}
+    for pid in pids.values():
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and any(_alive(pid) for pid in pids.values()):
+        time.sleep(0.05)
+    for pid in pids.values():
+        if _alive(pid):
+            os.kill(pid, signal.SIGKILL)
+    return sorted(pids)
+
+
+def _alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return None
-    return None if state == "Z" else pid
-
-
-def stop_daemon(lab: str, host: str, daemon: str, timeout: float = 5.0) -> bool:
-    """SIGTERM, then SIGKILL after `timeout`; True if a process was stopped."""
-    pid = daemon_pid(lab, host, daemon)
-    if pid is None:
+    except (OSError, IndexError):
         return False
-    os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and daemon_pid(lab, host, daemon) == pid:
-        time.sleep(0.05)
-    if daemon_pid(lab, host, daemon) == pid:
-        os.kill(pid, signal.SIGKILL)
-    return True
+    return state != "Z"
