@@ -22,6 +22,13 @@ if os.geteuid() != 0:
     pytest.skip("integration tests need root (network namespaces)", allow_module_level=True)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_state_dir() -> Iterator[None]:
+    yield
+    if STATE_DIR.is_dir() and not any(STATE_DIR.iterdir()):
+        STATE_DIR.rmdir()
+
+
 def nineslab(*args: str, check: bool = True, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     res = subprocess.run([NINESLAB, *args], capture_output=True, text=True, timeout=timeout)
     if check and res.returncode != 0:
