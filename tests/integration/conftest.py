@@ -3,6 +3,7 @@ its own lab name and a private state directory, and always destroys what it made
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -102,10 +103,9 @@ def leftovers(lab: str) -> list[str]:
     return found
 
 
-@pytest.fixture(scope="module")
-def deployed(request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
-    """Deploy the module's LAB with TOPOLOGY; destroy it afterwards whatever happened."""
-    lab, topology = request.module.LAB, request.module.TOPOLOGY
+@contextlib.contextmanager
+def lab_deployed(lab: str, topology: str) -> Iterator[dict[str, Any]]:
+    """Deploy `lab` with `topology`; destroy it afterwards whatever happened."""
     nineslab("destroy", "--lab", lab, check=False)  # leftovers of an earlier crashed run
     try:
         yield nineslab_json("deploy", "--topology", topology, "--lab", lab)

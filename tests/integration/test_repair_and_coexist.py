@@ -5,12 +5,30 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+from collections.abc import Iterator
 from typing import Any
 
-from tests.integration.conftest import STATE_DIR, alive, client_get, lab_pids, leftovers, nineslab, nineslab_json
+import pytest
+
+from tests.integration.conftest import (
+    STATE_DIR,
+    alive,
+    client_get,
+    lab_deployed,
+    lab_pids,
+    leftovers,
+    nineslab,
+    nineslab_json,
+)
 
 LAB = "itfix"
 TOPOLOGY = "1az"
+
+
+@pytest.fixture(scope="module")
+def deployed() -> Iterator[dict[str, Any]]:
+    with lab_deployed(LAB, TOPOLOGY) as result:
+        yield result
 
 
 def test_deploy_repairs_killed_daemons_and_a_lost_host(deployed: dict[str, Any]) -> None:
