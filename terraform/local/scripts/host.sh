@@ -7,6 +7,9 @@
 set -eu
 action=$1 lab=$2 ns=$3 port=$4 bridge=$5 addr=$6 router=$7 labnet=$8 hostdir=$9 etcnetns=${10}
 core="$lab-core" dev="$lab-eth0"
+# The MAC follows from the address (02:4e + the 4 address bytes): a host re-created after a crash or a
+# repair keeps its MAC, so its neighbours' ARP caches stay right instead of black-holing it for ~10 s.
+mac=$(printf '02:4e:%02x:%02x:%02x:%02x' $(echo "${addr%/*}" | tr . ' '))
 case "$action" in
 create)
   ip netns add "$ns" 2>/dev/null || [ -e "/run/netns/$ns" ]
@@ -18,6 +21,7 @@ create)
   fi
   ip -n "$core" link set "$port" master "$bridge" up
   ip -n "$ns" link set lo up
+  ip -n "$ns" link set "$dev" address "$mac"
   ip -n "$ns" addr replace "$addr" dev "$dev"
   ip -n "$ns" link set "$dev" up
   ip -n "$ns" route replace "$labnet" via "$router" dev "$dev"
