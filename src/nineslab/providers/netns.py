@@ -116,24 +116,24 @@ class NetnsProvider(Provider):
         variables = terraform_vars(self.lab, topology)
         (self.tf_dir / "lab.tfvars.json").write_text(json.dumps(variables, indent=1))
         self._init()
-        # A host in the state whose namespace is gone (deleted by hand, lost in a crash) is
-        # replaced, so deploying over a half-broken lab repairs it; the router namespace likewise.
+        # A host in the state whose namespace or directory is gone (deleted by hand, lost in a crash)
+        # is re-made, so deploying over a half-broken lab repairs it.
         existing = set(lab_netns(self.lab))
-        replace = [
-            f'-replace=terraform_data.host["{name}"]'
-            for name in sorted(self._state_hosts())
-            if name in variables["hosts"]
-            and (
-                variables["hosts"][name]["netns"] not in existing
+        in_state = self._state_hosts()
+        if in_state and f"{self.lab}-core" not in existing:
+            # The router is gone: every link hangs off it, so everything is re-made.
+            stale = sorted(in_state & set(variables["hosts"]))
+            replace = ["-replace=terraform_data.core"]
+            replace += [f'-replace=terraform_data.segment["{s}"]' for s in variables["segments"]]
+        else:
+            stale = sorted(
+                name
+                for name in in_state & set(variables["hosts"])
+                if variables["hosts"][name]["netns"] not in existing
                 or not Path(variables["hosts"][name]["host_dir"], "run").is_dir()
             )
-        ]
-        if self._state_hosts() and f"{self.lab}-core" not in existing:
-            replace = [
-                "-replace=terraform_data.core",
-                *[f'-replace=terraform_data.segment["{s}"]' for s in variables["segments"]],
-                *[f'-replace=terraform_data.host["{h}"]' for h in sorted(self._state_hosts())],
-            ]
+            replace = []
+        replace += [f'-replace=terraform_data.host["{h}"]' for h in stale]
         self._terraform(
             "apply",
             "-input=false",
