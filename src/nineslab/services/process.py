@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import time
@@ -33,13 +34,15 @@ def stop_daemons(lab: str, targets: list[tuple[str, str]], timeout: float = 5.0)
     Returns "host/daemon" for each process that was stopped."""
     pids = {f"{host}/{daemon}": pid for host, daemon in targets if (pid := daemon_pid(lab, host, daemon))}
     for pid in pids.values():
-        os.kill(pid, signal.SIGTERM)
+        with contextlib.suppress(ProcessLookupError):  # it may exit on its own meanwhile
+            os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and any(_alive(pid) for pid in pids.values()):
         time.sleep(0.05)
     for pid in pids.values():
         if _alive(pid):
-            os.kill(pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
     return sorted(pids)
 
 
