@@ -3,6 +3,7 @@ health check; destroy = stop our daemons by pidfile + provider destroy + remove 
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -21,12 +22,12 @@ from nineslab.deploy import build_inventory, run_playbook
 from nineslab.errors import LabError, NinesError
 from nineslab.paths import lab_dir
 from nineslab.providers import get_provider
-from nineslab.providers.netns import NETNS_ETC, lab_netns, netns_name
+from nineslab.providers.netns import NETNS_ETC, lab_netns, netns_name, port_name
 from nineslab.services import DAEMONS, MODULES, daemon_pid
 from nineslab.services import etcd as etcd_service
 from nineslab.services.gateway import API_PATH
-from nineslab.services.process import stop_daemons
-from nineslab.topology import Topology, load_topology
+from nineslab.services.process import alive, stop_daemons
+from nineslab.topology import Host, Topology, load_topology
 
 LAB_NAME_RE = re.compile(r"^[a-z][a-z0-9]{0,7}$")
 DEFAULT_LAB = "nines"
@@ -150,6 +151,40 @@ class Lab:
         if self.dir.exists():
             found.append(f"dir {self.dir}")
         return found
+
+    # -- helpers for faults and probes ---------------------------------------------------------
+    def netns(self, host: Host) -> str:
+        return netns_name(self.name, host.name)
+
+    def port(self, host: Host) -> str:
+        return port_name(self.name, self.topology().hosts.index(host))
+
+    def etcd(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """One etcd v3 JSON-gateway call from inside the lab, answered by the first member that can."""
+        topology = self.topology()
+        checks = {ep: {"kind": "http", "url": f"{ep}{path}", "data": body} for ep in etcd_service.endpoints(topology)}
+        for res in self.probe(checks).values():
+            answer = res.get("body")
+            if res.get("status") == 200 and isinstance(answer, dict) and "error" not in answer:
+                return answer
+        raise LabError(f"no etcd member of lab {self.name!r} answered {path} — is etcd up? (`nineslab status`)")
+
+    def etcd_get(self, key: str) -> str | None:
+        kvs = self.etcd("/v3/kv/range", {"key": base64.b64encode(key.encode()).decode()}).get("kvs", [])
+        return base64.b64decode(kvs[0]["value"]).decode() if kvs else None
+
+    def etcd_leader(self) -> str | None:
+        topology = self.topology()
+        members = topology.by_role("etcd")
+        results = self.probe({h.name: etcd_service.probe(h, topology) for h in members})
+        leader: str | None = etcd_service.summarize(topology, results)["leader"]
+        return leader
+
+    @staticmethod
+    def wait_gone(pid: int | None, timeout: float = 5.0) -> None:
+        deadline = time.monotonic() + timeout
+        while pid is not None and alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.02)
 
     # -- status ---------------------------------------------------------------------------------
     def probe(self, checks: dict[str, dict[str, Any]], netns: str | None = None) -> dict[str, dict[str, Any]]:

@@ -115,6 +115,86 @@ def topologies(topology: str | None, as_json: bool) -> None:
         click.echo(f"{row['name']:<6} {row['target'] * 100:.3f} %  zones={','.join(row['zones'])}  {counts}")
 
 
+@cli.command()
+@LAB_OPTION
+@JSON_OPTION
+def faults(lab: str, as_json: bool) -> None:
+    """The faults that apply to the deployed topology (catalogue order), with the expected outcome."""
+    from nineslab.faults import active_faults, applicable, load_catalogue
+
+    the_lab = Lab(lab)
+    topo = the_lab.topology()
+    active = {f["fault"] for f in active_faults(the_lab)}
+    rows = [
+        {"name": s.name, "kind": s.kind, "op": s.op, "role": s.role, "target": s.target, "hold_s": s.hold_s,
+         "expected": s.expected[topo.name], "active": s.name in active}
+        for s in load_catalogue() if applicable(s, topo)
+    ]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for r in rows:
+        flag = " [ACTIVE]" if r["active"] else ""
+        click.echo(f"{r['name']:<24} {r['kind']:<6} {r['op']} {r['role']}:{r['target']} hold {r['hold_s']:g}s{flag}")
+        click.echo(f"{'':<24} expected: {r['expected']}")
+
+
+@cli.command()
+@click.argument("fault")
+@LAB_OPTION
+@JSON_OPTION
+def inject(fault: str, lab: str, as_json: bool) -> None:
+    """Inject one catalogue fault and leave it in place (undo: `nineslab recover FAULT` or `heal`)."""
+    from nineslab.faults import inject as do_inject
+
+    record = do_inject(Lab(lab), fault)
+    if as_json:
+        click.echo(json.dumps(record, indent=2))
+    else:
+        click.echo(f"injected {record['fault']} on {', '.join(record['hosts'])} — undo with `nineslab recover {fault}`")
+
+
+@cli.command()
+@click.argument("fault")
+@LAB_OPTION
+@JSON_OPTION
+def recover(fault: str, lab: str, as_json: bool) -> None:
+    """Recover one injected fault (idempotent; works from any process, after a crash too)."""
+    from nineslab.faults import recover as do_recover
+
+    record = do_recover(Lab(lab), fault)
+    if as_json:
+        click.echo(json.dumps(record, indent=2))
+    else:
+        click.echo(f"recovered {fault}" if record["recovered"] else f"{fault}: {record['note']}")
+
+
+@cli.command()
+@LAB_OPTION
+@JSON_OPTION
+@click.option("--wait", default=60.0, show_default=True, help="Seconds to wait for the lab to be healthy.")
+def heal(lab: str, as_json: bool, wait: float) -> None:
+    """Undo every injected fault (recorded or not), restart what is down, wait until healthy.
+    Exit 1, loudly, if the lab did not come back."""
+    from nineslab.faults import heal as do_heal
+
+    result = do_heal(Lab(lab), wait_s=wait, progress=_progress(as_json))
+    if as_json:
+        click.echo(json.dumps(result, indent=2))
+    else:
+        for action in result["actions"]:
+            click.echo(f"  {action}")
+        for err in result["errors"]:
+            click.echo(f"  error: {err}", err=True)
+        if result["healthy"]:
+            click.echo(f"lab {lab} healed: healthy")
+        else:
+            bad = [h["name"] for h in result["status"]["hosts"] if not h["healthy"]]
+            click.echo(f"LAB {lab} DID NOT COME BACK: down {', '.join(bad) or 'entrypoint'} — "
+                       f"run `nineslab deploy` to repair it", err=True)
+    sys.exit(0 if result["healthy"] else 1)
+
+
 def _print_status(st: dict[str, Any]) -> None:
     ep = st["entrypoint"]
     served = " ".join(f"{k.removeprefix('X-Nines-').lower()}={v}" for k, v in ep["served_by"].items())

@@ -27,6 +27,11 @@ def netns_name(lab: str, host: str) -> str:
     return f"{lab}-{host}"
 
 
+def port_name(lab: str, index: int) -> str:
+    """The host's veth end inside the router namespace (its "switch port"); index in topology.hosts."""
+    return f"{lab}-h{index}"
+
+
 def lab_netns(lab: str) -> list[str]:
     """Every namespace that belongs to this lab (lab names hold no dash, so `lab-` is unambiguous)."""
     if not NETNS_RUN.is_dir():
@@ -44,7 +49,7 @@ def terraform_vars(lab: str, topology: Topology) -> dict[str, Any]:
         seg = topology.segment_of(host)
         hosts[host.name] = {
             "netns": netns_name(lab, host.name),
-            "port": f"{lab}-h{i}",
+            "port": port_name(lab, i),
             "segment": seg.name,
             "address": f"{host.address}/{seg.cidr.prefixlen}",
             "router": str(seg.gateway),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import subprocess
 import time
 from pathlib import Path
 
@@ -26,7 +27,7 @@ def daemon_pid(lab: str, host: str, daemon: str) -> int | None:
     except (OSError, ValueError):
         return None
     # A zombie is not a running daemon.
-    return pid if _alive(pid) else None
+    return pid if alive(pid) else None
 
 
 def stop_daemons(lab: str, targets: list[tuple[str, str]], timeout: float = 5.0) -> list[str]:
@@ -37,18 +38,62 @@ def stop_daemons(lab: str, targets: list[tuple[str, str]], timeout: float = 5.0)
         with contextlib.suppress(ProcessLookupError):  # it may exit on its own meanwhile
             os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and any(_alive(pid) for pid in pids.values()):
+    while time.monotonic() < deadline and any(alive(pid) for pid in pids.values()):
         time.sleep(0.05)
     for pid in pids.values():
-        if _alive(pid):
+        if alive(pid):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
     return sorted(pids)
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
     except (OSError, IndexError):
         return False
     return state != "Z"
+
+
+def start_daemon(lab: str, netns: str, host: str, daemon: str) -> bool:
+    """Start a daemon again with the exact command its deploy used (run/<daemon>.start), inside its
+    namespace. True if it was started, False if it was already running."""
+    script = host_dir(lab, host) / "run" / f"{daemon}.start"
+    if not script.is_file():
+        raise FileNotFoundError(f"{script} is missing — run `nineslab deploy` to re-create the lab's services")
+    res = subprocess.run(
+        ["nsenter", f"--net=/run/netns/{netns}", "sh", str(script)], capture_output=True, text=True, timeout=30
+    )
+    if res.returncode not in (0, 1):
+        raise RuntimeError(f"starting {host}/{daemon} failed: {res.stderr.strip()[-300:]}")
+    return res.returncode == 0
+
+
+def signal_daemon(lab: str, host: str, daemon: str, sig: int) -> int | None:
+    """Send `sig` to the daemon named by our pidfile; returns its PID, or None if it was not running."""
+    pid = daemon_pid(lab, host, daemon)
+    if pid is not None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, sig)
+    return pid
+
+
+def stop_pidfile(path: Path, timeout: float = 5.0) -> bool:
+    """Stop the process a pidfile of ours names (TERM, then KILL), and remove the pidfile."""
+    try:
+        pid = int(path.read_text().strip())
+    except (OSError, ValueError):
+        return False
+    stopped = False
+    if alive(pid):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if alive(pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        stopped = True
+    path.unlink(missing_ok=True)
+    return stopped
