@@ -195,6 +195,35 @@ def heal(lab: str, as_json: bool, wait: float) -> None:
     sys.exit(0 if result["healthy"] else 1)
 
 
+@cli.command()
+@LAB_OPTION
+@JSON_OPTION
+@click.option("--duration", default=60.0, show_default=True, help="Seconds of load.")
+@click.option("--rate", default=200.0, show_default=True, help="Target requests/s (paced users, 5 req/s each).")
+@click.option("--deadline", default=2.0, show_default=True, help="Hard total deadline per request, DNS included (s).")
+@click.option("--processes", default=1, show_default=True, help="Locust processes (more for high rates).")
+def load(lab: str, as_json: bool, duration: float, rate: float, deadline: float, processes: int) -> None:
+    """Drive Locust through the lab (client namespace, lab DNS) and record every request in a new run."""
+    from nineslab.load import LoadRun
+    from nineslab.report import new_run_dir
+
+    the_lab = Lab(lab)
+    the_lab.topology()  # a missing lab fails here, before a run directory is made
+    run_dir = new_run_dir("load")
+    run = LoadRun(the_lab, run_dir, rate=rate, duration_s=duration, deadline_s=deadline, processes=processes)
+    run.start()
+    try:
+        summary = run.wait(progress=_progress(as_json))
+    finally:
+        run.stop()
+    summary.update(run=str(run_dir), rate=rate, duration_s=duration, users=run.users)
+    if as_json:
+        click.echo(json.dumps(summary, indent=2))
+    else:
+        click.echo(f"{summary['requests']} requests, {summary['errors']} errors "
+                   f"({summary['requests'] / duration:.0f} req/s); samples in {run_dir / 'samples'}")
+
+
 def _print_status(st: dict[str, Any]) -> None:
     ep = st["entrypoint"]
     served = " ".join(f"{k.removeprefix('X-Nines-').lower()}={v}" for k, v in ep["served_by"].items())

@@ -14,8 +14,9 @@ from nineslab.errors import NinesError
 from nineslab.faults import ops
 from nineslab.faults.catalogue import FaultSpec, find
 from nineslab.faults.targets import resolve
+from nineslab.load.runner import kill_leftover
 from nineslab.services import DAEMONS, gateway
-from nineslab.services.process import signal_daemon, start_daemon, stop_pidfile
+from nineslab.services.process import signal_daemon, start_daemon
 
 if TYPE_CHECKING:
     from nineslab.lab import Lab
@@ -95,7 +96,7 @@ def heal(lab: Lab, wait_s: float = 60.0, progress: Any = None) -> dict[str, Any]
             errors.append(f"recover {record['fault']}: {exc}")
     for p in _state_dir(lab).glob("*.tmp") if _state_dir(lab).is_dir() else []:
         p.unlink()
-    if stop_pidfile(lab.dir / "load.pid"):
+    if kill_leftover(lab.dir / "load.pid"):
         actions.append("stopped a leftover load generator")
     # The sweep: whatever a crash left unrecorded.
     for _ in range(64):

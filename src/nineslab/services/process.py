@@ -77,23 +77,3 @@ def signal_daemon(lab: str, host: str, daemon: str, sig: int) -> int | None:
             os.kill(pid, sig)
     return pid
 
-
-def stop_pidfile(path: Path, timeout: float = 5.0) -> bool:
-    """Stop the process a pidfile of ours names (TERM, then KILL), and remove the pidfile."""
-    try:
-        pid = int(path.read_text().strip())
-    except (OSError, ValueError):
-        return False
-    stopped = False
-    if alive(pid):
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        while alive(pid) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        if alive(pid):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-        stopped = True
-    path.unlink(missing_ok=True)
-    return stopped

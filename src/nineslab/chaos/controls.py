@@ -1,0 +1,71 @@
+"""Chaos Toolkit controls: give the experiment a run directory, record lab status and component
+versions, run Locust (a subprocess: importing locust here crashes) around the whole experiment,
+save the journal, and end every run with heal-everything and a health check."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from typing import Any
+
+from nineslab.chaos.runctx import lab_from, run_dir
+from nineslab.faults import heal
+from nineslab.load import LoadRun
+from nineslab.report.store import new_run_dir, write_json
+from nineslab.versions import component_versions
+
+__all__ = ["after_experiment_control", "before_experiment_control"]
+
+logger = logging.getLogger("chaostoolkit")
+_load: LoadRun | None = None
+
+
+def before_experiment_control(
+    context: dict[str, Any], rate: float = 200.0, deadline_s: float = 2.0, warmup_s: float = 5.0,
+    max_duration_s: float = 900.0, configuration: dict[str, Any] | None = None, **_kw: Any,
+) -> None:
+    global _load
+    lab = lab_from(configuration)
+    rd = run_dir()
+    if rd is None:  # stock `chaos run`: make our own run directory
+        rd = new_run_dir(str(context.get("title", "experiment")).split(":")[0].strip().replace(" ", "-")[:40])
+        os.environ["NINESLAB_RUN_DIR"] = str(rd)
+    rd.mkdir(parents=True, exist_ok=True)
+    write_json(rd / "experiment.json", context)
+    write_json(rd / "status-before.json", lab.status())
+    if not (rd / "versions.json").exists():
+        write_json(rd / "versions.json", component_versions())
+    if os.environ.get("NINESLAB_LOAD") == "external":  # a suite runs one load for all its experiments
+        return
+    _load = LoadRun(lab, rd, rate=rate, duration_s=max_duration_s, deadline_s=deadline_s)
+    _load.start()
+    write_json(rd / "load.json", {"rate": rate, "deadline_s": deadline_s, "users": _load.users,
+                                  "started": time.time()})
+    logger.info(f"nineslab: load {rate:g} req/s running; samples in {rd / 'samples'}")
+    time.sleep(warmup_s)  # a baseline before the fault
+
+
+def after_experiment_control(
+    context: dict[str, Any], state: dict[str, Any], cooldown_s: float = 5.0,
+    configuration: dict[str, Any] | None = None, **_kw: Any,
+) -> None:
+    global _load
+    rd = run_dir()
+    lab = lab_from(configuration)
+    try:
+        if _load is not None:
+            time.sleep(cooldown_s)  # watch the recovery under load
+            _load.stop()
+            _load = None
+    finally:
+        result = heal(lab, wait_s=60.0)
+        if rd is not None:
+            write_json(rd / "journal.json" if not (rd / "journal.json").exists() else rd / "journal-control.json",
+                       state)
+            write_json(rd / "heal.json", {k: v for k, v in result.items() if k != "status"})
+            write_json(rd / "status-after.json", result["status"])
+        if result["healthy"]:
+            logger.info("nineslab: lab healed and healthy")
+        else:
+            logger.error("nineslab: THE LAB DID NOT COME BACK after heal — run `nineslab status` / `nineslab deploy`")

@@ -1,0 +1,114 @@
+"""Run Locust headless in the lab's client namespace (`ip netns exec`: the client's resolv.conf, so
+names go through the lab's DNS), paced to a target rate, recording into <run>/samples/."""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from nineslab.errors import LabError
+from nineslab.load.samples import Tail
+from nineslab.paths import REPO_ROOT, venv_tool
+from nineslab.services.process import alive
+
+LOCUSTFILE = REPO_ROOT / "loadtests" / "locustfile.py"
+PER_USER_RATE = 5.0  # requests/s per Locust user (constant throughput)
+
+
+class LoadRun:
+    def __init__(self, lab: Any, run_dir: Path, rate: float, duration_s: float, deadline_s: float = 2.0,
+                 processes: int = 1) -> None:
+        if rate <= 0 or duration_s <= 0:
+            raise LabError("--rate and --duration must be positive")
+        self.lab = lab
+        self.run_dir = run_dir
+        self.samples_dir = run_dir / "samples"
+        self.rate = rate
+        self.duration_s = duration_s
+        self.deadline_s = deadline_s
+        self.processes = processes
+        self.users = max(1, math.ceil(rate / PER_USER_RATE))
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.pidfile = lab.dir / "load.pid"
+
+    def start(self) -> None:
+        topo = self.lab.topology()
+        self.samples_dir.mkdir(parents=True, exist_ok=True)
+        kill_leftover(self.pidfile)  # a load generator left over by a crashed run
+        cmd = [
+            "ip", "netns", "exec", self.lab.netns(topo.client), str(venv_tool("locust")), "-f", str(LOCUSTFILE),
+            "--headless", "--host", f"http://{topo.dns_name}", "-u", str(self.users), "-r", str(self.users),
+            "-t", f"{math.ceil(self.duration_s)}s", "--stop-timeout", "3", "--only-summary", "--loglevel", "WARNING",
+        ]
+        if self.processes > 1:
+            cmd += ["--processes", str(self.processes)]
+        env = dict(
+            os.environ, NINESLAB_SAMPLES_DIR=str(self.samples_dir), NINESLAB_DEADLINE_S=str(self.deadline_s),
+            NINESLAB_USER_RATE=str(self.rate / self.users), PYTHONUNBUFFERED="1",
+        )
+        log = (self.run_dir / "locust.log").open("ab")
+        # Own process group: stopping the run stops Locust's workers too, and nothing else.
+        self.proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=log, cwd=self.run_dir, start_new_session=True)
+        self.pidfile.write_text(str(self.proc.pid))
+
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        self.pidfile.unlink(missing_ok=True)
+
+    def wait(self, progress: Callable[[str], None] | None = None, every_s: float = 5.0) -> dict[str, Any]:
+        """Block until Locust ends (bounded: duration + 30 s), reporting progress from the samples."""
+        assert self.proc is not None
+        tail = Tail(self.samples_dir)
+        start = time.monotonic()
+        total = errors = 0
+        limit = self.duration_s + 30
+        next_report = start + every_s
+        while self.proc.poll() is None and time.monotonic() - start < limit:
+            time.sleep(0.2)
+            if time.monotonic() < next_report:
+                continue
+            next_report += every_s
+            new = tail.new_samples()
+            bad = sum(1 for s in new if not s.ok)
+            total, errors = total + len(new), errors + bad
+            if progress:
+                left = max(0.0, self.duration_s - (time.monotonic() - start))
+                progress(f"load: {len(new) / every_s:6.0f} req/s, {bad} errors in the last {every_s:g}s; "
+                         f"{total} requests so far, ~{left:.0f}s left")
+        self.stop()
+        new = tail.new_samples()
+        total += len(new)
+        errors += sum(1 for s in new if not s.ok)
+        return {"requests": total, "errors": errors, "exit_code": self.proc.returncode}
+
+
+def kill_leftover(pidfile: Path) -> bool:
+    """The Locust of a crashed run, by its pidfile (its whole process group: it leads one)."""
+    try:
+        pid = int(pidfile.read_text())
+    except (OSError, ValueError):
+        return False
+    if alive(pid):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGKILL)
+    pidfile.unlink(missing_ok=True)
+    return True
+
