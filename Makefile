@@ -8,7 +8,7 @@ lab ?= nines
 APT_PACKAGES := haproxy dnsmasq-base iproute2 util-linux procps wrk
 export NINESLAB_LAB := $(lab)
 
-.PHONY: setup deploy status destroy test test-unit lint bench clean-venv
+.PHONY: setup deploy status destroy faults chaos suite heal load test test-unit lint bench
 
 setup: $(VENV)/.done
 
@@ -32,6 +32,22 @@ status: setup
 destroy: setup
 	$(NINESLAB) destroy --lab $(lab)
 
+faults: setup  ## the faults that apply to the deployed topology
+	$(NINESLAB) faults --lab $(lab)
+
+chaos: setup  ## make chaos experiment=zone-power-off
+	@test -n "$(experiment)" || { echo "usage: make chaos experiment=NAME (see: make faults)" >&2; exit 2; }
+	$(NINESLAB) chaos run $(experiment) --lab $(lab)
+
+suite: setup  ## every applicable fault, in catalogue order, under one load
+	$(NINESLAB) suite --lab $(lab)
+
+heal: setup
+	$(NINESLAB) heal --lab $(lab)
+
+load: setup  ## make load duration=60 rate=500
+	$(NINESLAB) load --lab $(lab) --duration $(or $(duration),60) --rate $(or $(rate),200)
+
 test: setup  ## unit + integration tests (integration needs root); "no tests ran" (exit 5) fails
 	@$(VENV)/bin/pytest -q tests; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "test: pytest collected no tests" >&2; exit 1; fi; exit $$rc
@@ -40,8 +56,9 @@ test-unit: setup
 	$(VENV)/bin/pytest -q tests/unit
 
 lint: setup
-	$(VENV)/bin/ruff check src tests bench playbooks/connection_plugins
+	$(VENV)/bin/ruff check src tests bench loadtests playbooks/connection_plugins
 	$(VENV)/bin/mypy
 
-bench: setup  ## deploy/destroy wall time per topology (median of 3)
+bench: setup  ## deploy/destroy wall time per topology; Locust vs wrk on the same path
 	$(VENV)/bin/python bench/deploy.py
+	$(VENV)/bin/python bench/load.py

@@ -15,7 +15,10 @@ __all__ = ["heal_lab", "inject_fault", "recover_fault"]
 
 
 def inject_fault(
-    fault: str, hold_s: float | None = None, target: str | None = None, role: str | None = None,
+    fault: str,
+    hold_s: float | None = None,
+    target: str | None = None,
+    role: str | None = None,
     configuration: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Inject catalogue fault `fault` (target/role/hold overridable here), hold it for `hold_s`, return.
@@ -23,13 +26,27 @@ def inject_fault(
     started = time.time()
     lab = lab_from(configuration)
     spec = find(fault, lab.topology())
-    spec = dataclasses.replace(spec, target=target or spec.target, role=role or spec.role,
-                               hold_s=float(hold_s if hold_s is not None else spec.hold_s))
+    spec = dataclasses.replace(
+        spec,
+        target=target or spec.target,
+        role=role or spec.role,
+        hold_s=float(hold_s if hold_s is not None else spec.hold_s),
+    )
     record = inject(lab, spec.name, spec)
     record["action_start"] = started
-    log_window({"fault": spec.name, "phase": "inject", "start": started, "end": record["inject_end"],
-                "hosts": record["hosts"], "op": spec.op, "kind": spec.kind, "target": spec.target,
-                "hold_s": spec.hold_s})
+    log_window(
+        {
+            "fault": spec.name,
+            "phase": "inject",
+            "start": started,
+            "end": record["inject_end"],
+            "hosts": record["hosts"],
+            "op": spec.op,
+            "kind": spec.kind,
+            "target": spec.target,
+            "hold_s": spec.hold_s,
+        }
+    )
     time.sleep(spec.hold_s)
     return record
 

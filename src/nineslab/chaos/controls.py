@@ -22,8 +22,13 @@ _load: LoadRun | None = None
 
 
 def before_experiment_control(
-    context: dict[str, Any], rate: float = 200.0, deadline_s: float = 2.0, warmup_s: float = 5.0,
-    max_duration_s: float = 900.0, configuration: dict[str, Any] | None = None, **_kw: Any,
+    context: dict[str, Any],
+    rate: float = 200.0,
+    deadline_s: float = 2.0,
+    warmup_s: float = 5.0,
+    max_duration_s: float = 900.0,
+    configuration: dict[str, Any] | None = None,
+    **_kw: Any,
 ) -> None:
     global _load
     lab = lab_from(configuration)
@@ -32,23 +37,24 @@ def before_experiment_control(
         rd = new_run_dir(str(context.get("title", "experiment")).split(":")[0].strip().replace(" ", "-")[:40])
         os.environ["NINESLAB_RUN_DIR"] = str(rd)
     rd.mkdir(parents=True, exist_ok=True)
+    if os.environ.get("NINESLAB_LOAD") == "external":  # a suite records these once and runs one load
+        return
     write_json(rd / "experiment.json", context)
     write_json(rd / "status-before.json", lab.status())
-    if not (rd / "versions.json").exists():
-        write_json(rd / "versions.json", component_versions())
-    if os.environ.get("NINESLAB_LOAD") == "external":  # a suite runs one load for all its experiments
-        return
+    write_json(rd / "versions.json", component_versions())
     _load = LoadRun(lab, rd, rate=rate, duration_s=max_duration_s, deadline_s=deadline_s)
     _load.start()
-    write_json(rd / "load.json", {"rate": rate, "deadline_s": deadline_s, "users": _load.users,
-                                  "started": time.time()})
+    write_json(rd / "load.json", {"rate": rate, "deadline_s": deadline_s, "users": _load.users, "started": time.time()})
     logger.info(f"nineslab: load {rate:g} req/s running; samples in {rd / 'samples'}")
     time.sleep(warmup_s)  # a baseline before the fault
 
 
 def after_experiment_control(
-    context: dict[str, Any], state: dict[str, Any], cooldown_s: float = 5.0,
-    configuration: dict[str, Any] | None = None, **_kw: Any,
+    context: dict[str, Any],
+    state: dict[str, Any],
+    cooldown_s: float = 5.0,
+    configuration: dict[str, Any] | None = None,
+    **_kw: Any,
 ) -> None:
     global _load
     rd = run_dir()
@@ -60,9 +66,9 @@ def after_experiment_control(
             _load = None
     finally:
         result = heal(lab, wait_s=60.0)
-        if rd is not None:
-            write_json(rd / "journal.json" if not (rd / "journal.json").exists() else rd / "journal-control.json",
-                       state)
+        if rd is not None and os.environ.get("NINESLAB_LOAD") != "external":
+            # `chaos run --journal-path` overwrites this with the final journal; stock runs keep it.
+            write_json(rd / "journal.json", state)
             write_json(rd / "heal.json", {k: v for k, v in result.items() if k != "status"})
             write_json(rd / "status-after.json", result["status"])
         if result["healthy"]:

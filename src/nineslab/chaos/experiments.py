@@ -19,8 +19,11 @@ MODULE = "nineslab.chaos"
 
 def experiment_for(spec: FaultSpec) -> dict[str, Any]:
     def py(kind: str, name: str, module: str, func: str, arguments: dict[str, Any]) -> dict[str, Any]:
-        return {"type": kind, "name": name,
-                "provider": {"type": "python", "module": f"{MODULE}.{module}", "func": func, "arguments": arguments}}
+        return {
+            "type": kind,
+            "name": name,
+            "provider": {"type": "python", "module": f"{MODULE}.{module}", "func": func, "arguments": arguments},
+        }
 
     expected = " | ".join(f"{topo}: {text}" for topo, text in spec.expected.items())
     return {
@@ -29,18 +32,28 @@ def experiment_for(spec: FaultSpec) -> dict[str, Any]:
         "description": f"Expected — {expected}",
         "tags": ["nineslab", spec.kind],
         "configuration": {"lab": {"type": "env", "key": "NINESLAB_LAB", "default": "nines"}},
-        "controls": [{
-            "name": "nineslab-load",
-            "provider": {"type": "python", "module": f"{MODULE}.controls",
-                         "arguments": {"rate": 200, "deadline_s": 2, "warmup_s": 5, "cooldown_s": 5}},
-        }],
+        "controls": [
+            {
+                "name": "nineslab-load",
+                "provider": {
+                    "type": "python",
+                    "module": f"{MODULE}.controls",
+                    "arguments": {"rate": 200, "deadline_s": 2, "warmup_s": 5, "cooldown_s": 5},
+                },
+            }
+        ],
         "steady-state-hypothesis": {
             "title": "a client gets its answer through DNS, LB, gateway and app",
             "probes": [{**py("probe", "api-serves", "probes", "api_serves", {"within_s": 30}), "tolerance": True}],
         },
         "method": [
-            py("action", "inject", "actions", "inject_fault",
-               {"fault": spec.name, "hold_s": spec.hold_s, "target": spec.target, "role": spec.role}),
+            py(
+                "action",
+                "inject",
+                "actions",
+                "inject_fault",
+                {"fault": spec.name, "hold_s": spec.hold_s, "target": spec.target, "role": spec.role},
+            ),
             py("action", "recover", "actions", "recover_fault", {"fault": spec.name}),
         ],
         "rollbacks": [py("action", "recover", "actions", "recover_fault", {"fault": spec.name})],

@@ -126,9 +126,18 @@ def faults(lab: str, as_json: bool) -> None:
     topo = the_lab.topology()
     active = {f["fault"] for f in active_faults(the_lab)}
     rows = [
-        {"name": s.name, "kind": s.kind, "op": s.op, "role": s.role, "target": s.target, "hold_s": s.hold_s,
-         "expected": s.expected[topo.name], "active": s.name in active}
-        for s in load_catalogue() if applicable(s, topo)
+        {
+            "name": s.name,
+            "kind": s.kind,
+            "op": s.op,
+            "role": s.role,
+            "target": s.target,
+            "hold_s": s.hold_s,
+            "expected": s.expected[topo.name],
+            "active": s.name in active,
+        }
+        for s in load_catalogue()
+        if applicable(s, topo)
     ]
     if as_json:
         click.echo(json.dumps(rows, indent=2))
@@ -190,8 +199,11 @@ def heal(lab: str, as_json: bool, wait: float) -> None:
             click.echo(f"lab {lab} healed: healthy")
         else:
             bad = [h["name"] for h in result["status"]["hosts"] if not h["healthy"]]
-            click.echo(f"LAB {lab} DID NOT COME BACK: down {', '.join(bad) or 'entrypoint'} — "
-                       f"run `nineslab deploy` to repair it", err=True)
+            click.echo(
+                f"LAB {lab} DID NOT COME BACK: down {', '.join(bad) or 'entrypoint'} — "
+                f"run `nineslab deploy` to repair it",
+                err=True,
+            )
     sys.exit(0 if result["healthy"] else 1)
 
 
@@ -220,8 +232,67 @@ def load(lab: str, as_json: bool, duration: float, rate: float, deadline: float,
     if as_json:
         click.echo(json.dumps(summary, indent=2))
     else:
-        click.echo(f"{summary['requests']} requests, {summary['errors']} errors "
-                   f"({summary['requests'] / duration:.0f} req/s); samples in {run_dir / 'samples'}")
+        click.echo(
+            f"{summary['requests']} requests, {summary['errors']} errors "
+            f"({summary['requests'] / duration:.0f} req/s); samples in {run_dir / 'samples'}"
+        )
+
+
+@cli.group()
+def chaos() -> None:
+    """Chaos Toolkit experiments (chaos/experiments/*.json), run with rollbacks always."""
+
+
+@chaos.command("run")
+@click.argument("experiment")
+@LAB_OPTION
+@JSON_OPTION
+def chaos_run(experiment: str, lab: str, as_json: bool) -> None:
+    """Run one experiment (a catalogue fault name or a .json path) under load in a new run directory.
+    Exit 1 if it deviated or failed, or if the lab did not come back."""
+    from nineslab.chaos.runner import run_experiment
+
+    result = run_experiment(Lab(lab), experiment, _progress(as_json))
+    _print_result(result, as_json)
+
+
+@chaos.command("generate")
+@click.option("--force", is_flag=True, help="Overwrite existing experiment files too.")
+def chaos_generate(force: bool) -> None:
+    """Write an experiment file for every catalogue fault that has none (edit them freely after)."""
+    from nineslab.chaos.experiments import write_missing
+    from nineslab.faults import load_catalogue
+
+    for path in write_missing(load_catalogue(), force=force):
+        click.echo(f"wrote {path}")
+
+
+@cli.command()
+@LAB_OPTION
+@JSON_OPTION
+@click.option("--rate", default=200.0, show_default=True, help="Requests/s of the load that runs through the suite.")
+@click.option("--only", multiple=True, help="Run only these faults (repeatable).")
+def suite(lab: str, as_json: bool, rate: float, only: tuple[str, ...]) -> None:
+    """Every fault that applies to the deployed topology, in catalogue order, under one continuous load,
+    into one run directory. Exit 1 if any experiment deviated or the lab did not come back."""
+    from nineslab.chaos.runner import run_suite
+
+    result = run_suite(Lab(lab), _progress(as_json), rate=rate, only=list(only) or None)
+    _print_result(result, as_json)
+
+
+def _print_result(result: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(result, indent=2))
+    else:
+        for r in result.get("experiments", [result]):
+            flag = "DEVIATED" if r["deviated"] else r["status"]
+            click.echo(f"  {r['experiment']:<26} {flag}")
+        click.echo(
+            f"run {result['run']}: {result['requests']} requests recorded, {result['failed']} failed; "
+            f"lab {'healthy' if result['healthy'] else 'DID NOT COME BACK'}"
+        )
+    sys.exit(0 if result["passed"] else 1)
 
 
 def _print_status(st: dict[str, Any]) -> None:

@@ -69,8 +69,13 @@ def _spec(path: Path, i: int, entry: Any) -> FaultSpec:
     if not isinstance(entry["expected"], dict):
         raise NinesError(f"{where}.expected: expected a mapping topology -> outcome in words")
     return FaultSpec(
-        name=str(entry["name"]), kind=entry["kind"], op=entry["op"], role=entry["role"], target=entry["target"],
-        hold_s=float(hold), description=str(entry.get("description", "")),
+        name=str(entry["name"]),
+        kind=entry["kind"],
+        op=entry["op"],
+        role=entry["role"],
+        target=entry["target"],
+        hold_s=float(hold),
+        description=str(entry.get("description", "")),
         expected={str(k): str(v) for k, v in entry["expected"].items()},
     )
 

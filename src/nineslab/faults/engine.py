@@ -53,8 +53,14 @@ def inject(lab: Lab, name: str, spec: FaultSpec | None = None) -> dict[str, Any]
     plan, apply, _recover = ops.OPS[spec.op]
     state = plan(lab, hosts)
     record: dict[str, Any] = {
-        "fault": spec.name, "op": spec.op, "kind": spec.kind, "role": spec.role, "target": spec.target,
-        "hosts": [h.name for h in hosts], "state": state, "inject_start": inject_start,
+        "fault": spec.name,
+        "op": spec.op,
+        "kind": spec.kind,
+        "role": spec.role,
+        "target": spec.target,
+        "hosts": [h.name for h in hosts],
+        "state": state,
+        "inject_start": inject_start,
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     _write(path, record)  # before apply: a crash from here on is recoverable
@@ -100,8 +106,9 @@ def heal(lab: Lab, wait_s: float = 60.0, progress: Any = None) -> dict[str, Any]
         actions.append("stopped a leftover load generator")
     # The sweep: whatever a crash left unrecorded.
     for _ in range(64):
-        res = subprocess.run(["ip", "-n", f"{lab.name}-core", "rule", "del", "priority", str(ops.RULE_PRIORITY)],
-                             capture_output=True)
+        res = subprocess.run(
+            ["ip", "-n", f"{lab.name}-core", "rule", "del", "priority", str(ops.RULE_PRIORITY)], capture_output=True
+        )
         if res.returncode != 0:
             break
         actions.append("removed a network cut")

@@ -23,8 +23,9 @@ PER_USER_RATE = 5.0  # requests/s per Locust user (constant throughput)
 
 
 class LoadRun:
-    def __init__(self, lab: Any, run_dir: Path, rate: float, duration_s: float, deadline_s: float = 2.0,
-                 processes: int = 1) -> None:
+    def __init__(
+        self, lab: Any, run_dir: Path, rate: float, duration_s: float, deadline_s: float = 2.0, processes: int = 1
+    ) -> None:
         if rate <= 0 or duration_s <= 0:
             raise LabError("--rate and --duration must be positive")
         self.lab = lab
@@ -43,15 +44,36 @@ class LoadRun:
         self.samples_dir.mkdir(parents=True, exist_ok=True)
         kill_leftover(self.pidfile)  # a load generator left over by a crashed run
         cmd = [
-            "ip", "netns", "exec", self.lab.netns(topo.client), str(venv_tool("locust")), "-f", str(LOCUSTFILE),
-            "--headless", "--host", f"http://{topo.dns_name}", "-u", str(self.users), "-r", str(self.users),
-            "-t", f"{math.ceil(self.duration_s)}s", "--stop-timeout", "3", "--only-summary", "--loglevel", "WARNING",
+            "ip",
+            "netns",
+            "exec",
+            self.lab.netns(topo.client),
+            str(venv_tool("locust")),
+            "-f",
+            str(LOCUSTFILE),
+            "--headless",
+            "--host",
+            f"http://{topo.dns_name}",
+            "-u",
+            str(self.users),
+            "-r",
+            str(self.users),
+            "-t",
+            f"{math.ceil(self.duration_s)}s",
+            "--stop-timeout",
+            "3",
+            "--only-summary",
+            "--loglevel",
+            "WARNING",
         ]
         if self.processes > 1:
             cmd += ["--processes", str(self.processes)]
         env = dict(
-            os.environ, NINESLAB_SAMPLES_DIR=str(self.samples_dir), NINESLAB_DEADLINE_S=str(self.deadline_s),
-            NINESLAB_USER_RATE=str(self.rate / self.users), PYTHONUNBUFFERED="1",
+            os.environ,
+            NINESLAB_SAMPLES_DIR=str(self.samples_dir),
+            NINESLAB_DEADLINE_S=str(self.deadline_s),
+            NINESLAB_USER_RATE=str(self.rate / self.users),
+            PYTHONUNBUFFERED="1",
         )
         log = (self.run_dir / "locust.log").open("ab")
         # Own process group: stopping the run stops Locust's workers too, and nothing else.
@@ -91,8 +113,10 @@ class LoadRun:
             total, errors = total + len(new), errors + bad
             if progress:
                 left = max(0.0, self.duration_s - (time.monotonic() - start))
-                progress(f"load: {len(new) / every_s:6.0f} req/s, {bad} errors in the last {every_s:g}s; "
-                         f"{total} requests so far, ~{left:.0f}s left")
+                progress(
+                    f"load: {len(new) / every_s:6.0f} req/s, {bad} errors in the last {every_s:g}s; "
+                    f"{total} requests so far, ~{left:.0f}s left"
+                )
         self.stop()
         new = tail.new_samples()
         total += len(new)
@@ -111,4 +135,3 @@ def kill_leftover(pidfile: Path) -> bool:
             os.killpg(pid, signal.SIGKILL)
     pidfile.unlink(missing_ok=True)
     return True
-

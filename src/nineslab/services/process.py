@@ -76,4 +76,3 @@ def signal_daemon(lab: str, host: str, daemon: str, sig: int) -> int | None:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, sig)
     return pid
-
