@@ -111,3 +111,35 @@ def lab_deployed(lab: str, topology: str) -> Iterator[dict[str, Any]]:
         yield nineslab_json("deploy", "--topology", topology, "--lab", lab)
     finally:
         nineslab("destroy", "--lab", lab, check=False)
+
+
+RESOLVE = r"""
+import json, socket, sys, time
+t = time.monotonic()
+try:
+    addrs = sorted({a[4][0] for a in socket.getaddrinfo(sys.argv[1], 80, socket.AF_INET, socket.SOCK_STREAM)})
+    print(json.dumps({"ok": True, "addresses": addrs, "seconds": time.monotonic() - t}))
+except OSError as e:
+    print(json.dumps({"ok": False, "error": str(e), "seconds": time.monotonic() - t}))
+"""
+
+
+def client_resolve(lab: str, name: str = "api.nines.lab") -> dict[str, Any]:
+    """getaddrinfo from the client namespace: glibc, its resolv.conf (primary, then secondary)."""
+    res = subprocess.run(
+        ["ip", "netns", "exec", f"{lab}-client", sys.executable, "-c", RESOLVE, name],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    data: dict[str, Any] = json.loads(res.stdout)
+    return data
+
+
+def client_try(lab: str, url: str) -> dict[str, Any]:
+    """Like client_get, but a failed connection is a result ({"status": 0}), not an exception."""
+    try:
+        return client_get(lab, url)
+    except subprocess.CalledProcessError:
+        return {"status": 0, "headers": {}, "body": None}

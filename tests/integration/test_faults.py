@@ -1,0 +1,250 @@
+"""Each fault class injected and recovered on a real 2az lab, asserting what a user relies on."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.integration.conftest import (
+    NINESLAB,
+    STATE_DIR,
+    client_get,
+    client_resolve,
+    client_try,
+    lab_deployed,
+    lab_pids,
+    nineslab,
+    nineslab_json,
+)
+
+LAB = "itflt"
+ENTRY = "http://api.nines.lab/api/"
+LB_B = "http://198.18.2.11/api/"  # east-b's LB, addressed directly
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    os.environ["NINESLAB_REPORTS_DIR"] = str(tmp_path_factory.mktemp("reports"))
+    with lab_deployed(LAB, "2az") as deployed:
+        yield deployed
+
+
+@pytest.fixture(autouse=True)
+def healed(lab: dict[str, Any]) -> Iterator[None]:
+    """Every test starts from and leaves a healthy lab (heal is itself under test here)."""
+    yield
+    nineslab("heal", "--lab", LAB)
+
+
+def status() -> dict[str, Any]:
+    return nineslab_json("status", "--lab", LAB, check=False)
+
+
+def eventually(check: Any, within_s: float, every_s: float = 0.25) -> Any:
+    deadline = time.monotonic() + within_s
+    while True:
+        value = check()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(every_s)
+
+
+def test_faults_lists_what_applies_with_expected_outcomes(lab: dict[str, Any]) -> None:
+    rows = nineslab_json("faults", "--lab", LAB)
+    names = [r["name"] for r in rows]
+    assert "zone-power-off" in names and "etcd-leader-kill" in names and "bad-route" in names
+    assert "region-south-cut" not in names, "2az has one region: no region cut offered"
+    assert all(r["expected"] for r in rows)
+
+
+def test_unknown_fault_and_bad_experiment_get_one_line_errors(lab: dict[str, Any], tmp_path: Path) -> None:
+    res = nineslab("inject", "no-such-fault", "--lab", LAB, check=False)
+    assert res.returncode == 2 and len(res.stderr.strip().splitlines()) == 1
+    assert "unknown fault 'no-such-fault'" in res.stderr and "zone-power-off" in res.stderr
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"title": "x", "method": [')
+    res = nineslab("chaos", "run", str(bad), "--lab", LAB, check=False)
+    assert res.returncode == 2 and "not valid JSON" in res.stderr and len(res.stderr.strip().splitlines()) == 1
+    exp = json.loads(Path("chaos/experiments/gateway-kill.json").read_text())
+    exp["method"][0]["provider"]["arguments"]["fault"] = "region-south-cut"
+    bad.write_text(json.dumps(exp))
+    res = nineslab("chaos", "run", str(bad), "--lab", LAB, check=False)
+    assert res.returncode == 2 and "does not apply to topology 2az" in res.stderr
+    assert not (STATE_DIR / LAB / "faults").exists() or not list((STATE_DIR / LAB / "faults").iterdir())
+
+
+def test_etcd_leader_kill_elects_a_new_leader_within_3s_and_data_plane_serves(lab: dict[str, Any]) -> None:
+    old = status()["etcd"]["leader"]
+    assert old
+    nineslab("inject", "etcd-leader-kill", "--lab", LAB)
+    t0 = time.monotonic()
+    new = eventually(lambda: (lambda now: now if now and now != old else None)(status()["etcd"]["leader"]), 3.0)
+    assert new and new != old, "a killed etcd leader is replaced within 3 s"
+    assert time.monotonic() - t0 < 5
+    assert all(client_get(LAB, ENTRY)["status"] == 200 for _ in range(5))
+    nineslab("recover", "etcd-leader-kill", "--lab", LAB)
+    assert eventually(lambda: len(status()["etcd"]["healthy_members"]) == 3, 10)
+
+
+def test_gateway_kill_moves_traffic_to_the_other_gateway(lab: dict[str, Any]) -> None:
+    nineslab("inject", "gateway-kill", "--lab", LAB)  # target one = gw-a
+    time.sleep(3)  # LB health checks: inter 1 s, fall 2
+    served = [client_get(LAB, LB_B) for _ in range(8)]
+    assert all(r["status"] == 200 for r in served)
+    assert {r["headers"]["x-nines-gateway"] for r in served} == {"gw-b"}
+    nineslab("recover", "gateway-kill", "--lab", LAB)
+    assert eventually(lambda: client_try(LAB, "http://198.18.1.21/api/")["status"] == 200, 10)
+
+
+def test_gateway_pause_is_stopped_then_continued(lab: dict[str, Any]) -> None:
+    pid = lab_pids(LAB)["gw-a/traefik"]
+    nineslab("inject", "gateway-pause", "--lab", LAB)
+    state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    assert state == "T"
+    # Requests already sent to the paused gateway wait for haproxy's server timeout: once the health
+    # check (500 ms timeout, fall 2) has ejected it, everything goes to gw-b.
+    time.sleep(3)
+    assert eventually(
+        lambda: all(client_try(LAB, LB_B)["headers"].get("x-nines-gateway") == "gw-b" for _ in range(5)), 10
+    )
+    nineslab("recover", "gateway-pause", "--lab", LAB)
+    assert Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "T"
+    assert lab_pids(LAB)["gw-a/traefik"] == pid, "a paused process continues, it is not restarted"
+
+
+def test_zone_power_off_moves_traffic_to_the_other_zone(lab: dict[str, Any]) -> None:
+    nineslab("inject", "zone-power-off", "--lab", LAB)
+    time.sleep(3)
+    served = [client_get(LAB, LB_B) for _ in range(8)]
+    assert all(r["status"] == 200 for r in served)
+    assert {(r["headers"]["x-nines-gateway"], r["headers"]["x-nines-app"]) for r in served} == {("gw-b", "app-b")}
+    down = {h["name"] for h in status()["hosts"] if not h["healthy"]}
+    assert {"lb-a", "gw-a", "app-a", "etcd-a1", "etcd-a2", "dns-a"} <= down
+    nineslab("recover", "zone-power-off", "--lab", LAB)
+    assert eventually(lambda: status()["healthy"], 30)
+
+
+def test_zone_isolation_keeps_processes_running_and_east_b_serving(lab: dict[str, Any]) -> None:
+    before = lab_pids(LAB)
+    nineslab("inject", "zone-isolate", "--lab", LAB)
+    time.sleep(3)
+    assert client_try(LAB, "http://198.18.1.11/api/")["status"] == 0, "east-a is cut off"
+    served = [client_get(LAB, LB_B) for _ in range(5)]
+    assert {r["headers"]["x-nines-app"] for r in served} == {"app-b"}
+    assert lab_pids(LAB) == before, "isolation kills nothing"
+    nineslab("recover", "zone-isolate", "--lab", LAB)
+    assert (
+        subprocess.run(["ip", "-n", f"{LAB}-core", "rule"], capture_output=True, text=True).stdout.count("blackhole")
+        == 0
+    )
+    assert client_get(LAB, "http://198.18.1.11/api/")["status"] == 200
+
+
+def test_dns_primary_blackholed_names_resolve_through_the_secondary(lab: dict[str, Any]) -> None:
+    fast = client_resolve(LAB)
+    assert fast["ok"] and fast["seconds"] < 0.5
+    nineslab("inject", "dns-primary-blackhole", "--lab", LAB)
+    slow = client_resolve(LAB)
+    assert slow["ok"], "the secondary resolver answers"
+    assert slow["addresses"] == ["198.18.1.11", "198.18.2.11"]
+    assert slow["seconds"] >= 0.9, "the black-holed primary costs its timeout first"
+    nineslab("recover", "dns-primary-blackhole", "--lab", LAB)
+    assert client_resolve(LAB)["seconds"] < 0.5
+
+
+def test_both_resolvers_down_then_back(lab: dict[str, Any]) -> None:
+    nineslab("inject", "dns-both-down", "--lab", LAB)
+    assert not client_resolve(LAB)["ok"]
+    nineslab("recover", "dns-both-down", "--lab", LAB)
+    assert eventually(lambda: client_resolve(LAB)["ok"], 5)
+
+
+def test_etcd_quorum_loss_data_plane_keeps_serving(lab: dict[str, Any]) -> None:
+    nineslab("inject", "etcd-quorum-loss", "--lab", LAB)
+    time.sleep(2)
+    assert status()["etcd"]["leader"] is None, "2 of 3 members down: no quorum, no leader"
+    assert all(client_get(LAB, ENTRY)["status"] == 200 for _ in range(8))
+    nineslab("recover", "etcd-quorum-loss", "--lab", LAB)
+    assert eventually(lambda: status()["etcd"]["leader"] is not None, 10)
+
+
+def test_gateway_cold_start_without_etcd_serves_404_until_etcd_returns(lab: dict[str, Any]) -> None:
+    gw_a = "http://198.18.1.21/api/"
+    nineslab("inject", "etcd-cold-start-gateway", "--lab", LAB)
+    assert eventually(lambda: client_try(LAB, gw_a)["status"] == 404, 10), "no etcd, no routes: 404"
+    assert client_get(LAB, LB_B)["status"] == 200, "the LB ejects the empty gateway"
+    nineslab("recover", "etcd-cold-start-gateway", "--lab", LAB)
+    assert eventually(lambda: client_try(LAB, gw_a)["status"] == 200, 30)
+
+
+def test_bad_route_is_detected_and_rolled_back_to_the_previous_revision(lab: dict[str, Any]) -> None:
+    from nineslab.lab import Lab
+
+    os.environ["NINESLAB_STATE_DIR"] = str(STATE_DIR)
+    the_lab = Lab(LAB)
+    key = "traefik-gw-a/http/routers/api/rule"
+    good = the_lab.etcd_get(key)
+    nineslab("inject", "bad-route", "--lab", LAB)
+    assert the_lab.etcd_get(key) != good
+    assert eventually(lambda: client_try(LAB, "http://198.18.1.21/api/")["status"] == 404, 5), "detected: 404"
+    nineslab("recover", "bad-route", "--lab", LAB)
+    assert the_lab.etcd_get(key) == good == "PathPrefix(`/api`)"
+    assert eventually(lambda: client_try(LAB, "http://198.18.1.21/api/")["status"] == 200, 5)
+
+
+def test_load_records_every_request_with_its_path(lab: dict[str, Any]) -> None:
+    out = nineslab_json("load", "--lab", LAB, "--duration", "5", "--rate", "40")
+    run = Path(out["run"])
+    lines = [line for f in (run / "samples").glob("samples-*.csv") for line in f.read_text().splitlines()[1:]]
+    assert len(lines) == out["requests"] and 120 <= len(lines) <= 260
+    rows = [line.split(",") for line in lines]
+    ok = [r for r in rows if r[2] == "200" and r[3] == ""]
+    assert len(ok) == len(rows), "a healthy lab answers every request"
+    assert all(r[4] in ("lb-a", "lb-b") and r[5] in ("gw-a", "gw-b") and r[6] in ("app-a", "app-b") for r in ok)
+
+
+def test_kill9_of_a_chaos_run_mid_fault_then_heal_leaves_a_healthy_lab(lab: dict[str, Any]) -> None:
+    state_file = STATE_DIR / LAB / "faults" / "zone-isolate.json"
+    proc = subprocess.Popen(
+        [NINESLAB, "chaos", "run", "zone-isolate", "--lab", LAB],
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        assert eventually(state_file.exists, 60, 0.2), "the fault was injected"
+        time.sleep(1)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)  # nineslab and the `chaos run` under it, mid-fault
+        proc.wait()
+    assert client_try(LAB, "http://198.18.1.11/api/")["status"] == 0, "the fault outlived its run"
+    res = nineslab_json("heal", "--lab", LAB)
+    assert res["healthy"] and any("zone-isolate" in a for a in res["actions"])
+    assert not state_file.exists()
+    assert not (STATE_DIR / LAB / "load.pid").exists(), "the orphaned load generator is gone"
+    assert status()["healthy"]
+    samples = list((Path(os.environ["NINESLAB_REPORTS_DIR"]) / "latest" / "samples").glob("*.csv"))
+    assert samples and sum(len(f.read_text().splitlines()) for f in samples) > 1, "samples kept after a kill -9"
+
+
+def test_chaos_run_records_journal_windows_samples_and_status(lab: dict[str, Any]) -> None:
+    res = nineslab("chaos", "run", "etcd-follower-kill", "--lab", LAB, "--json", check=False)
+    out = json.loads(res.stdout)
+    assert res.returncode == 0, out
+    run = Path(out["run"])
+    for name in ("journal.json", "faults.jsonl", "status-before.json", "status-after.json", "versions.json"):
+        assert (run / name).is_file(), name
+    assert json.loads((run / "journal.json").read_text())["status"] == "completed"
+    windows = [json.loads(line) for line in (run / "faults.jsonl").read_text().splitlines()]
+    assert [w["phase"] for w in windows] == ["inject", "recover"]
+    assert 9.5 <= windows[1]["start"] - windows[0]["start"] <= 13, "held for hold_s (10 s)"
+    assert out["requests"] > 0 and out["failed"] == 0
+    assert (Path(os.environ["NINESLAB_REPORTS_DIR"]) / "latest").resolve() == run
