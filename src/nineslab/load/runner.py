@@ -4,6 +4,7 @@ names go through the lab's DNS), paced to a target rate, recording into <run>/sa
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 import os
 import signal
@@ -78,7 +79,8 @@ class LoadRun:
         log = (self.run_dir / "locust.log").open("ab")
         # Own process group: stopping the run stops Locust's workers too, and nothing else.
         self.proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=log, cwd=self.run_dir, start_new_session=True)
-        self.pidfile.write_text(str(self.proc.pid))
+        # Who owns this load: heal (run by any process) ends it only once its owner is gone.
+        self.pidfile.write_text(json.dumps({"pid": self.proc.pid, "owner": os.getpid()}))
 
     def running(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
@@ -125,10 +127,14 @@ class LoadRun:
 
 
 def kill_leftover(pidfile: Path) -> bool:
-    """The Locust of a crashed run, by its pidfile (its whole process group: it leads one)."""
+    """End the Locust of a run whose owner died (a crashed `chaos run` or suite): its whole process
+    group, by the PID in our pidfile. A load whose owner still runs is left alone."""
     try:
-        pid = int(pidfile.read_text())
-    except (OSError, ValueError):
+        info = json.loads(pidfile.read_text())
+        pid, owner = int(info["pid"]), int(info["owner"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    if owner != os.getpid() and alive(owner):
         return False
     if alive(pid):
         with contextlib.suppress(ProcessLookupError):
