@@ -44,8 +44,11 @@ def main() -> None:
             deploy.append(timed("deploy", "--topology", topo))
             redeploy.append(timed("deploy", "--topology", topo))
             destroy.append(timed("destroy"))
-            print(f"{topo} run {i + 1}/{args.runs}: deploy {deploy[-1]:.1f}s  no-op redeploy {redeploy[-1]:.1f}s  "
-                  f"destroy {destroy[-1]:.1f}s", file=sys.stderr)
+            print(
+                f"{topo} run {i + 1}/{args.runs}: deploy {deploy[-1]:.1f}s  no-op redeploy {redeploy[-1]:.1f}s  "
+                f"destroy {destroy[-1]:.1f}s",
+                file=sys.stderr,
+            )
         results[topo] = {
             "deploy_s": round(statistics.median(deploy), 2),
             "noop_redeploy_s": round(statistics.median(redeploy), 2),

@@ -47,7 +47,8 @@ def error_kind(exception: BaseException | None, status: int) -> str:
     text = f"{type(exception).__name__} {exception}"
     for needle, kind in (
         ("NameResolution", "dns"), ("Failed to resolve", "dns"), ("gaierror", "dns"),
-        ("ConnectTimeout", "connect_timeout"), ("ReadTimeout", "read_timeout"), ("refused", "refused"),
+        ("ConnectTimeout", "connect_timeout"), ("ReadTimeout", "read_timeout"), ("timed out", "timeout"),
+        ("refused", "refused"),
         ("reset", "reset"), ("RemoteDisconnected", "disconnected"),
     ):
         if needle in text:
@@ -80,6 +81,6 @@ def get(client: Any, path: str) -> None:
     start = time.time()
     try:
         with gevent.Timeout(DEADLINE_S):
-            client.get(path, headers=REQUEST_HEADERS, timeout=DEADLINE_S)
+            client.get(path, headers=REQUEST_HEADERS)
     except gevent.Timeout:
         record(start, (time.time() - start) * 1000, 0, "deadline")
