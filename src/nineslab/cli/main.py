@@ -281,6 +281,30 @@ def suite(lab: str, as_json: bool, rate: float, only: tuple[str, ...]) -> None:
     _print_result(result, as_json)
 
 
+@cli.command()
+@click.argument("run", required=False)
+@JSON_OPTION
+@click.option("--assumptions", type=click.Path(), help="Fault-rate assumptions (default topologies/assumptions.yaml).")
+@click.option("--slo-ms", default=1000.0, show_default=True, help="Latency over this counts as a failure.")
+def report(run: str | None, as_json: bool, assumptions: str | None, slo_ms: float) -> None:
+    """SLA report of a run (default: the latest): report.html, report.md, results.json, junit.xml in the
+    run directory. Re-run it after editing the assumptions; the lab is not needed. Exit 1 if the tier
+    verdict fails or the run is incomplete."""
+    from nineslab.report import write_report
+
+    res = write_report(run, assumptions, slo_ms)
+    if as_json:
+        click.echo(json.dumps({k: v for k, v in res.items() if k != "timeline"}, indent=2, default=str))
+    else:
+        from nineslab.report.render import headline
+
+        click.echo(headline(res))
+        if not res["complete"]:
+            click.echo(f"INCOMPLETE RUN: {res['incomplete_reasons']}")
+        click.echo(f"report: {res['files']['report.html']}")  # type: ignore[index]
+    sys.exit(0 if res["passed"] and res["complete"] else 1)
+
+
 def _print_result(result: dict[str, Any], as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(result, indent=2))

@@ -1,0 +1,242 @@
+"""Availability from recorded requests. Conventions (written into every report):
+- a request succeeds when it got an HTTP 2xx/3xx, no error, within the latency SLO;
+- request-based availability = successes / requests;
+- time-based availability: the run is cut into windows (1 s and 100 ms); a window is UP when at least
+  `window_ok_ratio` of the requests that started in it succeeded; windows in which no request started
+  say nothing and are left out (their count is reported);
+- an outage is a maximal run of failed requests between two successes, from the first failure's start
+  to the next success's start; the longest gap is the longest time between two consecutive successes.
+Every ratio carries its sample count and a Wilson 95 % interval."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from nineslab.load.samples import Sample
+
+Z95 = 1.959963984540054
+
+
+@dataclass(frozen=True)
+class Ratio:
+    good: int
+    total: int
+    lo: float
+    hi: float
+
+    @property
+    def value(self) -> float | None:
+        return self.good / self.total if self.total else None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"value": self.value, "good": self.good, "total": self.total, "ci95": [self.lo, self.hi]}
+
+
+def wilson(good: int, total: int, z: float = Z95) -> Ratio:
+    """Wilson score interval: sane at 0 %, 100 % and small counts (unlike the normal approximation)."""
+    if total <= 0:
+        return Ratio(good, total, 0.0, 1.0)
+    p = good / total
+    denom = 1 + z * z / total
+    centre = (p + z * z / (2 * total)) / denom
+    half = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / denom
+    lo = 0.0 if good == 0 else max(0.0, centre - half)  # exact at the ends (no rounding residue)
+    hi = 1.0 if good == total else min(1.0, centre + half)
+    return Ratio(good, total, lo, hi)
+
+
+@dataclass
+class SampleArrays:
+    """Columns of a run's samples, sorted by start time; labels as small integer codes."""
+
+    start: npt.NDArray[np.float64]
+    latency_ms: npt.NDArray[np.float64]
+    status: npt.NDArray[np.int32]
+    http_ok: npt.NDArray[np.bool_]  # 2xx/3xx and no error (the SLO is applied later)
+    error: npt.NDArray[np.int32]
+    lb: npt.NDArray[np.int32]
+    gateway: npt.NDArray[np.int32]
+    zone: npt.NDArray[np.int32]
+    labels: dict[str, list[str]] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return int(self.start.size)
+
+    def ok(self, slo_ms: float) -> npt.NDArray[np.bool_]:
+        """Success: HTTP-level success within the latency SLO (slower counts as failure)."""
+        return self.http_ok & (self.latency_ms <= slo_ms)
+
+
+def from_samples(samples: list[Sample]) -> SampleArrays:
+    samples = sorted(samples, key=lambda s: s.start)
+    labels: dict[str, list[str]] = {"error": [], "lb": [], "gateway": [], "zone": []}
+    index: dict[str, dict[str, int]] = {k: {} for k in labels}
+
+    def code(kind: str, value: str) -> int:
+        table = index[kind]
+        if value not in table:
+            table[value] = len(table)
+            labels[kind].append(value)
+        return table[value]
+
+    return SampleArrays(
+        start=np.array([s.start for s in samples], dtype=np.float64),
+        latency_ms=np.array([s.latency_ms for s in samples], dtype=np.float64),
+        status=np.array([s.status for s in samples], dtype=np.int32),
+        http_ok=np.array([s.ok for s in samples], dtype=np.bool_),
+        error=np.array([code("error", s.error) for s in samples], dtype=np.int32),
+        lb=np.array([code("lb", s.lb) for s in samples], dtype=np.int32),
+        gateway=np.array([code("gateway", s.gateway) for s in samples], dtype=np.int32),
+        zone=np.array([code("zone", s.zone) for s in samples], dtype=np.int32),
+        labels=labels,
+    )
+
+
+def request_availability(ok: npt.NDArray[np.bool_]) -> Ratio:
+    return wilson(int(np.count_nonzero(ok)), int(ok.size))
+
+
+def window_counts(
+    start: npt.NDArray[np.float64], ok: npt.NDArray[np.bool_], t0: float, t1: float, window_s: float
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Requests and successes per window [t0 + k*w, t0 + (k+1)*w) over [t0, t1)."""
+    n = max(1, int(math.ceil((t1 - t0) / window_s - 1e-9)))
+    inside = (start >= t0) & (start < t1)
+    idx = np.minimum(((start[inside] - t0) / window_s).astype(np.int64), n - 1)
+    total = np.bincount(idx, minlength=n)
+    good = np.bincount(idx, weights=ok[inside].astype(np.float64), minlength=n).astype(np.int64)
+    return total, good
+
+
+def time_availability(
+    start: npt.NDArray[np.float64],
+    ok: npt.NDArray[np.bool_],
+    window_s: float,
+    t0: float | None = None,
+    t1: float | None = None,
+    window_ok_ratio: float = 0.99,
+) -> dict[str, Any]:
+    if start.size == 0:
+        return {"window_s": window_s, **wilson(0, 0).as_dict(), "empty_windows": 0}
+    t0 = float(start[0]) if t0 is None else t0
+    t1 = float(start[-1]) + 1e-9 if t1 is None else t1
+    total, good = window_counts(start, ok, t0, t1, window_s)
+    seen = total > 0
+    up = seen & (good >= window_ok_ratio * total)
+    r = wilson(int(np.count_nonzero(up)), int(np.count_nonzero(seen)))
+    return {
+        "window_s": window_s,
+        **r.as_dict(),
+        "empty_windows": int(np.count_nonzero(~seen)),
+        "rule": f"a window is up when >= {window_ok_ratio:.0%} of the requests started in it succeeded",
+    }
+
+
+def outages(start: npt.NDArray[np.float64], ok: npt.NDArray[np.bool_]) -> list[tuple[float, float]]:
+    """(begin, end) of each maximal run of failures: first failure's start -> next success's start.
+    A run of failures at the very end (no success after it) ends at its last request."""
+    if start.size == 0:
+        return []
+    fail = ~ok
+    # edges of runs of failures
+    d = np.diff(np.concatenate(([0], fail.astype(np.int8), [0])))
+    begins = np.flatnonzero(d == 1)
+    ends = np.flatnonzero(d == -1)  # index of the first success after the run (or len)
+    out = []
+    for b, e in zip(begins, ends, strict=True):
+        end = float(start[e]) if e < start.size else float(start[-1])
+        out.append((float(start[b]), end))
+    return out
+
+
+def longest_gap(start: npt.NDArray[np.float64], ok: npt.NDArray[np.bool_]) -> float | None:
+    """Longest time between two consecutive successes (None with fewer than two successes)."""
+    s = start[ok]
+    return float(np.max(np.diff(s))) if s.size >= 2 else None
+
+
+def latency_percentiles(
+    latency_ms: npt.NDArray[np.float64], qs: tuple[float, ...] = (50, 90, 99, 99.9)
+) -> dict[str, Any]:
+    if latency_ms.size == 0:
+        return {"count": 0, **{f"p{q:g}": None for q in qs}}
+    values = np.percentile(latency_ms, qs)
+    return {"count": int(latency_ms.size), **{f"p{q:g}": float(v) for q, v in zip(qs, values, strict=True)}}
+
+
+def breakdown(arrays: SampleArrays, ok: npt.NDArray[np.bool_], key: str) -> dict[str, dict[str, Any]]:
+    """Request-based availability per LB / gateway / zone label of the successful responder.
+    Failed requests carry no responder label ("" = unknown); they are reported under "(none)"."""
+    codes: npt.NDArray[np.int32] = getattr(arrays, key)
+    names = arrays.labels.get(key, [])
+    out = {}
+    for i, name in enumerate(names):
+        m = codes == i
+        out[name or "(none)"] = wilson(int(np.count_nonzero(ok & m)), int(np.count_nonzero(m))).as_dict()
+    return out
+
+
+def time_to_recover(
+    s: npt.NDArray[np.float64], o: npt.NDArray[np.bool_], inject_start: float, sustain_s: float
+) -> float | None:
+    """0 when nothing failed; else inject -> the first success (after the first failure) that is not
+    followed by a failure within `sustain_s`; None when success never became sustained."""
+    fails = s[~o]
+    if fails.size == 0:
+        return 0.0
+    succ = s[o & (s > fails[0])]
+    if succ.size == 0:
+        return None
+    nxt = np.searchsorted(fails, succ, side="right")
+    next_fail = np.where(nxt < fails.size, fails[np.minimum(nxt, fails.size - 1)], np.inf)
+    good = np.flatnonzero(next_fail >= succ + sustain_s)
+    return float(succ[good[0]] - inject_start) if good.size else None
+
+
+def fault_impact(
+    start: npt.NDArray[np.float64],
+    ok: npt.NDArray[np.bool_],
+    inject_start: float,
+    recover_end: float,
+    after_s: float = 10.0,
+    sustain_s: float = 1.0,
+) -> dict[str, Any]:
+    """What one fault cost. error_seconds = ∫ error ratio dt over 100 ms windows from inject to
+    recover_end + after_s (a window in which no request started carries the last seen ratio forward);
+    time_to_recover = inject -> first moment after which `sustain_s` of requests all succeed;
+    steady_impact = error ratio over the second half of the hold (the fault's lasting effect);
+    after_impact = error ratio in the `after_s` following recovery."""
+    end = recover_end + after_s
+    total, good = window_counts(start, ok, inject_start, end, 0.1)
+    seen = total > 0
+    # A window in which no request started (clients stuck waiting on a dead path) keeps the state of
+    # the last window that had requests: an outage does not end because requests stopped starting.
+    err_ratio = np.where(seen, 1 - good / np.maximum(total, 1), np.nan)
+    last = np.maximum.accumulate(np.where(seen, np.arange(seen.size), -1))
+    filled = np.where(last >= 0, err_ratio[np.maximum(last, 0)], 0.0)
+    error_seconds = float(filled.sum() * 0.1)
+
+    m = (start >= inject_start) & (start < end)
+    ttr = time_to_recover(start[m], ok[m], inject_start, sustain_s)
+
+    def ratio(a: float, b: float) -> dict[str, Any]:
+        mm = (start >= a) & (start < b)
+        r = wilson(int(np.count_nonzero(ok & mm)), int(np.count_nonzero(mm)))
+        d = r.as_dict()
+        d["error_ratio"] = None if r.value is None else 1 - r.value
+        return d
+
+    mid = inject_start + (recover_end - inject_start) / 2
+    return {
+        "error_seconds": error_seconds,
+        "time_to_recover_s": ttr,
+        "steady": ratio(mid, recover_end),
+        "after": ratio(recover_end, end),
+        "during": ratio(inject_start, recover_end),
+        "empty_100ms_windows": int(np.count_nonzero(~seen)),
+    }

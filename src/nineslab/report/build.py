@@ -1,0 +1,178 @@
+"""A run directory -> results (the versioned dict behind results.json and every rendering)."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from nineslab.analysis import (
+    Assumption,
+    breakdown,
+    fault_impact,
+    from_samples,
+    latency_percentiles,
+    longest_gap,
+    outages,
+    project,
+    request_availability,
+    time_availability,
+)
+from nineslab.analysis.core import window_counts
+from nineslab.errors import NinesError
+from nineslab.load import read_samples
+from nineslab.paths import TOPOLOGY_DIR
+
+SCHEMA = "nineslab.results/1"
+DEFAULT_SLO_MS = 1000.0
+ASSUMPTIONS = TOPOLOGY_DIR / "assumptions.yaml"
+
+
+def load_assumptions(path: Path | None = None) -> dict[str, Assumption]:
+    path = path or ASSUMPTIONS
+    try:
+        raw = yaml.safe_load(path.read_text())
+        return {
+            name: Assumption(float(a["events_per_year"]), float(a["repair_s"]), str(a.get("source", "assumption")))
+            for name, a in raw["faults"].items()
+        }
+    except (OSError, yaml.YAMLError, KeyError, TypeError, ValueError) as exc:
+        raise NinesError(
+            f"{path}: cannot read assumptions ({exc!s:.80}) — each fault needs events_per_year, repair_s, source"
+        ) from None
+
+
+def fault_windows(run_dir: Path) -> list[dict[str, Any]]:
+    """Inject/recover events paired per fault, in order; a missing recover leaves `recover_end` None."""
+    path = run_dir / "faults.jsonl"
+    events = [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
+    windows: list[dict[str, Any]] = []
+    for ev in events:
+        if ev["phase"] == "inject":
+            windows.append(
+                {
+                    "fault": ev["fault"],
+                    "kind": ev.get("kind", ""),
+                    "op": ev.get("op", ""),
+                    "hosts": ev.get("hosts", []),
+                    "hold_s": ev.get("hold_s", 0.0),
+                    "inject_start": ev["start"],
+                    "recover_end": None,
+                }
+            )
+        elif ev["phase"] == "recover":
+            for w in reversed(windows):
+                if w["fault"] == ev["fault"] and w["recover_end"] is None:
+                    w["recover_end"] = ev["end"]
+                    break
+    return windows
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data: dict[str, Any] = json.loads(path.read_text())
+        return data
+    except (OSError, ValueError):
+        return {}
+
+
+def build_results(
+    run_dir: Path, assumptions: dict[str, Assumption] | None = None, slo_ms: float = DEFAULT_SLO_MS
+) -> dict[str, Any]:
+    before = _read_json(run_dir / "status-before.json")
+    result = _read_json(run_dir / "result.json")
+    topology = before.get("topology") or result.get("topology") or "unknown"
+    target = float(before.get("target") or 0.999)
+    samples = read_samples(run_dir / "samples")
+    arr = from_samples(samples)
+    ok = arr.ok(slo_ms)
+    incomplete = []
+    if not result:
+        incomplete.append("the run did not finish (no result.json): interrupted or still running")
+    if not samples:
+        incomplete.append("no samples recorded")
+    windows = fault_windows(run_dir)
+    if any(w["recover_end"] is None for w in windows):
+        incomplete.append("a fault has no recorded recovery")
+    span_start = float(arr.start[0]) if len(arr) else 0.0
+    span_end = float(arr.start[-1]) if len(arr) else 0.0
+    faults = []
+    for w in windows:
+        end = w["recover_end"] if w["recover_end"] is not None else span_end
+        imp = fault_impact(arr.start, ok, w["inject_start"], end)
+        faults.append({**w, "recover_end": end, "impact": imp})
+    impacts = {
+        f["fault"]: {
+            "error_seconds": f["impact"]["error_seconds"],
+            "hold_s": f["hold_s"],
+            "steady_error_ratio": f["impact"]["steady"]["error_ratio"],
+        }
+        for f in faults
+    }
+    proj = project(impacts, assumptions if assumptions is not None else load_assumptions(), target)
+    outs = outages(arr.start, ok)
+    outs_sorted = sorted(outs, key=lambda o: o[0] - o[1])
+    req = request_availability(ok)
+    return {
+        "schema": SCHEMA,
+        "run": run_dir.name,
+        "topology": topology,
+        "target": target,
+        "generated_at": time.time(),
+        "complete": not incomplete,
+        "incomplete_reasons": incomplete,
+        "slo_ms": slo_ms,
+        "rules": {
+            "success": f"HTTP 2xx/3xx, no error, latency <= {slo_ms:g} ms",
+            "time_based": "windows of 1 s and 100 ms; up when >= 99% of the requests started in it succeeded; "
+            "windows without requests are left out (counted as empty_windows)",
+            "outage": "a maximal run of failed requests: first failure's start -> next success's start",
+        },
+        "span": {"start": span_start, "end": span_end, "seconds": span_end - span_start},
+        "requests": req.as_dict(),
+        "time_1s": time_availability(arr.start, ok, 1.0),
+        "time_100ms": time_availability(arr.start, ok, 0.1),
+        "latency_ms": latency_percentiles(arr.latency_ms[arr.http_ok]),
+        "longest_gap_s": longest_gap(arr.start, ok),
+        "outage_count": len(outs),
+        "outages": [{"start": a, "end": b, "seconds": b - a} for a, b in outs_sorted[:20]],
+        "errors": _error_counts(arr, ok),
+        "by": {key: breakdown(arr, ok, key) for key in ("zone", "lb", "gateway")},
+        "faults": faults,
+        "projection": proj,
+        "verdict": proj["verdict"] if not incomplete else f"{proj['verdict']} (INCOMPLETE RUN)",
+        "passed": proj["verdict"] == "PASS",
+        "timeline": _timeline(arr, ok, span_start, span_end),
+        "versions": _read_json(run_dir / "versions.json"),
+    }
+
+
+def _error_counts(arr: Any, ok: Any) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for i, name in enumerate(arr.labels.get("error", [])):
+        n = int(np.count_nonzero(arr.error == i))
+        if name and n:
+            out[name] = n
+    slow = int(np.count_nonzero(arr.http_ok & ~ok))
+    if slow:
+        out["over_slo"] = slow
+    return out
+
+
+def _timeline(arr: Any, ok: Any, t0: float, t1: float) -> dict[str, Any]:
+    if not len(arr):
+        return {"t0": t0, "rps": [], "error_ratio": [], "p99_ms": []}
+    total, good = window_counts(arr.start, ok, t0, t1 + 1e-9, 1.0)
+    idx = np.minimum(((arr.start - t0) // 1.0).astype(np.int64), total.size - 1)
+    p99 = []
+    order = np.argsort(idx, kind="stable")
+    bounds = np.searchsorted(idx[order], np.arange(total.size + 1))
+    for k in range(total.size):
+        lat = arr.latency_ms[order[bounds[k] : bounds[k + 1]]]
+        p99.append(float(np.percentile(lat, 99)) if lat.size else None)
+    err = [None if t == 0 else round(1 - g / t, 4) for t, g in zip(total.tolist(), good.tolist(), strict=True)]
+    return {"t0": t0, "rps": total.tolist(), "error_ratio": err, "p99_ms": p99}

@@ -1,0 +1,131 @@
+"""Analysis on synthetic sample sets with known answers, and property tests of its invariants."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from nineslab.analysis import (
+    Assumption,
+    fault_impact,
+    from_samples,
+    latency_percentiles,
+    longest_gap,
+    outages,
+    project,
+    request_availability,
+    time_availability,
+    wilson,
+)
+from nineslab.load.samples import Sample
+
+
+def synth(t_end: float, step: float, failing: list[tuple[float, float]], latency: float = 5.0) -> list[Sample]:
+    out = []
+    n = int(round(t_end / step))
+    for i in range(n):
+        t = round(i * step, 6)
+        bad = any(a <= t < b for a, b in failing)
+        out.append(
+            Sample(1000.0 + t, latency, 0 if bad else 200, "refused" if bad else "", "lb-a", "gw-a", "app-a", "east-a")
+        )
+    return out
+
+
+def test_a_gap_of_exactly_three_seconds() -> None:
+    arr = from_samples(synth(20.0, 0.01, [(5.0, 8.0)]))
+    ok = arr.ok(1000)
+    outs = outages(arr.start, ok)
+    assert len(outs) == 1
+    assert outs[0][1] - outs[0][0] == pytest.approx(3.000, abs=1e-9)
+    assert longest_gap(arr.start, ok) == pytest.approx(3.01, abs=1e-9)  # last success 4.99 -> 8.00
+    r = request_availability(ok)
+    assert (r.good, r.total) == (1700, 2000)
+    imp = fault_impact(arr.start, ok, 1005.0, 1008.0, after_s=5.0)
+    assert imp["error_seconds"] == pytest.approx(3.0, abs=1e-9)
+    assert imp["time_to_recover_s"] == pytest.approx(3.0, abs=1e-9)
+    assert imp["steady"]["error_ratio"] == 1.0 and imp["after"]["error_ratio"] == 0.0
+
+
+def test_a_fault_with_no_impact() -> None:
+    arr = from_samples(synth(10.0, 0.01, []))
+    imp = fault_impact(arr.start, arr.ok(1000), 1002.0, 1004.0)
+    assert imp["error_seconds"] == 0 and imp["time_to_recover_s"] == 0.0
+    assert imp["steady"]["error_ratio"] == 0.0 and imp["during"]["good"] == 200
+
+
+def test_a_run_with_no_successes() -> None:
+    arr = from_samples(synth(2.0, 0.1, [(0.0, 99.0)]))
+    ok = arr.ok(1000)
+    r = request_availability(ok)
+    assert r.value == 0.0 and r.lo == 0.0 and 0 < r.hi < 0.2
+    assert longest_gap(arr.start, ok) is None
+    assert len(outages(arr.start, ok)) == 1
+    assert time_availability(arr.start, ok, 1.0)["value"] == 0.0
+    assert fault_impact(arr.start, ok, 1000.0, 1001.0)["time_to_recover_s"] is None
+
+
+def test_a_run_with_no_samples() -> None:
+    arr = from_samples([])
+    ok = arr.ok(1000)
+    assert request_availability(ok).value is None
+    assert outages(arr.start, ok) == [] and longest_gap(arr.start, ok) is None
+    assert time_availability(arr.start, ok, 0.1)["total"] == 0
+    assert latency_percentiles(arr.latency_ms)["p99"] is None
+
+
+def test_latency_over_the_slo_counts_as_failure() -> None:
+    samples = synth(1.0, 0.1, []) + [Sample(1001.5, 1500.0, 200, "", "lb-a", "gw-a", "app-a", "east-a")]
+    arr = from_samples(samples)
+    assert request_availability(arr.ok(1000)).good == 10
+    assert request_availability(arr.ok(2000)).good == 11
+
+
+def test_wilson_known_values() -> None:
+    r = wilson(0, 10)
+    assert r.lo == 0 and r.hi == pytest.approx(0.2775, abs=1e-4)
+    r = wilson(95, 100)
+    assert r.lo == pytest.approx(0.8882, abs=1e-4) and r.hi == pytest.approx(0.9785, abs=1e-4)
+
+
+def test_projection_arithmetic_and_verdict() -> None:
+    impacts = {
+        "a": {"error_seconds": 3.0, "steady_error_ratio": 0.0, "hold_s": 10},
+        "b": {"error_seconds": 10.0, "steady_error_ratio": 0.5, "hold_s": 10},
+    }
+    assumptions = {"a": Assumption(10, 600, "x"), "b": Assumption(1, 3600, "y")}
+    p = project(impacts, assumptions, 0.9999)
+    # a: 10 × 3 s = 30 s; b: 1 × (10 - 0.5×10 + 0.5×3600) = 1805 s
+    assert p["annual_downtime_s"] == pytest.approx(1835.0)
+    assert p["biggest_eater"] == "b"
+    assert p["availability"] == pytest.approx(1 - 1835 / (365 * 86400))
+    assert p["verdict"] == "PASS" and p["margin_s"] == pytest.approx(0.0001 * 365 * 86400 - 1835)  # budget 3153.6 s
+    assert project(impacts, assumptions, 0.99995)["verdict"] == "FAIL"  # budget 1576.8 s
+
+
+oks = st.lists(st.booleans(), min_size=0, max_size=300)
+
+
+@settings(max_examples=200, deadline=None)
+@given(oks, st.floats(min_value=0.001, max_value=0.5))
+def test_invariants(flags: list[bool], step: float) -> None:
+    start = 1000.0 + np.arange(len(flags)) * step
+    ok = np.array(flags, dtype=bool)
+    r = request_availability(ok)
+    if r.total:
+        assert 0 <= r.lo <= r.value <= r.hi <= 1  # type: ignore[operator]
+    outs = outages(start, ok)
+    assert len(outs) == int(np.count_nonzero(np.diff(np.concatenate(([0], (~ok).astype(int)))) == 1))
+    span = float(start[-1] - start[0]) if len(flags) else 0.0
+    assert sum(b - a for a, b in outs) <= span + 1e-9
+    gap = longest_gap(start, ok)
+    if gap is not None:
+        inner = [b - a for a, b in outs if a > start[ok][0] and b <= start[ok][-1]]
+        assert all(d <= gap + 1e-9 for d in inner)
+    if len(flags):
+        imp = fault_impact(start, ok, float(start[0]), float(start[-1]), after_s=0.0)
+        assert 0 <= imp["error_seconds"] <= span + 0.1 + 1e-9
+        t = time_availability(start, ok, 0.1)
+        assert t["total"] + t["empty_windows"] >= 1
