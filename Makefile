@@ -5,10 +5,10 @@ VENV := .venv
 NINESLAB := $(VENV)/bin/nineslab
 topology ?= 3dc
 lab ?= nines
-APT_PACKAGES := haproxy dnsmasq-base iproute2 util-linux procps wrk
+APT_PACKAGES := haproxy dnsmasq-base iproute2 util-linux procps wrk nftables coreutils chromium
 export NINESLAB_LAB := $(lab)
 
-.PHONY: setup deploy status destroy faults chaos suite heal load test test-unit lint bench
+.PHONY: setup demo deploy status destroy faults chaos suite heal load report compare test test-unit lint bench
 
 setup: $(VENV)/.done
 
@@ -22,6 +22,15 @@ $(VENV)/.done: pyproject.toml
 	$(VENV)/bin/pip install -q --upgrade pip
 	$(VENV)/bin/pip install -q -e '.[dev]'
 	touch $@
+
+demo: setup  ## make demo topology=3dc [keep=1]: deploy + chaos suite + SLA report (+ destroy unless keep=1)
+	@rc=0; \
+	$(NINESLAB) deploy --topology $(topology) --lab $(lab) || exit $$?; \
+	$(NINESLAB) suite --lab $(lab) || rc=$$?; \
+	$(NINESLAB) report || rc=$$?; \
+	if [ "$(keep)" != 1 ]; then $(NINESLAB) destroy --lab $(lab) || rc=$$?; fi; \
+	echo "report: $$(readlink -f reports/latest)/report.html"; \
+	exit $$rc
 
 deploy: setup  ## make deploy topology=1az|2az|3dc [lab=NAME]
 	$(NINESLAB) deploy --topology $(topology) --lab $(lab)
@@ -48,6 +57,12 @@ heal: setup
 load: setup  ## make load duration=60 rate=500
 	$(NINESLAB) load --lab $(lab) --duration $(or $(duration),60) --rate $(or $(rate),200)
 
+report: setup  ## SLA report of the latest run (run=RUN for another); exit 1 if the tier verdict fails
+	$(NINESLAB) report $(run)
+
+compare: setup  ## the suite on 1az, 2az and 3dc, side by side (takes about 40 min)
+	$(NINESLAB) compare
+
 test: setup  ## unit + integration tests (integration needs root); "no tests ran" (exit 5) fails
 	@$(VENV)/bin/pytest -q tests; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "test: pytest collected no tests" >&2; exit 1; fi; exit $$rc
@@ -62,3 +77,5 @@ lint: setup
 bench: setup  ## deploy/destroy wall time per topology; Locust vs wrk on the same path
 	$(VENV)/bin/python bench/deploy.py
 	$(VENV)/bin/python bench/load.py
+	$(VENV)/bin/python bench/analysis.py
+	$(VENV)/bin/python bench/calibration.py

@@ -54,9 +54,27 @@ def locust_rps(lab: str, seconds: int, processes: int, users: int) -> tuple[floa
     connections; successful requests/s counted from the recorder's samples."""
     samples = Path(tempfile.mkdtemp(prefix="nineslab-bench-samples-"))
     env = dict(os.environ, NINESLAB_SAMPLES_DIR=str(samples), NINESLAB_USER_RATE="1000", NINESLAB_DEADLINE_S="2")
-    cmd = ["ip", "netns", "exec", f"{lab}-client", str(Path(sys.executable).parent / "locust"),
-           "-f", str(REPO / "loadtests" / "locustfile.py"), "--headless", "--host", "http://api.nines.lab",
-           "-u", str(users), "-r", str(users), "-t", f"{seconds}s", "--only-summary", "--loglevel", "ERROR"]
+    cmd = [
+        "ip",
+        "netns",
+        "exec",
+        f"{lab}-client",
+        str(Path(sys.executable).parent / "locust"),
+        "-f",
+        str(REPO / "loadtests" / "locustfile.py"),
+        "--headless",
+        "--host",
+        "http://api.nines.lab",
+        "-u",
+        str(users),
+        "-r",
+        str(users),
+        "-t",
+        f"{seconds}s",
+        "--only-summary",
+        "--loglevel",
+        "ERROR",
+    ]
     if processes > 1:
         cmd += ["--processes", str(processes)]
     subprocess.run(cmd, env=env, capture_output=True, timeout=seconds + 60)

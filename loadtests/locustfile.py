@@ -3,11 +3,11 @@ Every request lands in a sample file (see recorder.py beside this file). Run fro
   ip netns exec nines-client .venv/bin/locust -f loadtests/locustfile.py --host http://api.nines.lab"""
 
 import recorder
-from locust import FastHttpUser, constant_throughput, task
+from locust import FastHttpUser, task
 
 
 class ApiClient(FastHttpUser):
-    wait_time = constant_throughput(recorder.RATE_PER_USER)
+    wait_time = recorder.poisson_pacing(recorder.RATE_PER_USER)  # paced: constant throughput on average
     connection_timeout = network_timeout = recorder.DEADLINE_S
 
     @task

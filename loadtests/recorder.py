@@ -11,6 +11,7 @@ Settings come from the environment (nineslab load sets them):
 from __future__ import annotations
 
 import os
+import random
 import socket
 import time
 from typing import Any
@@ -46,10 +47,15 @@ def error_kind(exception: BaseException | None, status: int) -> str:
         return "" if status < 400 else f"http_{status // 100}xx"
     text = f"{type(exception).__name__} {exception}"
     for needle, kind in (
-        ("NameResolution", "dns"), ("Failed to resolve", "dns"), ("gaierror", "dns"),
-        ("ConnectTimeout", "connect_timeout"), ("ReadTimeout", "read_timeout"), ("timed out", "timeout"),
+        ("NameResolution", "dns"),
+        ("Failed to resolve", "dns"),
+        ("gaierror", "dns"),
+        ("ConnectTimeout", "connect_timeout"),
+        ("ReadTimeout", "read_timeout"),
+        ("timed out", "timeout"),
         ("refused", "refused"),
-        ("reset", "reset"), ("RemoteDisconnected", "disconnected"),
+        ("reset", "reset"),
+        ("RemoteDisconnected", "disconnected"),
     ):
         if needle in text:
             return kind
@@ -67,12 +73,34 @@ def record(start: float, latency_ms: float, status: int, error: str, headers: An
 
 
 @events.request.add_listener
-def on_request(response_time: float, response: Any = None, exception: BaseException | None = None,
-               start_time: float | None = None, **_kw: Any) -> None:
+def on_request(
+    response_time: float,
+    response: Any = None,
+    exception: BaseException | None = None,
+    start_time: float | None = None,
+    **_kw: Any,
+) -> None:
     status = int(getattr(response, "status_code", 0) or 0)
     headers = getattr(response, "headers", None)
-    record(start_time or time.time() - response_time / 1000, response_time, status, error_kind(exception, status),
-           headers)
+    record(
+        start_time or time.time() - response_time / 1000, response_time, status, error_kind(exception, status), headers
+    )
+
+
+def poisson_pacing(rate: float) -> Any:
+    """Locust wait_time: each user starts tasks as a Poisson process of `rate` per second (a constant
+    throughput on average, like constant_throughput, but with random gaps). Plain constant pacing lets
+    users that stalled together fire together for ever after: bursts with ~150 ms blind spots between
+    them, which blur where an outage begins and ends."""
+
+    def wait_time(user: Any) -> float:
+        now = time.time()
+        last = getattr(user, "_np_next", now)
+        nxt = max(last, now - 1.0) + random.expovariate(rate)  # catch up at most 1 s of lag
+        user._np_next = nxt
+        return max(0.0, nxt - now)
+
+    return wait_time
 
 
 def get(client: Any, path: str) -> None:

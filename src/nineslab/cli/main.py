@@ -305,6 +305,42 @@ def report(run: str | None, as_json: bool, assumptions: str | None, slo_ms: floa
     sys.exit(0 if res["passed"] and res["complete"] else 1)
 
 
+@cli.command()
+@click.option(
+    "--runs", multiple=True, help="Existing runs to compare (repeatable); without: run the suite on each topology."
+)
+@click.option("--topologies", default="1az,2az,3dc", show_default=True, help="Topologies to run (without --runs).")
+@click.option("--rate", default=200.0, show_default=True, help="Load of each suite (without --runs).")
+@JSON_OPTION
+def compare(runs: tuple[str, ...], topologies: str, rate: float, as_json: bool) -> None:
+    """The same fault schedule on several topologies, side by side: each topology deployed (lab `cmp`),
+    its suite run and reported, then destroyed; or existing runs read with --runs."""
+    from nineslab.chaos.runner import run_suite
+    from nineslab.report import write_report
+    from nineslab.report.compare import compare_markdown, compare_results, write_comparison
+
+    say = _progress(as_json)
+    results = []
+    if runs:
+        results = [write_report(r) for r in runs]
+    else:
+        for topo in topologies.split(","):
+            lab = Lab("cmp")
+            try:
+                say(f"compare: deploying {topo}")
+                lab.deploy(topo, progress=say)
+                suite_result = run_suite(lab, say, rate=rate)
+                results.append(write_report(suite_result["run"]))
+            finally:
+                lab.destroy()
+    out = write_comparison(results)
+    if as_json:
+        click.echo(json.dumps({"run": str(out), **compare_results(results)}, indent=2, default=str))
+    else:
+        click.echo(compare_markdown(compare_results(results)))
+        click.echo(f"comparison: {out / 'compare.html'}")
+
+
 def _print_result(result: dict[str, Any], as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(result, indent=2))

@@ -114,6 +114,7 @@ def _svg_timeline(res: dict[str, Any]) -> str:
     if n == 0:
         return "<p>No samples.</p>"
     width, left, h, gap = 960, 60, 110, 30
+
     def x(t: float) -> float:
         return float(left + (t - tl["t0"]) / max(n, 1) * (width - left - 10))
 
@@ -232,7 +233,7 @@ def to_junit(res: dict[str, Any]) -> str:
         if after is not None and after > 0.01:
             cases.append(
                 f'<testcase classname="faults" name={name}>'
-                f'<failure message={quoteattr("did not recover: " + detail)}/></testcase>'
+                f"<failure message={quoteattr('did not recover: ' + detail)}/></testcase>"
             )
         else:
             cases.append(

@@ -1,0 +1,80 @@
+"""The report of a run: numbers match the recorded samples; renderings carry the verdict."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from nineslab.analysis import Assumption
+from nineslab.report.build import SCHEMA, build_results
+from nineslab.report.render import to_html, to_junit, to_markdown
+from tests.unit.report.synthetic import make_run
+
+
+def test_results_match_the_samples(tmp_path: Path) -> None:
+    run = make_run(tmp_path)
+    res = build_results(run, {"lb-kill": Assumption(1, 600, "test")})
+    assert res["schema"] == SCHEMA and res["complete"]
+    assert (res["requests"]["good"], res["requests"]["total"]) == (1700, 2000)
+    assert res["outage_count"] == 1 and res["outages"][0]["seconds"] == pytest.approx(3.0, abs=1e-6)
+    f = res["faults"][0]
+    assert f["fault"] == "lb-kill" and f["impact"]["error_seconds"] == pytest.approx(3.0, abs=0.011)
+    assert res["errors"] == {"refused": 300}
+    assert set(res["by"]["lb"]) == {"lb-a", "lb-b", "(none)"}
+    # steady impact 100 % -> 600 s per event, once a year, against 99.99 % (3153.6 s): PASS
+    assert res["projection"]["verdict"] == "PASS" and res["passed"]
+    assert res["projection"]["terms"][0]["annual_downtime_s"] == pytest.approx(600.0, abs=0.5)
+
+
+def test_an_interrupted_run_is_marked_incomplete(tmp_path: Path) -> None:
+    res = build_results(make_run(tmp_path, finished=False), {})
+    assert not res["complete"] and "INCOMPLETE" in res["verdict"]
+    assert any("did not finish" in r for r in res["incomplete_reasons"])
+    assert "INCOMPLETE RUN" in to_markdown(res) and "INCOMPLETE RUN" in to_html(res)
+
+
+def test_renderings_carry_the_verdict(tmp_path: Path) -> None:
+    res = build_results(make_run(tmp_path), {"lb-kill": Assumption(100, 3600, "test")})
+    assert res["projection"]["verdict"] == "FAIL"
+    md, page = to_markdown(res), to_html(res)
+    assert md.splitlines()[2].startswith("**FAIL: projected")
+    assert 'id="verdict" class="verdict fail"' in page and "<svg" in page
+    assert "http://" not in page.replace('xmlns="http://www.w3.org/2000/svg"', ""), "self-contained: no URLs"
+    suite = ET.fromstring(to_junit(res))
+    names = [c.get("name") for c in suite.iter("testcase")]
+    assert names == ["lb-kill", "tier-verdict"]
+    assert suite.get("failures") == "1"
+
+
+def test_report_cli_writes_files_and_exits_by_verdict(tmp_path: Path) -> None:
+    run = make_run(tmp_path)
+    assumptions = tmp_path / "a.yaml"
+    assumptions.write_text("version: 1\nfaults:\n  lb-kill: {events_per_year: 100, repair_s: 3600, source: t}\n")
+    exe = Path(sys.executable).parent / "nineslab"
+    env = {**os.environ, "NINESLAB_REPORTS_DIR": str(tmp_path)}
+    res = subprocess.run(
+        [str(exe), "report", run.name, "--assumptions", str(assumptions)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert res.returncode == 1 and res.stdout.startswith("FAIL: projected")
+    for name in ("report.html", "report.md", "results.json", "junit.xml"):
+        assert (run / name).is_file()
+    assert json.loads((run / "results.json").read_text())["schema"] == SCHEMA
+    assumptions.write_text("version: 1\nfaults:\n  lb-kill: {events_per_year: 1, repair_s: 60, source: t}\n")
+    res = subprocess.run(
+        [str(exe), "report", run.name, "--assumptions", str(assumptions)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert res.returncode == 0 and res.stdout.startswith("PASS"), "edited assumptions, same run, new verdict"
