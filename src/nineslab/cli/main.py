@@ -13,8 +13,7 @@ import click
 
 from nineslab.errors import NinesError
 from nineslab.lab import DEFAULT_LAB, Lab
-from nineslab.paths import TOPOLOGY_DIR
-from nineslab.topology import load_topology
+from nineslab.topology import load_topology, topology_names
 
 LAB_OPTION = click.option(
     "--lab",
@@ -92,7 +91,7 @@ def destroy(lab: str, as_json: bool) -> None:
 @JSON_OPTION
 def topologies(topology: str | None, as_json: bool) -> None:
     """List the reference topologies, or validate one file (exit 1 with a one-line error if it is bad)."""
-    names = [topology] if topology else sorted(p.stem for p in TOPOLOGY_DIR.glob("*.yaml"))
+    names = [topology] if topology else topology_names()
     rows: list[dict[str, Any]] = []
     for name in names:
         topo = load_topology(name)

@@ -12,6 +12,12 @@ from nineslab.paths import TOPOLOGY_DIR
 from nineslab.topology.model import Topology
 from nineslab.topology.validate import build_topology
 
+NOT_TOPOLOGIES = {"assumptions"}  # topologies/assumptions.yaml: fault rates for the projection
+
+
+def topology_names() -> list[str]:
+    return sorted(p.stem for p in TOPOLOGY_DIR.glob("*.yaml") if p.stem not in NOT_TOPOLOGIES)
+
 
 def topology_path(name_or_path: str) -> Path:
     """`3dc` means topologies/3dc.yaml; anything with a slash or a .yaml suffix is a path."""
@@ -23,7 +29,7 @@ def topology_path(name_or_path: str) -> Path:
 def load_topology(name_or_path: str) -> Topology:
     path = topology_path(name_or_path)
     if not path.is_file():
-        known = ", ".join(sorted(p.stem for p in TOPOLOGY_DIR.glob("*.yaml")))
+        known = ", ".join(topology_names())
         raise TopologyError(f"{path}: no such topology file — use one of: {known}, or a path to a .yaml file")
     try:
         raw: Any = yaml.safe_load(path.read_text())
