@@ -7,6 +7,7 @@ import json
 import os
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import click
@@ -338,6 +339,46 @@ def compare(runs: tuple[str, ...], topologies: str, rate: float, as_json: bool) 
     else:
         click.echo(compare_markdown(compare_results(results)))
         click.echo(f"comparison: {out / 'compare.html'}")
+
+
+@cli.command()
+@LAB_OPTION
+@JSON_OPTION
+@click.option(
+    "--outage",
+    "outages",
+    multiple=True,
+    type=float,
+    default=[2.0],
+    show_default=True,
+    help="Outage length(s) in seconds to inject (repeatable).",
+)
+@click.option("--rate", default=200.0, show_default=True, help="Requests/s during calibration.")
+def calibrate(lab: str, as_json: bool, outages: tuple[float, ...], rate: float) -> None:
+    """Inject outages of known length under load; print the true length next to what the report measures."""
+    from nineslab.chaos.calibration import measured_outage, run_calibration
+    from nineslab.report import write_report
+
+    say = _progress(as_json)
+    rows = []
+    for outage in outages:
+        say(f"calibration: {outage:g}s outage at {rate:g} req/s")
+        r = run_calibration(Lab(lab), outage, rate=rate)
+        write_report(r["run"])
+        measured = measured_outage(Path(r["run"]))
+        rows.append(
+            {
+                "run": r["run"],
+                "true_s": r["true_outage_s"],
+                "measured_s": measured,
+                "error_ms": (measured - r["true_outage_s"]) * 1000,
+            }
+        )
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+    else:
+        for row in rows:
+            click.echo(f"true {row['true_s']:.4f}s  measured {row['measured_s']:.4f}s  error {row['error_ms']:+.1f} ms")
 
 
 def _print_result(result: dict[str, Any], as_json: bool) -> None:

@@ -1,0 +1,37 @@
+"""Calibration on a real lab: a known outage is injected under load; the report's outage length is
+within 50 ms of it, and its availability is exactly what the recorded samples say."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.integration.conftest import lab_deployed, nineslab
+
+LAB = "itcal"
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    os.environ["NINESLAB_REPORTS_DIR"] = str(tmp_path_factory.mktemp("reports"))
+    with lab_deployed(LAB, "1az") as deployed:
+        yield deployed
+
+
+def test_known_outage_is_measured_within_50ms(lab: dict[str, Any]) -> None:
+    rows = json.loads(nineslab("calibrate", "--lab", LAB, "--outage", "2", "--json").stdout)
+    row = rows[0]
+    assert abs(row["true_s"] - 2.0) < 0.05
+    assert abs(row["error_ms"]) <= 50, row
+    run = Path(row["run"])
+    results = json.loads((run / "results.json").read_text())
+    lines = [line.split(",") for f in (run / "samples").glob("*.csv") for line in f.read_text().splitlines()[1:]]
+    good = sum(1 for r in lines if r[2] == "200" and r[3] == "" and float(r[1]) <= results["slo_ms"])
+    assert (results["requests"]["good"], results["requests"]["total"]) == (good, len(lines))
+    assert results["errors"].get("refused", 0) >= 200 * 2 * 0.8, "the outage was felt by the recorded requests"
+    assert results["faults"][0]["fault"] == "calibration-outage"
