@@ -54,17 +54,22 @@ print(json.dumps({"status": status, "headers": {k.lower(): v for k, v in headers
 """
 
 
-def client_get(lab: str, url: str) -> dict[str, Any]:
-    """GET from inside the lab's client namespace, resolving names through the lab's DNS like a client."""
+def in_client(lab: str, script: str, arg: str, timeout: float = 60) -> dict[str, Any]:
+    """Run a Python snippet inside the lab's client namespace (its resolv.conf: the lab's DNS)."""
     res = subprocess.run(
-        ["ip", "netns", "exec", f"{lab}-client", sys.executable, "-c", FETCH, url],
+        ["ip", "netns", "exec", f"{lab}-client", sys.executable, "-c", script, arg],
         capture_output=True,
         text=True,
-        timeout=30,
+        timeout=timeout,
         check=True,
     )
     data: dict[str, Any] = json.loads(res.stdout)
     return data
+
+
+def client_get(lab: str, url: str) -> dict[str, Any]:
+    """GET from inside the lab's client namespace, resolving names through the lab's DNS like a client."""
+    return in_client(lab, FETCH, url, timeout=30)
 
 
 def lab_pids(lab: str) -> dict[str, int]:
@@ -104,6 +109,14 @@ def leftovers(lab: str) -> list[str]:
 
 
 @contextlib.contextmanager
+def lab_with_reports(lab: str, topology: str, reports: Path) -> Iterator[dict[str, Any]]:
+    """lab_deployed, with the run store (NINESLAB_REPORTS_DIR) moved to `reports`."""
+    os.environ["NINESLAB_REPORTS_DIR"] = str(reports)
+    with lab_deployed(lab, topology) as deployed:
+        yield deployed
+
+
+@contextlib.contextmanager
 def lab_deployed(lab: str, topology: str) -> Iterator[dict[str, Any]]:
     """Deploy `lab` with `topology`; destroy it afterwards whatever happened."""
     nineslab("destroy", "--lab", lab, check=False)  # leftovers of an earlier crashed run
@@ -126,15 +139,7 @@ except OSError as e:
 
 def client_resolve(lab: str, name: str = "api.nines.lab") -> dict[str, Any]:
     """getaddrinfo from the client namespace: glibc, its resolv.conf (primary, then secondary)."""
-    res = subprocess.run(
-        ["ip", "netns", "exec", f"{lab}-client", sys.executable, "-c", RESOLVE, name],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    data: dict[str, Any] = json.loads(res.stdout)
-    return data
+    return in_client(lab, RESOLVE, name)
 
 
 def client_try(lab: str, url: str) -> dict[str, Any]:

@@ -4,22 +4,20 @@ within 50 ms of it, and its availability is exactly what the recorded samples sa
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.integration.conftest import lab_deployed, nineslab
+from tests.integration.conftest import lab_with_reports, nineslab
 
 LAB = "itcal"
 
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    os.environ["NINESLAB_REPORTS_DIR"] = str(tmp_path_factory.mktemp("reports"))
-    with lab_deployed(LAB, "1az") as deployed:
+    with lab_with_reports(LAB, "1az", tmp_path_factory.mktemp("reports")) as deployed:
         yield deployed
 
 

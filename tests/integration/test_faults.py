@@ -19,8 +19,8 @@ from tests.integration.conftest import (
     client_get,
     client_resolve,
     client_try,
-    lab_deployed,
     lab_pids,
+    lab_with_reports,
     nineslab,
     nineslab_json,
 )
@@ -32,8 +32,7 @@ LB_B = "http://198.18.2.11/api/"  # east-b's LB, addressed directly
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    os.environ["NINESLAB_REPORTS_DIR"] = str(tmp_path_factory.mktemp("reports"))
-    with lab_deployed(LAB, "2az") as deployed:
+    with lab_with_reports(LAB, "2az", tmp_path_factory.mktemp("reports")) as deployed:
         yield deployed
 
 

@@ -4,7 +4,6 @@ catalogue order under one continuous load into one run directory."""
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,15 +11,14 @@ from typing import Any
 
 import pytest
 
-from tests.integration.conftest import client_get, client_try, lab_deployed, nineslab, nineslab_json
+from tests.integration.conftest import client_get, client_try, lab_with_reports, nineslab, nineslab_json
 
 LAB = "itreg"
 
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    os.environ["NINESLAB_REPORTS_DIR"] = str(tmp_path_factory.mktemp("reports"))
-    with lab_deployed(LAB, "3dc") as deployed:
+    with lab_with_reports(LAB, "3dc", tmp_path_factory.mktemp("reports")) as deployed:
         yield deployed
 
 
