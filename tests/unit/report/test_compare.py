@@ -1,0 +1,38 @@
+"""`nineslab compare --runs`: existing runs of several topologies, side by side."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.unit.report.synthetic import make_run
+
+
+def test_compare_reads_existing_runs_side_by_side(tmp_path: Path) -> None:
+    runs = []
+    for topo, target, outage in (("1az", 0.999, (5.0, 6.0)), ("3dc", 0.99999, (5.0, 5.5))):
+        root = tmp_path / topo
+        root.mkdir()
+        run = make_run(root, outage=outage, topology=topo, target=target)
+        dest = tmp_path / f"{run.name}-{topo}"
+        run.rename(dest)
+        runs.append(dest)
+    exe = Path(sys.executable).parent / "nineslab"
+    env = {**os.environ, "NINESLAB_REPORTS_DIR": str(tmp_path)}
+    res = subprocess.run(
+        [str(exe), "compare", "--runs", str(runs[0]), "--runs", str(runs[1]), "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert res.returncode == 0, res.stderr
+    out = json.loads(res.stdout)
+    assert [t["topology"] for t in out["topologies"]] == ["1az", "3dc"]
+    assert out["faults"][0]["fault"] == "lb-kill"
+    assert out["faults"][0]["1az"]["error_seconds"] > out["faults"][0]["3dc"]["error_seconds"] > 0
+    cmp_dir = Path(out["run"])
+    assert (cmp_dir / "compare.html").is_file() and "| verdict |" in (cmp_dir / "compare.md").read_text()
