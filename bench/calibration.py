@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -21,8 +22,9 @@ def main() -> None:
     ap.add_argument("--outages", default="0.2,0.5,1,2,5")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
-    os.environ.setdefault("NINESLAB_STATE_DIR", tempfile.mkdtemp(prefix="nineslab-bench-"))
-    os.environ.setdefault("NINESLAB_REPORTS_DIR", tempfile.mkdtemp(prefix="nineslab-bench-reports-"))
+    scratch = tempfile.mkdtemp(prefix="nineslab-bench-")  # lab state and runs of the bench, removed at the end
+    os.environ.setdefault("NINESLAB_STATE_DIR", os.path.join(scratch, "state"))
+    os.environ.setdefault("NINESLAB_REPORTS_DIR", os.path.join(scratch, "reports"))
     subprocess.run([NINESLAB, "deploy", "--topology", "1az", "--lab", args.lab], check=True, capture_output=True)
     try:
         cmd = [NINESLAB, "calibrate", "--lab", args.lab, "--json"]
@@ -31,6 +33,7 @@ def main() -> None:
         rows = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
     finally:
         subprocess.run([NINESLAB, "destroy", "--lab", args.lab], capture_output=True)
+        shutil.rmtree(scratch, ignore_errors=True)
     if args.json:
         print(json.dumps(rows, indent=2))
         return

@@ -12,6 +12,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -52,7 +53,7 @@ def wrk_rps(lab: str, seconds: int, connections: int) -> float:
 def locust_rps(lab: str, seconds: int, processes: int, users: int) -> tuple[float, int]:
     """Locust unpaced (per-user rate far above what a user can do), `users` concurrent like wrk's
     connections; successful requests/s counted from the recorder's samples."""
-    samples = Path(tempfile.mkdtemp(prefix="nineslab-bench-samples-"))
+    samples = Path(os.environ["NINESLAB_REPORTS_DIR"]) / "bench-samples"
     env = dict(os.environ, NINESLAB_SAMPLES_DIR=str(samples), NINESLAB_USER_RATE="1000", NINESLAB_DEADLINE_S="2")
     cmd = [
         "ip",
@@ -111,8 +112,9 @@ def main() -> None:
     ap.add_argument("--processes", type=int, default=2, help="Locust processes (the machine has 2 cores)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
-    os.environ.setdefault("NINESLAB_STATE_DIR", tempfile.mkdtemp(prefix="nineslab-bench-"))
-    os.environ.setdefault("NINESLAB_REPORTS_DIR", tempfile.mkdtemp(prefix="nineslab-bench-reports-"))
+    scratch = tempfile.mkdtemp(prefix="nineslab-bench-")  # lab state and runs of the bench, removed at the end
+    os.environ.setdefault("NINESLAB_STATE_DIR", os.path.join(scratch, "state"))
+    os.environ.setdefault("NINESLAB_REPORTS_DIR", os.path.join(scratch, "reports"))
     sh(NINESLAB, "deploy", "--topology", args.topology, "--lab", args.lab)
     try:
         wrk = wrk_rps(args.lab, args.seconds, 50)
@@ -120,6 +122,7 @@ def main() -> None:
         loc, errors = locust_rps(args.lab, args.seconds, args.processes, 50)
     finally:
         subprocess.run([NINESLAB, "destroy", "--lab", args.lab], capture_output=True)
+        shutil.rmtree(scratch, ignore_errors=True)
     cost = recorder_cost_us()
     result = {
         "topology": args.topology,
