@@ -36,7 +36,10 @@ def load_catalogue(path: Path | None = None) -> list[FaultSpec]:
     try:
         raw: Any = yaml.safe_load(path.read_text())
     except (OSError, yaml.YAMLError) as exc:
-        raise NinesError(f"{path}: cannot read the fault catalogue ({exc}) — restore it from git") from None
+        detail = " ".join(str(exc).split())  # YAML errors span lines; ours are one line
+        raise NinesError(
+            f"{path}: cannot read the fault catalogue ({detail}) — fix it or restore it from git"
+        ) from None
     if not isinstance(raw, dict) or not isinstance(raw.get("faults"), list):
         raise NinesError(f"{path}: expected a mapping with a `faults:` list — see the file's header comment")
     specs = [_spec(path, i, entry) for i, entry in enumerate(raw["faults"])]

@@ -94,3 +94,11 @@ def test_bad_catalogue_entries_get_one_line_errors(tmp_path: Path, mutate: objec
     with pytest.raises(NinesError) as err:
         load_catalogue(bad)
     assert fragment in str(err.value) and "\n" not in str(err.value)
+
+
+def test_unreadable_catalogue_is_one_line(tmp_path: Path) -> None:
+    bad = tmp_path / "catalogue.yaml"
+    bad.write_text("faults:\n  - name: x\n    expected: {1az: a: b}\n")
+    with pytest.raises(NinesError) as err:
+        load_catalogue(bad)
+    assert "\n" not in str(err.value) and "cannot read the fault catalogue" in str(err.value)
