@@ -64,6 +64,7 @@ class Lab:
         self.dir = lab_dir(self.name)
         self.provider = get_provider(provider, self.name)
         self.meta_path = self.dir / "lab.json"
+        self._topology: Topology | None = None  # read once: faults and probes ask for it per host
 
     # -- metadata -------------------------------------------------------------------------------
     def meta(self) -> dict[str, Any] | None:
@@ -74,17 +75,20 @@ class Lab:
         return data
 
     def topology(self) -> Topology:
-        meta = self.meta()
-        if meta is None:
-            raise LabError(
-                f"no lab named {self.name!r} is deployed — run `nineslab deploy --topology 3dc --lab {self.name}`"
-            )
-        return load_topology(meta["topology_file"])
+        if self._topology is None:
+            meta = self.meta()
+            if meta is None:
+                raise LabError(
+                    f"no lab named {self.name!r} is deployed — run `nineslab deploy --topology 3dc --lab {self.name}`"
+                )
+            self._topology = load_topology(meta["topology_file"])
+        return self._topology
 
     # -- deploy ---------------------------------------------------------------------------------
     def deploy(self, topology_name: str, progress: Progress | None = None) -> DeployResult:
         say = progress or (lambda _msg: None)
         topology = load_topology(topology_name)  # validated before anything is touched
+        self._topology = None  # re-read from the metadata written below
         _preflight()
         meta = self.meta()
         if meta and meta.get("topology") != topology.name:
@@ -170,8 +174,14 @@ class Lab:
         raise LabError(f"no etcd member of lab {self.name!r} answered {path} — is etcd up? (`nineslab status`)")
 
     def etcd_get(self, key: str) -> str | None:
-        kvs = self.etcd("/v3/kv/range", {"key": base64.b64encode(key.encode()).decode()}).get("kvs", [])
+        kvs = self.etcd("/v3/kv/range", {"key": _b64(key)}).get("kvs", [])
         return base64.b64decode(kvs[0]["value"]).decode() if kvs else None
+
+    def etcd_prefix(self, prefix: str) -> dict[str, str]:
+        """Every key under `prefix` with its value, in one range request."""
+        end = prefix[:-1] + chr(ord(prefix[-1]) + 1)  # etcd's range_end for "all keys with this prefix"
+        kvs = self.etcd("/v3/kv/range", {"key": _b64(prefix), "range_end": _b64(end)}).get("kvs", [])
+        return {base64.b64decode(kv["key"]).decode(): base64.b64decode(kv["value"]).decode() for kv in kvs}
 
     def etcd_leader(self) -> str | None:
         topology = self.topology()
@@ -257,6 +267,10 @@ class Lab:
             and bool(entry.get("healthy"))
             and etcd_info["leader"] is not None,
         }
+
+
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
 
 
 def _preflight() -> None:

@@ -225,8 +225,7 @@ def fault_impact(
     ttr = time_to_recover(start[m], ok[m], inject_start, sustain_s)
 
     def ratio(a: float, b: float) -> dict[str, Any]:
-        mm = (start >= a) & (start < b)
-        r = wilson(int(np.count_nonzero(ok & mm)), int(np.count_nonzero(mm)))
+        r = request_availability(ok[(start >= a) & (start < b)])
         d = r.as_dict()
         d["error_ratio"] = None if r.value is None else 1 - r.value
         return d

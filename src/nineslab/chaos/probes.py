@@ -33,9 +33,5 @@ def etcd_has_leader(configuration: dict[str, Any] | None = None) -> bool:
 def routes_intact(configuration: dict[str, Any] | None = None) -> bool:
     """Every gateway's router rule in etcd is the one the topology says (a bad push shows here)."""
     lab = lab_from(configuration)
-    topo = lab.topology()
-    for gw in topo.by_role("gateway"):
-        key = f"{gateway.rootkey(gw)}/http/routers/api/rule"
-        if lab.etcd_get(key) != gateway.route_keys(topo, gw)[key]:
-            return False
-    return True
+    current = lab.etcd_prefix(gateway.ROOTKEY_PREFIX)
+    return all(current.get(k) == v for k, v in gateway.all_route_keys(lab.topology()).items())

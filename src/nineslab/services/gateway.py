@@ -14,8 +14,11 @@ API_PATH = "/api/"
 DIGEST_KEY = "nineslab/routes-digest"
 
 
+ROOTKEY_PREFIX = "traefik-"
+
+
 def rootkey(host: Host) -> str:
-    return f"traefik-{host.name}"
+    return f"{ROOTKEY_PREFIX}{host.name}"
 
 
 def route_keys(topology: Topology, gw: Host) -> dict[str, str]:

@@ -52,29 +52,27 @@ def test_renderings_carry_the_verdict(tmp_path: Path) -> None:
     assert suite.get("failures") == "1"
 
 
-def test_report_cli_writes_files_and_exits_by_verdict(tmp_path: Path) -> None:
-    run = make_run(tmp_path)
-    assumptions = tmp_path / "a.yaml"
-    assumptions.write_text("version: 1\nfaults:\n  lb-kill: {events_per_year: 100, repair_s: 3600, source: t}\n")
+def _report(run: Path, rates: str) -> subprocess.CompletedProcess[str]:
+    """`nineslab report RUN` with an assumptions file holding `rates` for lb-kill."""
+    assumptions = run.parent / "a.yaml"
+    assumptions.write_text(f"version: 1\nfaults:\n  lb-kill: {{{rates}, source: t}}\n")
     exe = Path(sys.executable).parent / "nineslab"
-    env = {**os.environ, "NINESLAB_REPORTS_DIR": str(tmp_path)}
-    res = subprocess.run(
+    env = {**os.environ, "NINESLAB_REPORTS_DIR": str(run.parent)}
+    return subprocess.run(
         [str(exe), "report", run.name, "--assumptions", str(assumptions)],
         capture_output=True,
         text=True,
         env=env,
         timeout=60,
     )
+
+
+def test_report_cli_writes_files_and_exits_by_verdict(tmp_path: Path) -> None:
+    run = make_run(tmp_path)
+    res = _report(run, "events_per_year: 100, repair_s: 3600")
     assert res.returncode == 1 and res.stdout.startswith("FAIL: projected")
     for name in ("report.html", "report.md", "results.json", "junit.xml"):
         assert (run / name).is_file()
     assert json.loads((run / "results.json").read_text())["schema"] == SCHEMA
-    assumptions.write_text("version: 1\nfaults:\n  lb-kill: {events_per_year: 1, repair_s: 60, source: t}\n")
-    res = subprocess.run(
-        [str(exe), "report", run.name, "--assumptions", str(assumptions)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
+    res = _report(run, "events_per_year: 1, repair_s: 60")
     assert res.returncode == 0 and res.stdout.startswith("PASS"), "edited assumptions, same run, new verdict"
