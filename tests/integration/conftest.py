@@ -8,7 +8,8 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -148,3 +149,28 @@ def client_try(lab: str, url: str) -> dict[str, Any]:
         return client_get(lab, url)
     except subprocess.CalledProcessError:
         return {"status": 0, "headers": {}, "body": None}
+
+
+def eventually(check: Callable[[], Any], within_s: float, every_s: float = 0.25) -> Any:
+    """Poll `check` until it returns something truthy or `within_s` passes; its last value."""
+    deadline = time.monotonic() + within_s
+    while True:
+        value = check()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(every_s)
+
+
+def settles(lab: str, url: str, ok: Callable[[dict[str, Any]], bool], within_s: float, streak: int = 5) -> float | None:
+    """Seconds until `streak` requests in a row to `url` satisfy `ok` (a fault's transition is over:
+    health checks have ejected what died, stale connections have timed out), or None if not within `within_s`.
+    Tests then assert the steady state on fresh requests; the transition's cost is the report's job."""
+    t0 = time.monotonic()
+    run = 0
+    while time.monotonic() - t0 < within_s:
+        run = run + 1 if ok(client_try(lab, url)) else 0
+        if run >= streak:
+            return time.monotonic() - t0
+        if run == 0:
+            time.sleep(0.2)
+    return None
