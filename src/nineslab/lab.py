@@ -174,13 +174,12 @@ class Lab:
         raise LabError(f"no etcd member of lab {self.name!r} answered {path} — is etcd up? (`nineslab status`)")
 
     def etcd_get(self, key: str) -> str | None:
-        kvs = self.etcd("/v3/kv/range", {"key": _b64(key)}).get("kvs", [])
+        kvs = self.etcd("/v3/kv/range", {"key": etcd_service.b64(key)}).get("kvs", [])
         return base64.b64decode(kvs[0]["value"]).decode() if kvs else None
 
     def etcd_prefix(self, prefix: str) -> dict[str, str]:
         """Every key under `prefix` with its value, in one range request."""
-        end = prefix[:-1] + chr(ord(prefix[-1]) + 1)  # etcd's range_end for "all keys with this prefix"
-        kvs = self.etcd("/v3/kv/range", {"key": _b64(prefix), "range_end": _b64(end)}).get("kvs", [])
+        kvs = self.etcd("/v3/kv/range", etcd_service.prefix_range(prefix)).get("kvs", [])
         return {base64.b64decode(kv["key"]).decode(): base64.b64decode(kv["value"]).decode() for kv in kvs}
 
     def etcd_leader(self) -> str | None:
@@ -267,10 +266,6 @@ class Lab:
             and bool(entry.get("healthy"))
             and etcd_info["leader"] is not None,
         }
-
-
-def _b64(text: str) -> str:
-    return base64.b64encode(text.encode()).decode()
 
 
 def _preflight() -> None:

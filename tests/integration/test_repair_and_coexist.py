@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from nineslab.services import etcd
 from tests.integration.conftest import (
     STATE_DIR,
     alive,
@@ -50,6 +51,20 @@ def test_deploy_repairs_killed_daemons_and_a_lost_host(deployed: dict[str, Any])
     assert len(repaired["status"]["etcd"]["healthy_members"]) == 3
     r = client_get(LAB, "http://198.18.1.32/health")  # the re-created host answers at its address
     assert r["status"] == 200 and r["body"]["app"] == "app-a2"
+
+
+def test_deploy_deletes_route_keys_the_topology_no_longer_wants(deployed: dict[str, Any]) -> None:
+    from nineslab.lab import Lab
+
+    lab = Lab(LAB)
+    stale = "traefik-gw-a1/http/services/apps/loadBalancer/servers/9/url"  # as an earlier topology left it
+    lab.etcd("/v3/kv/put", {"key": etcd.b64(stale), "value": etcd.b64("http://198.18.1.99:80")})
+    before = {k: v for k, v in lab.etcd_prefix("traefik-").items() if k != stale}
+    assert lab.etcd_get(stale)
+    nineslab("deploy", "--topology", TOPOLOGY, "--lab", LAB)
+    assert lab.etcd_get(stale) is None
+    assert lab.etcd_prefix("traefik-") == before, "every wanted key stays as it was"
+    assert client_get(LAB, "http://198.18.1.21/api/")["status"] == 200
 
 
 def test_a_second_lab_coexists_and_goes_alone(deployed: dict[str, Any]) -> None:

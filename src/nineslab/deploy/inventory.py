@@ -55,6 +55,8 @@ def build_inventory(lab: str, topology: Topology, hosts: list[InventoryHost]) ->
                 "etcd_initial_cluster": etcd.initial_cluster(topology),
                 "etcd_endpoints": etcd.endpoints(topology),
                 "routes_txn": gateway.routes_txn(topology),
+                "routes_range": gateway.routes_range(),
+                "routes_wanted": gateway.wanted_route_keys(topology),
                 "lb_addresses": dns.lb_addresses(topology),
                 "resolvers": dns.resolvers(topology),
             },

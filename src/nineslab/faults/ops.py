@@ -7,7 +7,6 @@ on processes named by the lab's own pidfiles, and on rules inside the lab's rout
 
 from __future__ import annotations
 
-import base64
 import signal
 import subprocess
 from collections.abc import Callable
@@ -15,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from nineslab.errors import NinesError
 from nineslab.services import DAEMONS
+from nineslab.services.etcd import b64 as etcd_b64
 from nineslab.services.gateway import rootkey
 from nineslab.services.process import signal_daemon, start_daemon
 from nineslab.topology import Host
@@ -149,18 +149,14 @@ def apply_cold_start(lab: Lab, state: State) -> None:
 
 
 # -- config: a bad route pushed into etcd, rolled back to the previous revision ---------------------
-def _b64(text: str) -> str:
-    return base64.b64encode(text.encode()).decode()
-
-
 def plan_bad_route(lab: Lab, hosts: list[Host]) -> State:
     keys = [f"{rootkey(h)}/http/routers/api/rule" for h in hosts]
-    before = lab.etcd("/v3/kv/range", {"key": _b64(keys[0])})
+    before = lab.etcd("/v3/kv/range", {"key": etcd_b64(keys[0])})
     return {"revision": int(before["header"]["revision"]), "keys": keys}
 
 
 def apply_bad_route(lab: Lab, state: State) -> None:
-    puts = [{"requestPut": {"key": _b64(k), "value": _b64(BAD_RULE)}} for k in state["keys"]]
+    puts = [{"requestPut": {"key": etcd_b64(k), "value": etcd_b64(BAD_RULE)}} for k in state["keys"]]
     lab.etcd("/v3/kv/txn", {"success": puts})
 
 
@@ -168,12 +164,12 @@ def recover_bad_route(lab: Lab, state: State) -> None:
     """Every touched key back to its value at the revision before the bad write, in one txn."""
     ops = []
     for key in state["keys"]:
-        old = lab.etcd("/v3/kv/range", {"key": _b64(key), "revision": state["revision"]})
+        old = lab.etcd("/v3/kv/range", {"key": etcd_b64(key), "revision": state["revision"]})
         kvs = old.get("kvs", [])
         if kvs:
-            ops.append({"requestPut": {"key": _b64(key), "value": kvs[0]["value"]}})
+            ops.append({"requestPut": {"key": etcd_b64(key), "value": kvs[0]["value"]}})
         else:
-            ops.append({"requestDeleteRange": {"key": _b64(key)}})
+            ops.append({"requestDeleteRange": {"key": etcd_b64(key)}})
     lab.etcd("/v3/kv/txn", {"success": ops})
 
 

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 from nineslab.topology import Host, Topology
 
 CLIENT_PORT = 2379
 PEER_PORT = 2380
+
+
+def b64(text: str) -> str:
+    """etcd's JSON gateway carries keys and values base64-encoded."""
+    return base64.b64encode(text.encode()).decode()
+
+
+def prefix_range(prefix: str) -> dict[str, str]:
+    """The key and range_end of an etcd range covering every key that starts with `prefix`."""
+    return {"key": b64(prefix), "range_end": b64(prefix[:-1] + chr(ord(prefix[-1]) + 1))}
 
 
 def endpoints(topology: Topology) -> list[str]:

@@ -3,11 +3,11 @@ because gateways in different zones may reach different apps and each names itse
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 from typing import Any
 
+from nineslab.services.etcd import b64, prefix_range
 from nineslab.topology import Host, Topology
 
 API_PATH = "/api/"
@@ -52,22 +52,29 @@ def all_route_keys(topology: Topology) -> dict[str, str]:
     return keys
 
 
-def _b64(text: str) -> str:
-    return base64.b64encode(text.encode()).decode()
-
-
 def routes_txn(topology: Topology) -> dict[str, Any]:
     """One etcd v3 transaction (JSON gateway form): if the digest key already holds this exact route
     set, do nothing; otherwise put every key and the digest together, atomically."""
     keys = all_route_keys(topology)
     digest = hashlib.sha256(json.dumps(keys, sort_keys=True).encode()).hexdigest()
-    puts = [{"requestPut": {"key": _b64(k), "value": _b64(v)}} for k, v in keys.items()]
-    puts.append({"requestPut": {"key": _b64(DIGEST_KEY), "value": _b64(digest)}})
+    puts = [{"requestPut": {"key": b64(k), "value": b64(v)}} for k, v in keys.items()]
+    puts.append({"requestPut": {"key": b64(DIGEST_KEY), "value": b64(digest)}})
     return {
-        "compare": [{"key": _b64(DIGEST_KEY), "target": "VALUE", "result": "EQUAL", "value": _b64(digest)}],
+        "compare": [{"key": b64(DIGEST_KEY), "target": "VALUE", "result": "EQUAL", "value": b64(digest)}],
         "success": [],
         "failure": puts,
     }
+
+
+def routes_range() -> dict[str, Any]:
+    """etcd v3 range request (JSON gateway form) for every key under every gateway's root key."""
+    return {**prefix_range(ROOTKEY_PREFIX), "keys_only": True}
+
+
+def wanted_route_keys(topology: Topology) -> list[str]:
+    """The route keys this topology wants (base64, as etcd's JSON gateway returns them): any other
+    key under a gateway root key was left by an earlier topology and is deleted on deploy."""
+    return sorted(b64(k) for k in all_route_keys(topology))
 
 
 def probe(host: Host, topology: Topology) -> dict[str, Any]:

@@ -49,6 +49,16 @@ def test_routes_digest_changes_with_the_topology() -> None:
     assert a == gateway.routes_txn(load_topology("1az"))["compare"][0]["value"]
 
 
+def test_route_range_covers_every_gateway_root_and_nothing_else() -> None:
+    rng = gateway.routes_range()
+    lo, hi = (base64.b64decode(rng[k]).decode() for k in ("key", "range_end"))
+    inside = [f"{gateway.rootkey(gw)}/http/routers/api/rule" for gw in load_topology("3dc").by_role("gateway")]
+    assert all(lo <= k < hi for k in inside)
+    assert not any(lo <= k < hi for k in (gateway.DIGEST_KEY, "traefik/http/x", "traefik.", "traefik"))
+    wanted = {base64.b64decode(k).decode() for k in gateway.wanted_route_keys(load_topology("1az"))}
+    assert wanted == set(gateway.all_route_keys(load_topology("1az")))
+
+
 def test_lb_backends_mark_cross_region_gateways_as_backup() -> None:
     topo = load_topology("3dc")
     backends = {b["name"]: b["backup"] for b in lb.backends(topo, topo.host("lb-a"))}
