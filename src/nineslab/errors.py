@@ -11,3 +11,7 @@ class TopologyError(NinesError):
 
 class LabError(NinesError):
     """The lab is missing, half-built or did not come up."""
+
+
+class Interrupted(NinesError):
+    """The user pressed Ctrl-C: the work stopped part-way; the message says how to finish or undo it."""

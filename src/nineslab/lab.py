@@ -8,6 +8,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -208,6 +209,8 @@ class Lab:
             text=True,
             timeout=30,
         )
+        if proc.returncode == -signal.SIGINT:
+            raise KeyboardInterrupt  # Ctrl-C reached the probe first
         if proc.returncode != 0:
             raise LabError(f"probe failed in {ns}: {proc.stderr.strip().splitlines()[-1:]}")
         result: dict[str, dict[str, Any]] = json.loads(proc.stdout)

@@ -12,9 +12,11 @@ import pytest
 
 from nineslab.services import etcd
 from tests.integration.conftest import (
+    NINESLAB,
     STATE_DIR,
     alive,
     client_get,
+    eventually,
     lab_deployed,
     lab_pids,
     leftovers,
@@ -67,10 +69,25 @@ def test_deploy_deletes_route_keys_the_topology_no_longer_wants(deployed: dict[s
     assert client_get(LAB, "http://198.18.1.21/api/")["status"] == 200
 
 
-def test_a_second_lab_coexists_and_goes_alone(deployed: dict[str, Any]) -> None:
+def test_a_second_lab_interrupted_by_ctrl_c_then_finished_coexists_and_goes_alone(deployed: dict[str, Any]) -> None:
     other = "itfix2"
     nineslab("destroy", "--lab", other, check=False)
     try:
+        proc = subprocess.Popen(
+            [NINESLAB, "deploy", "--topology", TOPOLOGY, "--lab", other],
+            start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        log = STATE_DIR / other / "ansible.log"
+        assert eventually(lambda: log.exists() and "TASK [" in log.read_text(), 60, 0.1), "ansible is running"
+        os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C in a terminal: the whole foreground process group
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 130, err
+        last = err.strip().splitlines()[-1]  # the lines before it are progress
+        assert last.startswith("nineslab: interrupted: ") and f"deploy --topology {TOPOLOGY} --lab {other}" in last
+        assert "Traceback" not in err
         st = nineslab_json("deploy", "--topology", TOPOLOGY, "--lab", other)["status"]
         assert st["healthy"]
         assert client_get(other, "http://api.nines.lab/api/")["status"] == 200

@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from nineslab.errors import NinesError
+from nineslab.errors import Interrupted, NinesError
 from nineslab.lab import DEFAULT_LAB, Lab
 from nineslab.topology import load_topology, topology_names
 
@@ -48,7 +48,13 @@ def cli() -> None:
 def deploy(topology: str, lab: str, as_json: bool) -> None:
     """Create (or repair) the lab: hosts via Terraform, services via Ansible, then an end-to-end check.
     Idempotent: a second deploy changes nothing."""
-    result = Lab(lab).deploy(topology, progress=_progress(as_json))
+    try:
+        result = Lab(lab).deploy(topology, progress=_progress(as_json))
+    except KeyboardInterrupt:
+        raise Interrupted(
+            f"deploy of lab {lab} stopped part-way — run `nineslab deploy --topology {topology} --lab {lab}` "
+            f"again to finish it, or `nineslab destroy --lab {lab}` to remove it"
+        ) from None
     if as_json:
         click.echo(json.dumps(dataclasses.asdict(result), indent=2))
         return
@@ -426,6 +432,9 @@ def main() -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
+    except Interrupted as exc:
+        click.echo(f"nineslab: interrupted: {exc}", err=True)
+        sys.exit(130)
     except NinesError as exc:
         click.echo(f"nineslab: error: {exc}", err=True)
         sys.exit(2)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import time
 from collections.abc import Callable
@@ -14,6 +15,8 @@ from pathlib import Path
 from nineslab.errors import LabError
 from nineslab.paths import PLAYBOOK_DIR, venv_tool
 
+# ansible-playbook's exit code when it was interrupted (Ctrl-C reaches it through the process group).
+ANSIBLE_INTERRUPTED = 99
 RECAP_RE = re.compile(r"^(\S+)\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)")
 
 
@@ -48,25 +51,32 @@ def run_playbook(
     result = PlaybookResult(log=log_path)
     start = time.monotonic()
     with (
-        log_path.open("w") as log,
+        log_path.open("w", buffering=1) as log,  # line-buffered: `tail -f` shows progress
         subprocess.Popen(
             cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=PLAYBOOK_DIR
         ) as proc,
     ):
         assert proc.stdout is not None
         failures: list[str] = []
-        for line in proc.stdout:
-            log.write(line)
-            if progress and line.startswith(("PLAY [", "TASK [")):
-                progress(line.strip(" *\n"))
-            if line.startswith(("fatal:", "failed:")):
-                failures.append(line.strip())
-            m = RECAP_RE.match(line)
-            if m:
-                result.changed[m.group(1)] = int(m.group(3))
-                result.failed[m.group(1)] = int(m.group(4)) + int(m.group(5))
-        rc = proc.wait()
+        try:
+            for line in proc.stdout:
+                log.write(line)
+                if progress and line.startswith(("PLAY [", "TASK [")):
+                    progress(line.strip(" *\n"))
+                if line.startswith(("fatal:", "failed:")):
+                    failures.append(line.strip())
+                m = RECAP_RE.match(line)
+                if m:
+                    result.changed[m.group(1)] = int(m.group(3))
+                    result.failed[m.group(1)] = int(m.group(4)) + int(m.group(5))
+            rc = proc.wait()
+        except KeyboardInterrupt:
+            proc.terminate()  # Ctrl-C reached ansible-playbook too; make sure it is gone before we say so
+            proc.wait(timeout=30)
+            raise
     result.seconds = time.monotonic() - start
+    if rc in (ANSIBLE_INTERRUPTED, -signal.SIGINT):
+        raise KeyboardInterrupt  # the caller knows what was half-done and what to say
     if rc != 0:
         first = failures[0][:300] if failures else f"ansible-playbook exited {rc}"
         raise LabError(f"deploy failed: {first} (full log: {log_path}) — fix it and run deploy again")
