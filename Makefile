@@ -5,19 +5,26 @@ VENV := .venv
 NINESLAB := $(VENV)/bin/nineslab
 topology ?= 3dc
 lab ?= nines
-APT_PACKAGES := haproxy dnsmasq-base iproute2 util-linux procps wrk nftables coreutils chromium
+APT_PACKAGES := haproxy dnsmasq-base iproute2 util-linux procps wrk nftables coreutils
+# Only the test of the HTML report needs a browser (large): installed by `make test`, not by `make setup`.
+APT_TEST_PACKAGES := chromium
 export NINESLAB_LAB := $(lab)
 
-.PHONY: setup demo deploy status destroy faults chaos suite heal load report compare test test-unit lint bench
-
-setup: $(VENV)/.done
-
-$(VENV)/.done: pyproject.toml
-	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+# $(call apt_install,PACKAGES): install the Debian packages that are missing, nothing else.
+define apt_install
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "setup: installing Debian packages:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
+endef
+
+.PHONY: setup setup-test demo deploy status destroy faults chaos suite heal load report compare test test-unit lint bench
+
+setup: $(VENV)/.done
+
+$(VENV)/.done: pyproject.toml
+	$(call apt_install,$(APT_PACKAGES))
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
 	$(VENV)/bin/pip install -q -e '.[dev]'
@@ -63,7 +70,10 @@ report: setup  ## SLA report of the latest run (run=RUN for another); exit 1 if 
 compare: setup  ## the suite on 1az, 2az and 3dc, side by side (takes about 40 min)
 	$(NINESLAB) compare
 
-test: setup  ## unit + integration tests (integration needs root); "no tests ran" (exit 5) fails
+setup-test: setup  ## setup + what only the tests need (Debian chromium, for the HTML report test)
+	$(call apt_install,$(APT_TEST_PACKAGES))
+
+test: setup-test  ## unit + integration tests (integration needs root); "no tests ran" (exit 5) fails
 	@$(VENV)/bin/pytest -q tests; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "test: pytest collected no tests" >&2; exit 1; fi; exit $$rc
 
