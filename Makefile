@@ -81,7 +81,7 @@ test-unit: setup
 	$(VENV)/bin/pytest -q tests/unit
 
 lint: setup
-	$(VENV)/bin/ruff check src tests bench loadtests playbooks/connection_plugins
+	$(VENV)/bin/ruff check src tests bench loadtests playbooks
 	$(VENV)/bin/mypy
 
 bench: setup  ## deploy/destroy wall time per topology; Locust vs wrk on the same path

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -67,6 +69,41 @@ def test_deploy_deletes_route_keys_the_topology_no_longer_wants(deployed: dict[s
     assert lab.etcd_get(stale) is None
     assert lab.etcd_prefix("traefik-") == before, "every wanted key stays as it was"
     assert client_get(LAB, "http://198.18.1.21/api/")["status"] == 200
+
+
+def test_an_etcd_configuration_change_restarts_one_member_at_a_time(deployed: dict[str, Any]) -> None:
+    before = lab_pids(LAB)
+    members = sorted(k for k in before if k.endswith("/etcd"))
+    for member in members:  # each member's configuration differs from what deploy writes
+        conf = STATE_DIR / LAB / "hosts" / member.split("/")[0] / "conf" / "etcd.conf.yml"
+        conf.write_text(conf.read_text() + "# edited by hand\n")
+
+    def running() -> int:
+        n = 0
+        for member in members:
+            pidfile = STATE_DIR / LAB / "hosts" / member.split("/")[0] / "run" / "etcd.pid"
+            with contextlib.suppress(OSError, ValueError):
+                n += alive(int(pidfile.read_text()))
+        return n
+
+    fewest = [len(members)]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.005):
+            fewest[0] = min(fewest[0], running())
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    try:
+        result = nineslab_json("deploy", "--topology", TOPOLOGY, "--lab", LAB)
+    finally:
+        done.set()
+        sampler.join()
+    after = lab_pids(LAB)
+    assert all(after[m] != before[m] for m in members), "every member restarted for its new configuration"
+    assert fewest[0] == len(members) - 1, "one member down at a time: the quorum is never lost"
+    assert result["status"]["healthy"] and len(result["status"]["etcd"]["healthy_members"]) == 3
 
 
 def test_a_second_lab_interrupted_by_ctrl_c_then_finished_coexists_and_goes_alone(deployed: dict[str, Any]) -> None:

@@ -238,4 +238,5 @@ def fault_impact(
         "after": ratio(recover_end, end),
         "during": ratio(inject_start, recover_end),
         "empty_100ms_windows": int(np.count_nonzero(~seen)),
+        "after_s": after_s,
     }

@@ -29,6 +29,8 @@ from nineslab.paths import TOPOLOGY_DIR
 
 SCHEMA = "nineslab.results/1"
 DEFAULT_SLO_MS = 1000.0
+# A fault is charged for what follows its recovery (stale connections, health checks rising again).
+AFTER_RECOVERY_S = 10.0
 ASSUMPTIONS = TOPOLOGY_DIR / "assumptions.yaml"
 
 
@@ -72,6 +74,17 @@ def fault_windows(run_dir: Path) -> list[dict[str, Any]]:
     return windows
 
 
+def after_windows(windows: list[dict[str, Any]], span_end: float) -> list[float]:
+    """How long after its recovery each fault is still charged for: AFTER_RECOVERY_S, cut at the next
+    fault's inject, so that a suite's back-to-back faults never charge each other's errors."""
+    out = []
+    for w in windows:
+        end = w["recover_end"] if w["recover_end"] is not None else span_end
+        later = [v["inject_start"] for v in windows if v["inject_start"] > w["inject_start"]]
+        out.append(max(0.0, min(AFTER_RECOVERY_S, min(later, default=float("inf")) - end)))
+    return out
+
+
 def _read_json(path: Path) -> dict[str, Any]:
     try:
         data: dict[str, Any] = json.loads(path.read_text())
@@ -101,9 +114,9 @@ def build_results(
     span_start = float(arr.start[0]) if len(arr) else 0.0
     span_end = float(arr.start[-1]) if len(arr) else 0.0
     faults = []
-    for w in windows:
+    for w, after_s in zip(windows, after_windows(windows, span_end), strict=True):
         end = w["recover_end"] if w["recover_end"] is not None else span_end
-        imp = fault_impact(arr.start, ok, w["inject_start"], end)
+        imp = fault_impact(arr.start, ok, w["inject_start"], end, after_s=after_s)
         faults.append({**w, "recover_end": end, "impact": imp})
     impacts = {
         f["fault"]: {
@@ -131,6 +144,7 @@ def build_results(
             "time_based": "windows of 1 s and 100 ms; up when >= 99% of the requests started in it succeeded; "
             "windows without requests are left out (counted as empty_windows)",
             "outage": "a maximal run of failed requests: first failure's start -> next success's start",
+            "fault_window": f"inject -> recovery + {AFTER_RECOVERY_S:g} s, cut at the next fault's inject",
         },
         "span": {"start": span_start, "end": span_end, "seconds": span_end - span_start},
         "requests": req.as_dict(),

@@ -32,6 +32,23 @@ def test_results_match_the_samples(tmp_path: Path) -> None:
     assert res["projection"]["terms"][0]["annual_downtime_s"] == pytest.approx(600.0, abs=0.5)
 
 
+def test_back_to_back_faults_do_not_charge_each_other(tmp_path: Path) -> None:
+    run = make_run(tmp_path)  # lb-kill: every request fails from 5 s to 8 s
+    t0 = 1_000_000.0
+    earlier = [  # a harmless fault that recovers at 2 s: its 10 s after-recovery window would reach 12 s
+        {"fault": "app-kill", "phase": "inject", "start": t0 + 1, "end": t0 + 1.001, "hosts": ["app-a"], "hold_s": 1},
+        {"fault": "app-kill", "phase": "recover", "start": t0 + 1.999, "end": t0 + 2},
+    ]
+    events = run / "faults.jsonl"
+    events.write_text("".join(json.dumps(e) + "\n" for e in earlier) + events.read_text())
+    res = build_results(run, {"lb-kill": Assumption(1, 600, "test"), "app-kill": Assumption(1, 600, "test")})
+    first, second = res["faults"]
+    assert first["fault"] == "app-kill" and first["impact"]["error_seconds"] == 0.0
+    assert first["impact"]["after_s"] == pytest.approx(3.0) and first["impact"]["time_to_recover_s"] == 0.0
+    assert second["impact"]["error_seconds"] == pytest.approx(3.0, abs=0.011)
+    assert second["impact"]["after_s"] == pytest.approx(10.0)
+
+
 def test_an_interrupted_run_is_marked_incomplete(tmp_path: Path) -> None:
     res = build_results(make_run(tmp_path, finished=False), {})
     assert not res["complete"] and "INCOMPLETE" in res["verdict"]
