@@ -36,7 +36,7 @@ demo: setup  ## make demo topology=3dc [keep=1]: deploy + chaos suite + SLA repo
 	$(NINESLAB) suite --lab $(lab) || rc=$$?; \
 	$(NINESLAB) report || rc=$$?; \
 	if [ "$(keep)" != 1 ]; then $(NINESLAB) destroy --lab $(lab) || rc=$$?; fi; \
-	echo "report: $$(readlink -f reports/latest)/report.html"; \
+	echo "report: $$(readlink -f $${NINESLAB_REPORTS_DIR:-reports}/latest)/report.html"; \
 	exit $$rc
 
 deploy: setup  ## make deploy topology=1az|2az|3dc [lab=NAME]
@@ -67,7 +67,7 @@ load: setup  ## make load duration=60 rate=500
 report: setup  ## SLA report of the latest run (run=RUN for another); exit 1 if the tier verdict fails
 	$(NINESLAB) report $(run)
 
-compare: setup  ## the suite on 1az, 2az and 3dc, side by side (takes about 40 min)
+compare: setup  ## the suite on 1az, 2az and 3dc, side by side (takes about 25 min)
 	$(NINESLAB) compare
 
 setup-test: setup  ## setup + what only the tests need (Debian chromium, for the HTML report test)

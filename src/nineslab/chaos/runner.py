@@ -16,11 +16,15 @@ from nineslab.faults import applicable, heal, load_catalogue
 from nineslab.lab import Lab
 from nineslab.load import LoadRun, read_samples
 from nineslab.paths import venv_tool
+from nineslab.report.build import AFTER_RECOVERY_S
 from nineslab.report.store import new_run_dir, write_json
 from nineslab.versions import component_versions
 
 Progress = Callable[[str], None]
-OVERHEAD_S = 20.0  # per experiment beyond its hold: hypothesis probes, heal, cooldown (for the estimate)
+# The quiet period between two faults of a suite is a fault's whole after-recovery window, so that the
+# tail of one fault (stale connections, health checks rising) is charged to it, not to the next one.
+GAP_S = AFTER_RECOVERY_S
+OVERHEAD_S = GAP_S + 3.0  # per experiment beyond its hold: hypothesis probes, heal, the gap (for the estimate)
 
 
 def _chaos(
@@ -94,7 +98,7 @@ def run_experiment(lab: Lab, name_or_path: str, say: Progress) -> dict[str, Any]
 
 
 def run_suite(
-    lab: Lab, say: Progress, rate: float = 200.0, gap_s: float = 5.0, only: list[str] | None = None
+    lab: Lab, say: Progress, rate: float = 200.0, gap_s: float = GAP_S, only: list[str] | None = None
 ) -> dict[str, Any]:
     """Every fault that applies to the deployed topology, in catalogue order, under one continuous load."""
     topology = lab.topology()
