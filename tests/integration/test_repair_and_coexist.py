@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import threading
@@ -12,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from nineslab.services import etcd
+from nineslab.services import etcd, gateway
 from tests.integration.conftest import (
     NINESLAB,
     STATE_DIR,
@@ -55,6 +56,24 @@ def test_deploy_repairs_killed_daemons_and_a_lost_host(deployed: dict[str, Any])
     assert len(repaired["status"]["etcd"]["healthy_members"]) == 3
     r = client_get(LAB, "http://198.18.1.32/health")  # the re-created host answers at its address
     assert r["status"] == 200 and r["body"]["app"] == "app-a2"
+
+
+def test_deploy_brings_back_an_etcd_member_that_lost_its_data(deployed: dict[str, Any]) -> None:
+    from nineslab.lab import Lab
+
+    pid = lab_pids(LAB)["etcd-a2/etcd"]
+    os.kill(pid, signal.SIGKILL)
+    assert eventually(lambda: not alive(pid), 5, 0.05)
+    data = STATE_DIR / LAB / "hosts" / "etcd-a2" / "data" / "member"
+    shutil.rmtree(data)  # its disk is lost: etcd refuses to bootstrap it again as it was
+    repaired = nineslab_json("deploy", "--topology", TOPOLOGY, "--lab", LAB)
+    assert repaired["status"]["healthy"] and len(repaired["status"]["etcd"]["healthy_members"]) == 3
+    assert data.is_dir()
+    # A local (serializable) read on the member itself: it caught up with the cluster's data.
+    read = {"key": etcd.b64(gateway.DIGEST_KEY), "serializable": True}
+    res = Lab(LAB).probe({"m": {"kind": "http", "url": "http://198.18.1.42:2379/v3/kv/range", "data": read}})["m"]
+    assert res["status"] == 200 and res["body"].get("kvs"), res
+    assert nineslab_json("deploy", "--topology", TOPOLOGY, "--lab", LAB)["changed"] == 0, "then a redeploy is a no-op"
 
 
 def test_deploy_deletes_route_keys_the_topology_no_longer_wants(deployed: dict[str, Any]) -> None:

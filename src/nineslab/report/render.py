@@ -15,6 +15,10 @@ def secs(x: float | None) -> str:
     return "n/a" if x is None else f"{x:.3f} s"
 
 
+def millis(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:.2f} ms"
+
+
 def _ci(r: dict[str, Any]) -> str:
     lo, hi = r["ci95"]
     return f"{pct(r['value'])} (95% CI {pct(lo, 3)}–{pct(hi, 3)}, n={r['total']})"
@@ -72,7 +76,7 @@ def to_markdown(res: dict[str, Any]) -> str:
         f"- time-based (1 s windows): {_ci(res['time_1s'])}, empty windows {res['time_1s']['empty_windows']}",
         f"- time-based (100 ms windows): {_ci(res['time_100ms'])}, empty windows {res['time_100ms']['empty_windows']}",
         f"- longest gap between successes: {secs(res['longest_gap_s'])}; outages: {res['outage_count']}",
-        f"- latency of HTTP successes: p50 {res['latency_ms']['p50']} ms, p99 {res['latency_ms']['p99']} ms",
+        f"- latency of HTTP successes: p50 {millis(res['latency_ms']['p50'])}, p99 {millis(res['latency_ms']['p99'])}",
         f"- errors: {res['errors'] or 'none'}",
         "",
         "Rules: " + "; ".join(f"{k}: {v}" for k, v in res["rules"].items()),
@@ -188,7 +192,7 @@ def to_html(res: dict[str, Any]) -> str:
         ],
         ["longest gap between successes", secs(res["longest_gap_s"])],
         ["outages", str(res["outage_count"])],
-        ["latency p50 / p99 (HTTP successes)", f"{res['latency_ms']['p50']} / {res['latency_ms']['p99']} ms"],
+        ["latency p50 / p99 (HTTP successes)", " / ".join(millis(res["latency_ms"][p]) for p in ("p50", "p99"))],
         ["errors", ", ".join(f"{k}: {v}" for k, v in res["errors"].items()) or "none"],
     ]
     by_tables = "".join(
