@@ -181,6 +181,10 @@ def breakdown(arrays: SampleArrays, ok: npt.NDArray[np.bool_], key: str) -> dict
     return out
 
 
+# A fault is charged for what follows its recovery (stale connections, health checks rising again).
+AFTER_RECOVERY_S = 10.0
+
+
 def time_to_recover(
     s: npt.NDArray[np.float64], o: npt.NDArray[np.bool_], inject_start: float, sustain_s: float
 ) -> float | None:
@@ -203,7 +207,7 @@ def fault_impact(
     ok: npt.NDArray[np.bool_],
     inject_start: float,
     recover_end: float,
-    after_s: float = 10.0,
+    after_s: float = AFTER_RECOVERY_S,
     sustain_s: float = 1.0,
 ) -> dict[str, Any]:
     """What one fault cost. error_seconds = ∫ error ratio dt over 100 ms windows from inject to

@@ -11,12 +11,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from nineslab.analysis.core import AFTER_RECOVERY_S
 from nineslab.chaos.experiments import check_experiment, experiment_path
 from nineslab.faults import applicable, heal, load_catalogue
 from nineslab.lab import Lab
 from nineslab.load import LoadRun, read_samples
 from nineslab.paths import venv_tool
-from nineslab.report.build import AFTER_RECOVERY_S
 from nineslab.report.store import new_run_dir, write_json
 from nineslab.versions import component_versions
 

@@ -22,15 +22,13 @@ from nineslab.analysis import (
     request_availability,
     time_availability,
 )
-from nineslab.analysis.core import window_counts
+from nineslab.analysis.core import AFTER_RECOVERY_S, window_counts
 from nineslab.errors import NinesError
 from nineslab.load import read_samples
 from nineslab.paths import TOPOLOGY_DIR
 
 SCHEMA = "nineslab.results/1"
 DEFAULT_SLO_MS = 1000.0
-# A fault is charged for what follows its recovery (stale connections, health checks rising again).
-AFTER_RECOVERY_S = 10.0
 ASSUMPTIONS = TOPOLOGY_DIR / "assumptions.yaml"
 
 
@@ -74,15 +72,13 @@ def fault_windows(run_dir: Path) -> list[dict[str, Any]]:
     return windows
 
 
-def after_windows(windows: list[dict[str, Any]], span_end: float) -> list[float]:
+def after_windows(injects: list[float], recovered: list[float]) -> list[float]:
     """How long after its recovery each fault is still charged for: AFTER_RECOVERY_S, cut at the next
     fault's inject, so that a suite's back-to-back faults never charge each other's errors."""
-    out = []
-    for w in windows:
-        end = w["recover_end"] if w["recover_end"] is not None else span_end
-        later = [v["inject_start"] for v in windows if v["inject_start"] > w["inject_start"]]
-        out.append(max(0.0, min(AFTER_RECOVERY_S, min(later, default=float("inf")) - end)))
-    return out
+    return [
+        max(0.0, min(AFTER_RECOVERY_S, min((i for i in injects if i > inject), default=float("inf")) - end))
+        for inject, end in zip(injects, recovered, strict=True)
+    ]
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -113,9 +109,10 @@ def build_results(
         incomplete.append("a fault has no recorded recovery")
     span_start = float(arr.start[0]) if len(arr) else 0.0
     span_end = float(arr.start[-1]) if len(arr) else 0.0
+    injects = [w["inject_start"] for w in windows]
+    ends = [w["recover_end"] if w["recover_end"] is not None else span_end for w in windows]
     faults = []
-    for w, after_s in zip(windows, after_windows(windows, span_end), strict=True):
-        end = w["recover_end"] if w["recover_end"] is not None else span_end
+    for w, end, after_s in zip(windows, ends, after_windows(injects, ends), strict=True):
         imp = fault_impact(arr.start, ok, w["inject_start"], end, after_s=after_s)
         faults.append({**w, "recover_end": end, "impact": imp})
     impacts = {
