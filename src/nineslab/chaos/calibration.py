@@ -7,16 +7,18 @@ to the millisecond here. The table is the lab's own (`nineslab_calibration`), de
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from nineslab.chaos.runctx import log_window
+from nineslab.chaos.current_run import record_fault_event
+from nineslab.chaos.runner import start_run
+from nineslab.defaults import RATE
 from nineslab.lab import Lab
-from nineslab.load import LoadRun
-from nineslab.report.store import new_run_dir, write_json
+from nineslab.report import write_report
+from nineslab.runs import OUTCOME_FILE, RESULTS_FILE, write_json
 
 TABLE = "nineslab_calibration"
 
@@ -27,7 +29,7 @@ class RejectSwitch:
 
     def __init__(self, lab: Lab, addresses: list[str]) -> None:
         self.proc = subprocess.Popen(
-            ["ip", "netns", "exec", f"{lab.name}-core", "stdbuf", "-oL", "nft", "-i"],
+            [*lab.provider.exec_prefix(lab.provider.router_netns()), "stdbuf", "-oL", "nft", "-i"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -68,12 +70,11 @@ class RejectSwitch:
             self.proc.wait(timeout=10)
 
 
-def run_calibration(lab: Lab, outage_s: float, rate: float = 200.0, settle_s: float = 4.0) -> dict[str, Any]:
+def run_calibration(lab: Lab, outage_s: float, rate: float = RATE, settle_s: float = 4.0) -> dict[str, Any]:
     topo = lab.topology()
     lbs = [str(h.address) for h in topo.by_role("lb")]
-    run_dir = new_run_dir(f"calibration-{outage_s:g}s")
-    write_json(run_dir / "status-before.json", lab.status(topo))
-    load = LoadRun(lab, run_dir, rate=rate, duration_s=settle_s * 2 + outage_s + 30)
+    run_dir = start_run(lab, topo, f"calibration-{outage_s:g}s")
+    load = lab.load(run_dir, rate=rate, duration_s=settle_s * 2 + outage_s + 30)
     switch = RejectSwitch(lab, lbs)
     load.start()
     try:
@@ -81,8 +82,7 @@ def run_calibration(lab: Lab, outage_s: float, rate: float = 200.0, settle_s: fl
         t_on = switch.on()
         time.sleep(max(0.0, t_on + outage_s - time.time()))
         t_off = switch.off()
-        os.environ["NINESLAB_RUN_DIR"] = str(run_dir)
-        log_window(
+        record_fault_event(
             {
                 "fault": "calibration-outage",
                 "phase": "inject",
@@ -91,20 +91,44 @@ def run_calibration(lab: Lab, outage_s: float, rate: float = 200.0, settle_s: fl
                 "hosts": [],
                 "op": "reject",
                 "kind": "node",
-                "target": "lb:all",
+                "select": "all",
+                "role": "lb",
                 "hold_s": outage_s,
-            }
+            },
+            run_dir,
         )
-        log_window({"fault": "calibration-outage", "phase": "recover", "start": t_off, "end": t_off})
+        record_fault_event({"fault": "calibration-outage", "phase": "recover", "start": t_off, "end": t_off}, run_dir)
         time.sleep(settle_s)
     finally:
         load.stop()
         switch.close()
     true_s = t_off - t_on
-    write_json(run_dir / "result.json", {"topology": topo.name, "calibration": True, "true_outage_s": true_s})
+    write_json(run_dir / OUTCOME_FILE, {"topology": topo.name, "calibration": True, "true_outage_s": true_s})
     return {"run": str(run_dir), "true_outage_s": true_s, "t_on": t_on, "t_off": t_off}
 
 
 def measured_outage(run_dir: Path) -> float:
-    results = json.loads((run_dir / "results.json").read_text())
+    results = json.loads((run_dir / RESULTS_FILE).read_text())
     return float(results["outages"][0]["seconds"]) if results["outages"] else 0.0
+
+
+def calibrate(
+    lab: Lab, outages: list[float], rate: float = RATE, progress: Callable[[str], None] | None = None
+) -> list[dict[str, Any]]:
+    """One calibration run per outage length: the true length next to what the report measures."""
+    rows = []
+    for outage in outages:
+        if progress:
+            progress(f"calibration: {outage:g}s outage at {rate:g} req/s")
+        r = run_calibration(lab, outage, rate=rate)
+        write_report(r["run"])
+        measured = measured_outage(Path(r["run"]))
+        rows.append(
+            {
+                "run": r["run"],
+                "true_s": r["true_outage_s"],
+                "measured_s": measured,
+                "error_ms": (measured - r["true_outage_s"]) * 1000,
+            }
+        )
+    return rows

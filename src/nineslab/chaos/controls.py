@@ -9,10 +9,11 @@ import os
 import time
 from typing import Any
 
-from nineslab.chaos.runctx import lab_from, run_dir
+from nineslab.chaos.current_run import RUN_DIR_ENV, current_run_dir, lab_from
+from nineslab.defaults import DEADLINE_S, HEAL_WAIT_S, RATE
 from nineslab.faults import heal
 from nineslab.load import LoadRun
-from nineslab.report.store import new_run_dir, write_json
+from nineslab.runs import new_run_dir, write_json
 from nineslab.versions import component_versions
 
 __all__ = ["after_experiment_control", "before_experiment_control"]
@@ -23,8 +24,8 @@ _load: LoadRun | None = None
 
 def before_experiment_control(
     context: dict[str, Any],
-    rate: float = 200.0,
-    deadline_s: float = 2.0,
+    rate: float = RATE,
+    deadline_s: float = DEADLINE_S,
     warmup_s: float = 5.0,
     max_duration_s: float = 900.0,
     configuration: dict[str, Any] | None = None,
@@ -32,17 +33,17 @@ def before_experiment_control(
 ) -> None:
     global _load
     lab = lab_from(configuration)
-    rd = run_dir()
+    rd = current_run_dir()
     if rd is None:  # stock `chaos run`: make our own run directory
         rd = new_run_dir(str(context.get("title", "experiment")).split(":")[0].strip().replace(" ", "-")[:40])
-        os.environ["NINESLAB_RUN_DIR"] = str(rd)
+        os.environ[RUN_DIR_ENV] = str(rd)
     rd.mkdir(parents=True, exist_ok=True)
     if os.environ.get("NINESLAB_LOAD") == "external":  # a suite records these once and runs one load
         return
     write_json(rd / "experiment.json", context)
     write_json(rd / "status-before.json", lab.status())
     write_json(rd / "versions.json", component_versions())
-    _load = LoadRun(lab, rd, rate=rate, duration_s=max_duration_s, deadline_s=deadline_s)
+    _load = lab.load(rd, rate=rate, duration_s=max_duration_s, deadline_s=deadline_s)
     _load.start()
     write_json(rd / "load.json", {"rate": rate, "deadline_s": deadline_s, "users": _load.users, "started": time.time()})
     logger.info(f"nineslab: load {rate:g} req/s running; samples in {rd / 'samples'}")
@@ -57,7 +58,7 @@ def after_experiment_control(
     **_kw: Any,
 ) -> None:
     global _load
-    rd = run_dir()
+    rd = current_run_dir()
     lab = lab_from(configuration)
     try:
         if _load is not None:
@@ -65,7 +66,7 @@ def after_experiment_control(
             _load.stop()
             _load = None
     finally:
-        result = heal(lab, wait_s=60.0)
+        result = heal(lab, wait_s=HEAL_WAIT_S)
         if rd is not None and os.environ.get("NINESLAB_LOAD") != "external":
             # `chaos run --journal-path` overwrites this with the final journal; stock runs keep it.
             write_json(rd / "journal.json", state)

@@ -1,5 +1,5 @@
 """Experiment files: one stock Chaos Toolkit JSON per catalogue entry in chaos/experiments/. The files
-are the place to change hold times, targets and load; this module writes missing ones and checks a
+are the place to change hold times, selected hosts and load; this module writes missing ones and checks a
 file before `nineslab chaos run` hands it to `chaos run`."""
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from nineslab.defaults import DEADLINE_S, RATE
 from nineslab.errors import NinesError
 from nineslab.faults.catalogue import FaultSpec, find
 from nineslab.paths import REPO_ROOT
@@ -28,7 +29,7 @@ def experiment_for(spec: FaultSpec) -> dict[str, Any]:
     expected = " | ".join(f"{topo}: {text}" for topo, text in spec.expected.items())
     return {
         "version": "1.0.0",
-        "title": f"{spec.name}: {spec.op} {spec.role}:{spec.target} for {spec.hold_s:g}s",
+        "title": f"{spec.name}: {spec.op} {spec.role}:{spec.select} for {spec.hold_s:g}s",
         "description": f"Expected — {expected}",
         "tags": ["nineslab", spec.kind],
         "configuration": {"lab": {"type": "env", "key": "NINESLAB_LAB", "default": "nines"}},
@@ -38,7 +39,7 @@ def experiment_for(spec: FaultSpec) -> dict[str, Any]:
                 "provider": {
                     "type": "python",
                     "module": f"{MODULE}.controls",
-                    "arguments": {"rate": 200, "deadline_s": 2, "warmup_s": 5, "cooldown_s": 5},
+                    "arguments": {"rate": RATE, "deadline_s": DEADLINE_S, "warmup_s": 5, "cooldown_s": 5},
                 },
             }
         ],
@@ -52,7 +53,7 @@ def experiment_for(spec: FaultSpec) -> dict[str, Any]:
                 "inject",
                 "actions",
                 "inject_fault",
-                {"fault": spec.name, "hold_s": spec.hold_s, "target": spec.target, "role": spec.role},
+                {"fault": spec.name, "hold_s": spec.hold_s, "select": spec.select, "role": spec.role},
             ),
             py("action", "recover", "actions", "recover_fault", {"fault": spec.name}),
         ],
@@ -77,7 +78,7 @@ def experiment_path(name_or_path: str) -> Path:
     return EXPERIMENT_DIR / f"{name_or_path}.json"
 
 
-def check_experiment(path: Path, topology: Topology) -> str:
+def check_experiment(path: Path, topology: Topology, capabilities: frozenset[str] | None = None) -> str:
     """One-line errors for a file `chaos run` would choke on; returns the fault it injects."""
     if not path.is_file():
         known = ", ".join(sorted(p.stem for p in EXPERIMENT_DIR.glob("*.json")))
@@ -100,7 +101,12 @@ def check_experiment(path: Path, topology: Topology) -> str:
             args = provider.get("arguments", {})
             if "fault" not in args:
                 raise NinesError(f"{path}: method[{i}].provider.arguments.fault is missing — name a catalogue fault")
-            find(str(args["fault"]), topology)  # unknown or not applicable: one-line error
+            if "target" in args:
+                raise NinesError(
+                    f"{path}: method[{i}].provider.arguments.target: renamed `select` — rename the key "
+                    "(or `nineslab chaos generate --force` to write the stock files again)"
+                )
+            find(str(args["fault"]), topology, capabilities=capabilities)  # unknown or not applicable: one line
             hold = args.get("hold_s", 1)
             if isinstance(hold, bool) or not isinstance(hold, (int, float)) or not 0 < hold <= 600:
                 raise NinesError(f"{path}: method[{i}].provider.arguments.hold_s: {hold!r} — use seconds in (0, 600]")

@@ -1,5 +1,7 @@
-"""`nineslab chaos run` and `nineslab suite`: stock `chaos run` as a subprocess (rollbacks always),
-one run directory per invocation, heal-everything and a health check at the end of every run."""
+"""`nineslab chaos run`, `suite` and `compare`: stock `chaos run` as a subprocess (rollbacks always),
+one run directory per invocation. Every run has the Jepsen shape: it refuses to start on an unhealthy
+lab, runs healthy -> load -> inject -> hold -> recover, ends with heal-everything and a health check,
+and writes its outcome and its report."""
 
 from __future__ import annotations
 
@@ -12,12 +14,19 @@ from pathlib import Path
 from typing import Any
 
 from nineslab.analysis.core import AFTER_RECOVERY_S
+from nineslab.analysis.verdict import COMPLETED
+from nineslab.chaos.current_run import RUN_DIR_ENV
 from nineslab.chaos.experiments import check_experiment, experiment_path
-from nineslab.faults import applicable, heal, load_catalogue
+from nineslab.defaults import HEAL_WAIT_S, RATE
+from nineslab.faults import FaultSpec, applicable, heal, load_catalogue
+from nineslab.health import require_healthy
 from nineslab.lab import Lab
-from nineslab.load import LoadRun, read_samples
+from nineslab.load import read_samples
 from nineslab.paths import venv_tool
-from nineslab.report.store import new_run_dir, write_json
+from nineslab.report import write_report
+from nineslab.report.render import headline
+from nineslab.runs import OUTCOME_FILE, RESULTS_FILE, new_run_dir, write_json
+from nineslab.topology import Topology
 from nineslab.versions import component_versions
 
 Progress = Callable[[str], None]
@@ -27,10 +36,16 @@ GAP_S = AFTER_RECOVERY_S
 OVERHEAD_S = GAP_S + 3.0  # per experiment beyond its hold: hypothesis probes, heal, the gap (for the estimate)
 
 
-def _chaos(
+def applicable_faults(lab: Lab, topology: Topology) -> list[FaultSpec]:
+    """The catalogue's faults that apply to this lab, in catalogue (= run) order."""
+    return [s for s in load_catalogue() if applicable(s, topology, lab.provider.capabilities)]
+
+
+def run_chaos_toolkit(
     lab: Lab, experiment: Path, run_dir: Path, journal: Path, say: Progress, extra_env: dict[str, str]
 ) -> dict[str, Any]:
-    env = dict(os.environ, NINESLAB_LAB=lab.name, NINESLAB_RUN_DIR=str(run_dir), **extra_env)
+    """One stock `chaos run` (rollbacks always) in the run directory; its log goes to chaos.log."""
+    env = dict(os.environ, NINESLAB_LAB=lab.name, **{RUN_DIR_ENV: str(run_dir)}, **extra_env)
     cmd = [
         str(venv_tool("chaos")),
         "--no-log-file",
@@ -67,49 +82,73 @@ def _chaos(
     }
 
 
-def _finish(lab: Lab, run_dir: Path, say: Progress) -> dict[str, Any]:
-    """Every run ends with heal-everything and a health check; loudly if the lab did not come back."""
+def start_run(lab: Lab, topology: Topology, label: str) -> Path:
+    """Refuse an unhealthy lab (before anything is made), then a new run directory with the lab's
+    status and the component versions."""
+    status = lab.status(topology)
+    require_healthy(lab.name, status)
+    run_dir = new_run_dir(label)
+    write_json(run_dir / "status-before.json", status)
+    write_json(run_dir / "versions.json", component_versions())
+    return run_dir
+
+
+def _finish(lab: Lab, run_dir: Path, say: Progress, outcome: dict[str, Any]) -> dict[str, Any]:
+    """Every run ends with heal-everything and a health check (loudly if the lab did not come back),
+    then its outcome is written and its report made."""
     say("heal: undoing every fault and checking health")
-    result = heal(lab, wait_s=60.0)
-    write_json(run_dir / "status-after.json", result["status"])
-    write_json(run_dir / "heal.json", {k: v for k, v in result.items() if k != "status"})
-    if not result["healthy"]:
+    healed = heal(lab, wait_s=HEAL_WAIT_S)
+    write_json(run_dir / "status-after.json", healed["status"])
+    write_json(run_dir / "heal.json", {k: v for k, v in healed.items() if k != "status"})
+    if not healed["healthy"]:
         say("!!! THE LAB DID NOT COME BACK — see status-after.json; `nineslab deploy` repairs it")
-    return {"healthy": result["healthy"], "heal_actions": result["actions"], "heal_errors": result["errors"]}
-
-
-def _samples_summary(run_dir: Path) -> dict[str, int]:
     samples = read_samples(run_dir / "samples")
-    return {"requests": len(samples), "failed": sum(1 for s in samples if not s.ok)}
+    experiments = outcome.get("experiments", [])
+    outcome.update(
+        run=str(run_dir),
+        healthy=healed["healthy"],
+        heal_actions=healed["actions"],
+        heal_errors=healed["errors"],
+        requests=len(samples),
+        failed=sum(1 for s in samples if not s.ok),
+        # The run went through: every experiment completed without deviation and the lab came back.
+        clean=healed["healthy"] and all(e["status"] == COMPLETED and not e["deviated"] for e in experiments),
+    )
+    write_json(run_dir / OUTCOME_FILE, outcome)
+    say("report: analysing the samples")
+    report = write_report(run_dir)
+    outcome.update(verdict=report["verdict"], headline=headline(report), report=report["files"]["report.html"])
+    return outcome
 
 
 def run_experiment(lab: Lab, name_or_path: str, say: Progress) -> dict[str, Any]:
     topology = lab.topology()
     path = experiment_path(name_or_path).resolve()
-    fault = check_experiment(path, topology)
-    run_dir = new_run_dir(fault)
+    fault = check_experiment(path, topology, lab.provider.capabilities)
+    run_dir = start_run(lab, topology, fault)
     say(f"run {run_dir.name}: experiment {path.name} on lab {lab.name} ({topology.name})")
-    result = _chaos(lab, path, run_dir, run_dir / "journal.json", say, {})
-    result.update(_finish(lab, run_dir, say))
-    result.update(_samples_summary(run_dir), run=str(run_dir), topology=topology.name, fault=fault)
-    result["passed"] = result["status"] == "completed" and not result["deviated"] and result["healthy"]
-    write_json(run_dir / "result.json", result)
-    return result
+    result = run_chaos_toolkit(lab, path, run_dir, run_dir / "journal.json", say, {})
+    outcome = {
+        "topology": topology.name,
+        "fault": fault,
+        "experiments": [result],
+        "applicable": [s.name for s in applicable_faults(lab, topology)],
+    }
+    return _finish(lab, run_dir, say, outcome)
 
 
 def run_suite(
-    lab: Lab, say: Progress, rate: float = 200.0, gap_s: float = GAP_S, only: list[str] | None = None
+    lab: Lab, say: Progress, rate: float = RATE, gap_s: float = GAP_S, only: list[str] | None = None
 ) -> dict[str, Any]:
     """Every fault that applies to the deployed topology, in catalogue order, under one continuous load."""
     topology = lab.topology()
-    specs = [s for s in load_catalogue() if applicable(s, topology) and (not only or s.name in only)]
+    every = applicable_faults(lab, topology)
+    specs = [s for s in every if not only or s.name in only]
     paths = [experiment_path(s.name).resolve() for s in specs]
     for path in paths:
-        check_experiment(path, topology)  # every file is checked before the lab is touched
-    run_dir = new_run_dir(f"suite-{topology.name}")
+        check_experiment(path, topology, lab.provider.capabilities)  # every file is checked before the lab is touched
+    run_dir = start_run(lab, topology, f"suite-{topology.name}")
     (run_dir / "journals").mkdir()
-    write_json(run_dir / "status-before.json", lab.status(topology))
-    write_json(run_dir / "versions.json", component_versions())
     write_json(
         run_dir / "suite.json",
         {
@@ -121,7 +160,7 @@ def run_suite(
         },
     )
     remaining = sum(s.hold_s + OVERHEAD_S for s in specs)
-    load = LoadRun(lab, run_dir, rate=rate, duration_s=remaining + 600)
+    load = lab.load(run_dir, rate=rate, duration_s=remaining + 600)
     load.start()
     results = []
     try:
@@ -129,11 +168,8 @@ def run_suite(
         for i, (spec, path) in enumerate(zip(specs, paths, strict=True), 1):
             say(f"[{i}/{len(specs)}] {spec.name} (hold {spec.hold_s:g}s) — about {remaining / 60:.1f} min left")
             started = time.monotonic()
-            results.append(
-                _chaos(
-                    lab, path, run_dir, run_dir / "journals" / f"{spec.name}.json", say, {"NINESLAB_LOAD": "external"}
-                )
-            )
+            journal = run_dir / "journals" / f"{spec.name}.json"
+            results.append(run_chaos_toolkit(lab, path, run_dir, journal, say, {"NINESLAB_LOAD": "external"}))
             remaining -= spec.hold_s + OVERHEAD_S
             say(
                 f"[{i}/{len(specs)}] {spec.name}: {results[-1]['status']}"
@@ -142,14 +178,21 @@ def run_suite(
             time.sleep(gap_s)  # a quiet period between faults keeps their windows apart
     finally:
         load.stop()
-        summary = _finish(lab, run_dir, say)
-    out = {
-        "run": str(run_dir),
-        "topology": topology.name,
-        "experiments": results,
-        **summary,
-        **_samples_summary(run_dir),
-    }
-    out["passed"] = summary["healthy"] and all(r["status"] == "completed" and not r["deviated"] for r in results)
-    write_json(run_dir / "result.json", out)
-    return out
+    outcome = {"topology": topology.name, "experiments": results, "applicable": [s.name for s in every]}
+    return _finish(lab, run_dir, say, outcome)
+
+
+def run_compare(topologies: list[str], lab_name: str, say: Progress, rate: float = RATE) -> list[dict[str, Any]]:
+    """The same fault schedule on several topologies: each one deployed as lab `lab_name`, its suite run
+    (which writes its report), then destroyed — also when something fails. Returns each run's results."""
+    results = []
+    for topo in topologies:
+        lab = Lab(lab_name)
+        try:
+            say(f"compare: deploying {topo} as lab {lab_name}")
+            lab.deploy(topo, progress=say)
+            suite = run_suite(lab, say, rate=rate)
+            results.append(json.loads((Path(suite["run"]) / RESULTS_FILE).read_text()))
+        finally:
+            lab.destroy()
+    return results

@@ -7,14 +7,16 @@ import json
 import os
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import click
 
+from nineslab.analysis import exit_code
+from nineslab.defaults import DEADLINE_S, HEAL_WAIT_S, RATE, SLO_MS
 from nineslab.errors import Interrupted, NinesError
-from nineslab.lab import DEFAULT_LAB, Lab
-from nineslab.topology import load_topology, topology_names
+from nineslab.health import unhealthy_hosts
+from nineslab.lab import DEFAULT_LAB, Lab, check_lab_name
+from nineslab.topology import load_topology, topology_names, topology_row
 
 LAB_OPTION = click.option(
     "--lab",
@@ -22,6 +24,7 @@ LAB_OPTION = click.option(
     show_default="nines (or $NINESLAB_LAB)",
     help="Lab name: prefix of every namespace, link and file of the lab.",
 )
+POSITIVE = click.FloatRange(min=0, min_open=True)
 JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON on stdout.")
 
 
@@ -99,20 +102,7 @@ def destroy(lab: str, as_json: bool) -> None:
 def topologies(topology: str | None, as_json: bool) -> None:
     """List the reference topologies, or validate one file (exit 1 with a one-line error if it is bad)."""
     names = [topology] if topology else topology_names()
-    rows: list[dict[str, Any]] = []
-    for name in names:
-        topo = load_topology(name)
-        roles = {r: len(topo.by_role(r)) for r in ("lb", "gateway", "app", "etcd", "dns")}
-        rows.append(
-            {
-                "name": topo.name,
-                "target": topo.target,
-                "zones": [z.name for z in topo.zones],
-                "regions": [r.name for r in topo.regions],
-                "roles": roles,
-                "description": topo.description,
-            }
-        )
+    rows = [topology_row(load_topology(name)) for name in names]
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
@@ -126,31 +116,17 @@ def topologies(topology: str | None, as_json: bool) -> None:
 @JSON_OPTION
 def faults(lab: str, as_json: bool) -> None:
     """The faults that apply to the deployed topology (catalogue order), with the expected outcome."""
-    from nineslab.faults import active_faults, applicable, load_catalogue
+    from nineslab.faults import active_faults, fault_rows
 
     the_lab = Lab(lab)
-    topo = the_lab.topology()
     active = {f["fault"] for f in active_faults(the_lab)}
-    rows = [
-        {
-            "name": s.name,
-            "kind": s.kind,
-            "op": s.op,
-            "role": s.role,
-            "target": s.target,
-            "hold_s": s.hold_s,
-            "expected": s.expected[topo.name],
-            "active": s.name in active,
-        }
-        for s in load_catalogue()
-        if applicable(s, topo)
-    ]
+    rows = fault_rows(the_lab.topology(), the_lab.provider.capabilities, active)
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
     for r in rows:
         flag = " [ACTIVE]" if r["active"] else ""
-        click.echo(f"{r['name']:<24} {r['kind']:<6} {r['op']} {r['role']}:{r['target']} hold {r['hold_s']:g}s{flag}")
+        click.echo(f"{r['name']:<24} {r['kind']:<6} {r['op']} {r['role']}:{r['select']} hold {r['hold_s']:g}s{flag}")
         click.echo(f"{'':<24} expected: {r['expected']}")
 
 
@@ -187,7 +163,7 @@ def recover(fault: str, lab: str, as_json: bool) -> None:
 @cli.command()
 @LAB_OPTION
 @JSON_OPTION
-@click.option("--wait", default=60.0, show_default=True, help="Seconds to wait for the lab to be healthy.")
+@click.option("--wait", default=HEAL_WAIT_S, show_default=True, help="Seconds to wait for the lab to be healthy.")
 def heal(lab: str, as_json: bool, wait: float) -> None:
     """Undo every injected fault (recorded or not), restart what is down, wait until healthy.
     Exit 1, loudly, if the lab did not come back."""
@@ -204,9 +180,8 @@ def heal(lab: str, as_json: bool, wait: float) -> None:
         if result["healthy"]:
             click.echo(f"lab {lab} healed: healthy")
         else:
-            bad = [h["name"] for h in result["status"]["hosts"] if not h["healthy"]]
             click.echo(
-                f"LAB {lab} DID NOT COME BACK: down {', '.join(bad) or 'entrypoint'} — "
+                f"LAB {lab} DID NOT COME BACK: down {unhealthy_hosts(result['status'])} — "
                 f"run `nineslab deploy` to repair it",
                 err=True,
             )
@@ -216,31 +191,33 @@ def heal(lab: str, as_json: bool, wait: float) -> None:
 @cli.command()
 @LAB_OPTION
 @JSON_OPTION
-@click.option("--duration", default=60.0, show_default=True, help="Seconds of load.")
-@click.option("--rate", default=200.0, show_default=True, help="Target requests/s (paced users, 5 req/s each).")
-@click.option("--deadline", default=2.0, show_default=True, help="Hard total deadline per request, DNS included (s).")
-@click.option("--processes", default=1, show_default=True, help="Locust processes (more for high rates).")
+@click.option("--duration", default=60.0, type=POSITIVE, show_default=True, help="Seconds of load.")
+@click.option("--rate", default=RATE, type=POSITIVE, show_default=True, help="Target requests/s (5 req/s per user).")
+@click.option(
+    "--deadline", default=DEADLINE_S, type=POSITIVE, show_default=True, help="Hard total deadline per request (s)."
+)
+@click.option(
+    "--processes", default=1, type=click.IntRange(min=1), show_default=True, help="Locust processes (for high rates)."
+)
 def load(lab: str, as_json: bool, duration: float, rate: float, deadline: float, processes: int) -> None:
     """Drive Locust through the lab (client namespace, lab DNS) and record every request in a new run."""
-    from nineslab.load import LoadRun
-    from nineslab.report import new_run_dir
+    from nineslab.runs import new_run_dir
 
     the_lab = Lab(lab)
     the_lab.topology()  # a missing lab fails here, before a run directory is made
-    run_dir = new_run_dir("load")
-    run = LoadRun(the_lab, run_dir, rate=rate, duration_s=duration, deadline_s=deadline, processes=processes)
+    run = the_lab.load(new_run_dir("load"), rate=rate, duration_s=duration, deadline_s=deadline, processes=processes)
     run.start()
     try:
         summary = run.wait(progress=_progress(as_json))
     finally:
         run.stop()
-    summary.update(run=str(run_dir), rate=rate, duration_s=duration, users=run.users)
+    summary.update(run=str(run.run_dir), rate=rate, duration_s=duration, users=run.users)
     if as_json:
         click.echo(json.dumps(summary, indent=2))
     else:
         click.echo(
             f"{summary['requests']} requests, {summary['errors']} errors "
-            f"({summary['requests'] / duration:.0f} req/s); samples in {run_dir / 'samples'}"
+            f"({summary['requests'] / duration:.0f} req/s); samples in {run.samples_dir}"
         )
 
 
@@ -276,11 +253,14 @@ def chaos_generate(force: bool) -> None:
 @cli.command()
 @LAB_OPTION
 @JSON_OPTION
-@click.option("--rate", default=200.0, show_default=True, help="Requests/s of the load that runs through the suite.")
+@click.option(
+    "--rate", default=RATE, type=POSITIVE, show_default=True, help="Requests/s of the load through the suite."
+)
 @click.option("--only", multiple=True, help="Run only these faults (repeatable).")
 def suite(lab: str, as_json: bool, rate: float, only: tuple[str, ...]) -> None:
     """Every fault that applies to the deployed topology, in catalogue order, under one continuous load,
-    into one run directory. Exit 1 if any experiment deviated or the lab did not come back."""
+    into one run directory; then its report and verdict. Exit 1 if any experiment did not complete or
+    deviated, or the lab did not come back (the tier verdict's exit code is `nineslab report`'s)."""
     from nineslab.chaos.runner import run_suite
 
     result = run_suite(Lab(lab), _progress(as_json), rate=rate, only=list(only) or None)
@@ -290,25 +270,26 @@ def suite(lab: str, as_json: bool, rate: float, only: tuple[str, ...]) -> None:
 @cli.command()
 @click.argument("run", required=False)
 @JSON_OPTION
-@click.option("--assumptions", type=click.Path(), help="Fault-rate assumptions (default topologies/assumptions.yaml).")
-@click.option("--slo-ms", default=1000.0, show_default=True, help="Latency over this counts as a failure.")
+@click.option("--assumptions", type=click.Path(), help="Fault-rate assumptions (default assumptions/fault-rates.yaml).")
+@click.option("--slo-ms", default=SLO_MS, type=POSITIVE, show_default=True, help="Latency over this counts as failed.")
 def report(run: str | None, as_json: bool, assumptions: str | None, slo_ms: float) -> None:
     """SLA report of a run (default: the latest): report.html, report.md, results.json, junit.xml in the
-    run directory. Re-run it after editing the assumptions; the lab is not needed. Exit 1 if the tier
-    verdict fails or the run is incomplete."""
+    run directory. Re-run it after editing the assumptions; the lab is not needed. The verdict is PASS,
+    FAIL, PARTIAL (a fault that applies was not run), INCOMPLETE or ABORTED; only PASS exits 0."""
     from nineslab.report import write_report
 
     res = write_report(run, assumptions, slo_ms)
     if as_json:
         click.echo(json.dumps({k: v for k, v in res.items() if k != "timeline"}, indent=2, default=str))
     else:
+        from nineslab.analysis import verdict_reasons
         from nineslab.report.render import headline
 
         click.echo(headline(res))
-        if not res["complete"]:
-            click.echo(f"INCOMPLETE RUN: {res['incomplete_reasons']}")
-        click.echo(f"report: {res['files']['report.html']}")  # type: ignore[index]
-    sys.exit(0 if res["passed"] and res["complete"] else 1)
+        for reason in verdict_reasons(res):
+            click.echo(reason)
+        click.echo(f"report: {res['files']['report.html']}")
+    sys.exit(exit_code(res["verdict"]))
 
 
 @cli.command()
@@ -316,29 +297,20 @@ def report(run: str | None, as_json: bool, assumptions: str | None, slo_ms: floa
     "--runs", multiple=True, help="Existing runs to compare (repeatable); without: run the suite on each topology."
 )
 @click.option("--topologies", default="1az,2az,3dc", show_default=True, help="Topologies to run (without --runs).")
-@click.option("--rate", default=200.0, show_default=True, help="Load of each suite (without --runs).")
+@click.option("--rate", default=RATE, type=POSITIVE, show_default=True, help="Load of each suite (without --runs).")
+@click.option("--lab", default="cmp", show_default=True, help="Lab name each topology is deployed under, in turn.")
 @JSON_OPTION
-def compare(runs: tuple[str, ...], topologies: str, rate: float, as_json: bool) -> None:
-    """The same fault schedule on several topologies, side by side: each topology deployed (lab `cmp`),
+def compare(runs: tuple[str, ...], topologies: str, rate: float, lab: str, as_json: bool) -> None:
+    """The same fault schedule on several topologies, side by side: each topology deployed (as --lab),
     its suite run and reported, then destroyed; or existing runs read with --runs."""
-    from nineslab.chaos.runner import run_suite
+    from nineslab.chaos.runner import run_compare
     from nineslab.report import write_report
     from nineslab.report.compare import compare_markdown, compare_results, write_comparison
 
-    say = _progress(as_json)
-    results = []
     if runs:
         results = [write_report(r) for r in runs]
     else:
-        for topo in topologies.split(","):
-            lab = Lab("cmp")
-            try:
-                say(f"compare: deploying {topo}")
-                lab.deploy(topo, progress=say)
-                suite_result = run_suite(lab, say, rate=rate)
-                results.append(write_report(suite_result["run"]))
-            finally:
-                lab.destroy()
+        results = run_compare(topologies.split(","), check_lab_name(lab), _progress(as_json), rate=rate)
     out = write_comparison(results)
     if as_json:
         click.echo(json.dumps({"run": str(out), **compare_results(results)}, indent=2, default=str))
@@ -359,27 +331,12 @@ def compare(runs: tuple[str, ...], topologies: str, rate: float, as_json: bool) 
     show_default=True,
     help="Outage length(s) in seconds to inject (repeatable).",
 )
-@click.option("--rate", default=200.0, show_default=True, help="Requests/s during calibration.")
+@click.option("--rate", default=RATE, type=POSITIVE, show_default=True, help="Requests/s during calibration.")
 def calibrate(lab: str, as_json: bool, outages: tuple[float, ...], rate: float) -> None:
     """Inject outages of known length under load; print the true length next to what the report measures."""
-    from nineslab.chaos.calibration import measured_outage, run_calibration
-    from nineslab.report import write_report
+    from nineslab.chaos.calibration import calibrate as run_calibrations
 
-    say = _progress(as_json)
-    rows = []
-    for outage in outages:
-        say(f"calibration: {outage:g}s outage at {rate:g} req/s")
-        r = run_calibration(Lab(lab), outage, rate=rate)
-        write_report(r["run"])
-        measured = measured_outage(Path(r["run"]))
-        rows.append(
-            {
-                "run": r["run"],
-                "true_s": r["true_outage_s"],
-                "measured_s": measured,
-                "error_ms": (measured - r["true_outage_s"]) * 1000,
-            }
-        )
+    rows = run_calibrations(Lab(lab), list(outages), rate=rate, progress=_progress(as_json))
     if as_json:
         click.echo(json.dumps(rows, indent=2))
     else:
@@ -391,14 +348,16 @@ def _print_result(result: dict[str, Any], as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(result, indent=2))
     else:
-        for r in result.get("experiments", [result]):
+        for r in result["experiments"]:
             flag = "DEVIATED" if r["deviated"] else r["status"]
             click.echo(f"  {r['experiment']:<26} {flag}")
         click.echo(
             f"run {result['run']}: {result['requests']} requests recorded, {result['failed']} failed; "
             f"lab {'healthy' if result['healthy'] else 'DID NOT COME BACK'}"
         )
-    sys.exit(0 if result["passed"] else 1)
+        click.echo(result["headline"])
+        click.echo(f"report: {result['report']}")
+    sys.exit(0 if result["clean"] else 1)
 
 
 def _print_status(st: dict[str, Any]) -> None:

@@ -3,27 +3,16 @@ topology (etcd cluster, each LB's backends, each gateway's root key, the routes 
 
 from __future__ import annotations
 
-import shutil
 import sys
 from typing import Any
 
-from nineslab.paths import etcd_bin, lab_dir, venv_tool
+from nineslab import defaults
+from nineslab.paths import binaries, host_dir, lab_dir
 from nineslab.providers import InventoryHost
 from nineslab.services import dns, etcd, gateway, lb
-from nineslab.services.process import host_dir
 from nineslab.topology import Topology
 
 GROUPS = ("etcd", "gateway", "app", "lb", "dns", "client")
-
-
-def binaries() -> dict[str, str]:
-    return {
-        "etcd": str(etcd_bin("etcd")),
-        "traefik": str(venv_tool("traefik")),
-        "caddy": str(venv_tool("caddy")),
-        "haproxy": shutil.which("haproxy", path="/usr/sbin:/usr/bin") or "/usr/sbin/haproxy",
-        "dnsmasq": shutil.which("dnsmasq", path="/usr/sbin:/usr/bin") or "/usr/sbin/dnsmasq",
-    }
 
 
 def build_inventory(lab: str, topology: Topology, hosts: list[InventoryHost]) -> dict[str, Any]:
@@ -59,6 +48,8 @@ def build_inventory(lab: str, topology: Topology, hosts: list[InventoryHost]) ->
                 "routes_wanted": gateway.wanted_route_keys(topology),
                 "lb_addresses": dns.lb_addresses(topology),
                 "resolvers": dns.resolvers(topology),
+                "etcd_client_port": defaults.ETCD_CLIENT_PORT,
+                "etcd_peer_port": defaults.ETCD_PEER_PORT,
             },
             "children": groups,
         }

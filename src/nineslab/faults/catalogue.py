@@ -1,22 +1,24 @@
-"""The fault catalogue: chaos/catalogue.yaml parsed and checked (one-line errors), and which entries a
-topology allows."""
+"""The fault catalogue: chaos/catalogue.yaml parsed and checked (one-line errors), and which entries
+apply to a topology (decided by the topology and the provider, never by whether `expected` has text)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from nineslab.errors import NinesError
-from nineslab.faults.targets import ROLES, TARGET_RE
+from nineslab.faults.ops import OPS
+from nineslab.faults.selection import FAULT_ROLES, SELECT_RE, SELECTORS, fits
 from nineslab.paths import REPO_ROOT
 from nineslab.topology import Topology
 
 CATALOGUE = REPO_ROOT / "chaos" / "catalogue.yaml"
-OPS = ("kill", "pause", "power_off", "isolate", "cut_region", "blackhole", "cold_start", "bad_route")
 KINDS = ("node", "zone", "region", "dns", "etcd", "config")
+NOT_STATED = "not stated in the catalogue"
 
 
 @dataclass(frozen=True)
@@ -25,10 +27,14 @@ class FaultSpec:
     kind: str
     op: str
     role: str
-    target: str
+    select: str
     hold_s: float
     description: str
     expected: dict[str, str]
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def expected_for(self, topology: str) -> str:
+        return self.expected.get(topology, NOT_STATED)
 
 
 def load_catalogue(path: Path | None = None) -> list[FaultSpec]:
@@ -50,22 +56,36 @@ def load_catalogue(path: Path | None = None) -> list[FaultSpec]:
     return specs
 
 
+def check_params(where: str, op: str, params: Any) -> dict[str, Any]:
+    """A fault's parameters against what its op takes: one-line error naming `where` otherwise."""
+    if params is None:
+        return {}
+    if not isinstance(params, dict):
+        raise NinesError(f"{where}.params: expected a mapping name -> value")
+    takes = OPS[op].params
+    for key, value in params.items():
+        if key not in takes:
+            allowed = ", ".join(takes) or "none"
+            raise NinesError(f"{where}.params.{key}: op {op} takes no such parameter — it takes: {allowed}")
+        problem = takes[key](value)
+        if problem:
+            raise NinesError(f"{where}.params.{key}: {value!r} {problem}")
+    return dict(params)
+
+
 def _spec(path: Path, i: int, entry: Any) -> FaultSpec:
     where = f"{path}: faults[{i}]"
     if not isinstance(entry, dict):
-        raise NinesError(f"{where}: expected a mapping — write `- name: ...` with op, role, target, hold_s")
-    for key in ("name", "kind", "op", "role", "target", "hold_s", "expected"):
+        raise NinesError(f"{where}: expected a mapping — write `- name: ...` with op, role, select, hold_s")
+    for key in ("name", "kind", "op", "role", "select", "hold_s", "expected"):
         if key not in entry:
             raise NinesError(f"{where}.{key}: is missing — add it")
-    checks = (("kind", KINDS), ("op", OPS), ("role", ROLES))
+    checks: tuple[tuple[str, Iterable[str]], ...] = (("kind", KINDS), ("op", OPS), ("role", FAULT_ROLES))
     for key, allowed in checks:
         if entry[key] not in allowed:
             raise NinesError(f"{where}.{key}: {entry[key]!r} is unknown — use one of: {', '.join(allowed)}")
-    if not isinstance(entry["target"], str) or not TARGET_RE.match(entry["target"]):
-        raise NinesError(
-            f"{where}.target: {entry['target']!r} is unknown — use one|follower|leader|minority|majority|all|"
-            "zone:X|region:Y"
-        )
+    if not isinstance(entry["select"], str) or not SELECT_RE.match(entry["select"]):
+        raise NinesError(f"{where}.select: {entry['select']!r} is unknown — use {SELECTORS}")
     hold = entry["hold_s"]
     if isinstance(hold, bool) or not isinstance(hold, (int, float)) or not 0 < hold <= 600:
         raise NinesError(f"{where}.hold_s: {hold!r} is not a hold time — use seconds between 0 and 600")
@@ -76,30 +96,51 @@ def _spec(path: Path, i: int, entry: Any) -> FaultSpec:
         kind=entry["kind"],
         op=entry["op"],
         role=entry["role"],
-        target=entry["target"],
+        select=entry["select"],
         hold_s=float(hold),
         description=str(entry.get("description", "")),
         expected={str(k): str(v) for k, v in entry["expected"].items()},
+        params=check_params(where, entry["op"], entry.get("params")),
     )
 
 
-def applicable(spec: FaultSpec, topology: Topology) -> bool:
-    """Offered only where the topology allows it: its zone/region exists, a region cut needs two regions."""
-    if spec.target.startswith("zone:") and spec.target[5:] not in {z.name for z in topology.zones}:
+def applicable(spec: FaultSpec, topology: Topology, capabilities: frozenset[str] | None = None) -> bool:
+    """Whether the fault can run on this topology: the hosts it selects exist (role, zone, region),
+    the op fits the topology (a region cut needs two regions) and, when `capabilities` is given, the
+    provider offers what the op needs."""
+    op = OPS[spec.op]
+    if capabilities is not None and not op.needs <= capabilities:
         return False
-    if spec.target.startswith("region:") and spec.target[7:] not in {r.name for r in topology.regions}:
-        return False
-    if spec.op == "cut_region" and len(topology.regions) < 2:
-        return False
-    return topology.name in spec.expected
+    return fits(topology, spec.role, spec.select) and op.fits(topology)
 
 
-def find(name: str, topology: Topology, specs: list[FaultSpec] | None = None) -> FaultSpec:
+def find(
+    name: str, topology: Topology, specs: list[FaultSpec] | None = None, capabilities: frozenset[str] | None = None
+) -> FaultSpec:
     specs = specs if specs is not None else load_catalogue()
     for spec in specs:
         if spec.name == name:
-            if not applicable(spec, topology):
+            if not applicable(spec, topology, capabilities):
                 raise NinesError(f"fault {name!r} does not apply to topology {topology.name} — see `nineslab faults`")
             return spec
-    known = ", ".join(s.name for s in specs if applicable(s, topology))
+    known = ", ".join(s.name for s in specs if applicable(s, topology, capabilities))
     raise NinesError(f"unknown fault {name!r} — faults for {topology.name}: {known}")
+
+
+def fault_rows(topology: Topology, capabilities: frozenset[str], active: set[str]) -> list[dict[str, Any]]:
+    """The faults that apply, in catalogue (= run) order, as rows for `nineslab faults`."""
+    return [
+        {
+            "name": s.name,
+            "kind": s.kind,
+            "op": s.op,
+            "role": s.role,
+            "select": s.select,
+            "params": s.params,
+            "hold_s": s.hold_s,
+            "expected": s.expected_for(topology.name),
+            "active": s.name in active,
+        }
+        for s in load_catalogue()
+        if applicable(s, topology, capabilities)
+    ]

@@ -4,19 +4,18 @@ and `heal` work from any other process, after a crash, and any number of times."
 from __future__ import annotations
 
 import json
-import signal
-import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from nineslab.defaults import HEAL_WAIT_S
 from nineslab.errors import NinesError
-from nineslab.faults import ops
 from nineslab.faults.catalogue import FaultSpec, find
-from nineslab.faults.targets import resolve
-from nineslab.load.runner import kill_leftover
-from nineslab.services import DAEMONS, gateway
-from nineslab.services.process import signal_daemon, start_daemon
+from nineslab.faults.ops import OPS, sweeps
+from nineslab.faults.selection import select_hosts
+from nineslab.load import LOAD_PIDFILE
+from nineslab.process import end_orphaned_group
 
 if TYPE_CHECKING:
     from nineslab.lab import Lab
@@ -39,32 +38,37 @@ def active_faults(lab: Lab) -> list[dict[str, Any]]:
     return out
 
 
-def inject(lab: Lab, name: str, spec: FaultSpec | None = None) -> dict[str, Any]:
-    """Inject fault `name` (from the catalogue, or `spec` as given). Returns the fault record with
-    wall-clock times: `inject_start` is taken before anything is touched."""
-    topology = lab.topology()
-    spec = spec or find(name, topology)
-    path = _state_dir(lab) / f"{spec.name}.json"
-    if path.exists():
-        raise NinesError(f"fault {spec.name!r} is already injected — `nineslab recover {spec.name}` or `nineslab heal`")
-    inject_start = time.time()
-    leader = lab.etcd_leader() if spec.target in ("leader", "follower") else None
-    hosts = resolve(topology, spec.role, spec.target, leader)
-    plan, apply, _recover = ops.OPS[spec.op]
-    state = plan(lab, hosts)
-    record: dict[str, Any] = {
+def fault_record(spec: FaultSpec, hosts: list[str], state: dict[str, Any], inject_start: float) -> dict[str, Any]:
+    """What the state file holds: enough for any process to recover the fault."""
+    return {
         "fault": spec.name,
         "op": spec.op,
         "kind": spec.kind,
         "role": spec.role,
-        "target": spec.target,
-        "hosts": [h.name for h in hosts],
+        "select": spec.select,
+        "params": spec.params,
+        "hosts": hosts,
         "state": state,
         "inject_start": inject_start,
     }
+
+
+def inject(lab: Lab, name: str, spec: FaultSpec | None = None) -> dict[str, Any]:
+    """Inject fault `name` (from the catalogue, or `spec` as given). Returns the fault record with
+    wall-clock times: `inject_start` is taken before anything is touched."""
+    topology = lab.topology()
+    spec = spec or find(name, topology, capabilities=lab.provider.capabilities)
+    path = _state_dir(lab) / f"{spec.name}.json"
+    if path.exists():
+        raise NinesError(f"fault {spec.name!r} is already injected — `nineslab recover {spec.name}` or `nineslab heal`")
+    inject_start = time.time()
+    leader = lab.etcd.leader() if spec.select in ("leader", "follower") else None
+    hosts = select_hosts(topology, spec.role, spec.select, leader)
+    op = OPS[spec.op]
+    record = fault_record(spec, [h.name for h in hosts], op.plan(lab, hosts, spec.params), inject_start)
     path.parent.mkdir(parents=True, exist_ok=True)
     _write(path, record)  # before apply: a crash from here on is recoverable
-    apply(lab, state)
+    op.apply(lab, record["state"])
     record["inject_end"] = time.time()
     _write(path, record)
     return record
@@ -76,7 +80,7 @@ def recover(lab: Lab, name: str) -> dict[str, Any]:
         return {"fault": name, "recovered": False, "note": "not injected (nothing to recover)"}
     record: dict[str, Any] = json.loads(path.read_text())
     record["recover_start"] = time.time()
-    ops.OPS[record["op"]][2](lab, record["state"])
+    OPS[record["op"]].recover(lab, record["state"])
     record["recover_end"] = time.time()
     path.unlink()
     return {**record, "recovered": True}
@@ -88,8 +92,9 @@ def _write(path: Path, data: dict[str, Any]) -> None:
     tmp.replace(path)  # atomic: a reader never sees half a state file
 
 
-def heal(lab: Lab, wait_s: float = 60.0, progress: Any = None) -> dict[str, Any]:
-    """Undo every fault the catalogue can cause, recorded or not, and wait for the lab to be healthy."""
+def heal(lab: Lab, wait_s: float = HEAL_WAIT_S, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Undo every fault the catalogue can cause, recorded or not, and wait for the lab to be healthy:
+    recorded faults are recovered from their state files, then every op's sweep runs once."""
     say = progress or (lambda _m: None)
     topology = lab.topology()
     actions: list[str] = []
@@ -98,34 +103,20 @@ def heal(lab: Lab, wait_s: float = 60.0, progress: Any = None) -> dict[str, Any]
         try:
             recover(lab, record["fault"])
             actions.append(f"recovered {record['fault']}")
-        except Exception as exc:  # noqa: BLE001 - heal keeps going; the sweep below covers it
+        except Exception as exc:  # noqa: BLE001 - heal keeps going; the sweeps below cover it
             errors.append(f"recover {record['fault']}: {exc}")
     for p in _state_dir(lab).glob("*.tmp"):  # a missing directory globs to nothing
         p.unlink()
-    if kill_leftover(lab.dir / "load.pid"):
+    if end_orphaned_group(lab.dir / LOAD_PIDFILE):
         actions.append("stopped a leftover load generator")
-    # The sweep: whatever a crash left unrecorded.
-    for _ in range(64):
-        res = subprocess.run(
-            ["ip", "-n", f"{lab.name}-core", "rule", "del", "priority", str(ops.RULE_PRIORITY)], capture_output=True
-        )
-        if res.returncode != 0:
-            break
-        actions.append("removed a network cut")
-    for host in topology.hosts:
-        if host.role == "client":
-            continue
-        ns = ops.guard(lab, host)
-        subprocess.run(["ip", "-n", f"{lab.name}-core", "link", "set", lab.port(host), "up"], capture_output=True)
-        signal_daemon(lab.name, host.name, DAEMONS[host.role], signal.SIGCONT)
+    say("heal: sweeping what a crash may have left (processes, links, network cuts, routes)")
+    for sweep in sweeps():
         try:
-            if start_daemon(lab.name, ns, host.name, DAEMONS[host.role]):
-                actions.append(f"started {host.name}/{DAEMONS[host.role]}")
-        except (OSError, RuntimeError) as exc:
-            errors.append(str(exc))
-    say("heal: waiting for etcd, then checking routes")
-    if _restore_routes(lab):
-        actions.append("restored the routes in etcd")
+            done, failed = sweep(lab)
+        except NinesError as exc:
+            done, failed = [], [f"{sweep.__name__}: {exc}"]
+        actions += done
+        errors += failed
     say("heal: waiting for the lab to be healthy")
     deadline = time.monotonic() + wait_s
     status = lab.status(topology)
@@ -133,22 +124,3 @@ def heal(lab: Lab, wait_s: float = 60.0, progress: Any = None) -> dict[str, Any]
         time.sleep(1.0)
         status = lab.status(topology)
     return {"healthy": status["healthy"], "actions": actions, "errors": errors, "status": status}
-
-
-def _restore_routes(lab: Lab, wait_s: float = 20.0) -> bool:
-    """If etcd does not hold the topology's routes (a bad push never rolled back), write them all."""
-    topology = lab.topology()
-    want = gateway.all_route_keys(topology)
-    deadline = time.monotonic() + wait_s
-    while True:
-        try:
-            current = lab.etcd_prefix(gateway.ROOTKEY_PREFIX)
-            break
-        except NinesError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.5)
-    if all(current.get(k) == v for k, v in want.items()):
-        return False
-    lab.etcd("/v3/kv/txn", {"success": gateway.routes_txn(topology)["failure"]})
-    return True

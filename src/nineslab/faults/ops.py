@@ -1,6 +1,8 @@
-"""Each op is a small inject/recover pair, split in three so a crash can never lose a fault:
-`plan` works out everything `recover` will need (the engine saves it in the fault's state file),
-only then `apply` injects; `recover` is idempotent and needs nothing but the saved state.
+"""The fault ops: each one complete (Jepsen's nemesis shape) — `plan` works out everything `recover`
+will need (the engine saves it in the fault's state file), only then `apply` injects; `recover` is
+idempotent and needs nothing but the saved state; `sweep` undoes whatever the op may have left when no
+state file survived (a crash between apply and the state write cannot happen, but a lost file can),
+and is what `heal` runs. Adding a fault kind = one `Op` in `OPS` + its catalogue rows.
 
 Safety: every op acts only on hosts of this lab (namespace `<lab>-*`, address in 198.18.0.0/15),
 on processes named by the lab's own pidfiles, and on rules inside the lab's router namespace."""
@@ -9,15 +11,17 @@ from __future__ import annotations
 
 import signal
 import subprocess
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from nineslab.errors import NinesError
-from nineslab.services import DAEMONS
+from nineslab.process import signal_daemon, start_daemon, wait_gone
+from nineslab.providers.base import ROUTER, SWITCH_PORT
+from nineslab.services import daemons, gateway
 from nineslab.services.etcd import b64 as etcd_b64
-from nineslab.services.gateway import rootkey
-from nineslab.services.process import signal_daemon, start_daemon
-from nineslab.topology import Host
+from nineslab.topology import Host, Topology
 from nineslab.topology.model import LAB_NETWORK
 
 if TYPE_CHECKING:
@@ -28,87 +32,171 @@ RULE_PRIORITY = 1100
 BAD_RULE = "PathPrefix(`/broken-by-nineslab`)"
 
 State = dict[str, Any]
-Plan = Callable[["Lab", list[Host]], State]
+Params = dict[str, Any]
+Plan = Callable[["Lab", list[Host], Params], State]
 Apply = Callable[["Lab", State], None]
+# What a sweep did, and what it could not do (heal reports both and keeps going).
+Swept = tuple[list[str], list[str]]
+Sweep = Callable[["Lab"], Swept]
+# A parameter check: the value -> None when it is good, else what is wrong with it (one line).
+ParamCheck = Callable[[Any], str | None]
 
 
-def guard(lab: Lab, host: Host) -> str:
+@dataclass(frozen=True)
+class Op:
+    name: str
+    plan: Plan
+    apply: Apply
+    recover: Apply
+    sweep: Sweep
+    summary: str
+    params: Mapping[str, ParamCheck] = field(default_factory=dict)  # the parameters this op takes
+    needs: frozenset[str] = frozenset()  # provider capabilities (providers.base) it cannot work without
+    # Whether the topology gives the op something to act on, beyond the target matching hosts.
+    fits: Callable[[Topology], bool] = lambda _topology: True
+
+
+def owned_netns(lab: Lab, host: Host) -> str:
     """The host's namespace, after checking it belongs to this lab: refuse anything else."""
-    ns = lab.netns(host)
+    ns = lab.provider.netns(host)
     if not ns.startswith(f"{lab.name}-") or host.address not in LAB_NETWORK:
         raise NinesError(f"refusing to touch {host.name} ({ns}, {host.address}): not part of lab {lab.name}")
     return ns
 
 
-def _ip_core(lab: Lab, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["ip", "-n", f"{lab.name}-core", *args], capture_output=True, text=True, check=check)
+def _ip_router(lab: Lab, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["ip", "-n", lab.provider.router_netns(), *args], capture_output=True, text=True, check=check)
 
 
-def _daemon(host: Host) -> str:
-    return DAEMONS[host.role]
+def _is_daemon_name(value: Any) -> str | None:
+    return None if isinstance(value, str) and value.isidentifier() else "must be a daemon name (see `nineslab status`)"
 
 
-def plan_hosts(lab: Lab, hosts: list[Host]) -> State:
+# -- hosts and their daemons -------------------------------------------------------------------------
+def plan_hosts(lab: Lab, hosts: list[Host], params: Params) -> State:
+    """The hosts, and which of their daemons: all of them, or only `params["daemon"]`."""
     for h in hosts:
-        guard(lab, h)
-    return {"hosts": [h.name for h in hosts]}
+        owned_netns(lab, h)
+    only = params.get("daemon")
+    chosen = {h.name: [d for d in daemons(h.role) if only in (None, d)] for h in hosts}
+    if only is not None and not any(chosen.values()):
+        raise NinesError(f"params.daemon: no targeted host runs {only!r} — use one of the role's daemons")
+    return {"hosts": [h.name for h in hosts], "daemons": chosen}
 
 
-def _hosts(lab: Lab, state: State, key: str = "hosts") -> list[tuple[Host, str]]:
+def _daemons_of(lab: Lab, state: State, key: str = "hosts") -> list[tuple[Host, str, str]]:
+    """(host, namespace, daemon) for every daemon the state names (all of a host's, in older states)."""
     topo = lab.topology()
-    return [(h, guard(lab, h)) for h in (topo.host(n) for n in state[key])]
+    chosen = state.get("daemons", {})
+    out = []
+    for name in state[key]:
+        host = topo.host(name)
+        ns = owned_netns(lab, host)
+        out += [(host, ns, d) for d in chosen.get(name, daemons(host.role))]
+    return out
 
 
-# -- kill / pause ------------------------------------------------------------------------------------
+def _signal(lab: Lab, state: State, sig: int, key: str = "hosts") -> None:
+    for h, _ns, d in _daemons_of(lab, state, key):
+        signal_daemon(lab.name, h.name, d, sig)
+
+
+def _start(lab: Lab, state: State, key: str = "hosts") -> None:
+    for h, ns, d in _daemons_of(lab, state, key):
+        start_daemon(lab.name, ns, h.name, d)
+
+
+def _every_daemon(lab: Lab) -> list[tuple[Host, str, str]]:
+    hosts = [h for h in lab.topology().hosts if daemons(h.role)]
+    return _daemons_of(lab, {"hosts": [h.name for h in hosts]})
+
+
 def apply_kill(lab: Lab, state: State) -> None:
-    for h, _ns in _hosts(lab, state):
-        signal_daemon(lab.name, h.name, _daemon(h), signal.SIGKILL)
+    _signal(lab, state, signal.SIGKILL)
 
 
 def recover_start(lab: Lab, state: State) -> None:
-    for h, ns in _hosts(lab, state):
-        start_daemon(lab.name, ns, h.name, _daemon(h))
+    _start(lab, state)
+
+
+def sweep_start(lab: Lab) -> Swept:
+    """Start every daemon of the lab that is not running."""
+    actions, errors = [], []
+    for h, ns, d in _every_daemon(lab):
+        try:
+            if start_daemon(lab.name, ns, h.name, d):
+                actions.append(f"started {h.name}/{d}")
+        except (OSError, RuntimeError) as exc:
+            errors.append(str(exc))
+    return actions, errors
 
 
 def apply_pause(lab: Lab, state: State) -> None:
-    for h, _ns in _hosts(lab, state):
-        signal_daemon(lab.name, h.name, _daemon(h), signal.SIGSTOP)
+    _signal(lab, state, signal.SIGSTOP)
 
 
 def recover_pause(lab: Lab, state: State) -> None:
-    for h, _ns in _hosts(lab, state):
-        signal_daemon(lab.name, h.name, _daemon(h), signal.SIGCONT)
+    _signal(lab, state, signal.SIGCONT)
+
+
+def sweep_pause(lab: Lab) -> Swept:
+    """SIGCONT every daemon of the lab (a running one ignores it)."""
+    for h, _ns, d in _every_daemon(lab):
+        signal_daemon(lab.name, h.name, d, signal.SIGCONT)
+    return [], []
 
 
 # -- power off: the host's switch port goes dark and its processes die ----------------------------
 def apply_power_off(lab: Lab, state: State) -> None:
-    for h, _ns in _hosts(lab, state):
-        _ip_core(lab, "link", "set", lab.port(h), "down")
-        signal_daemon(lab.name, h.name, _daemon(h), signal.SIGKILL)
+    topo = lab.topology()
+    for name in state["hosts"]:
+        _ip_router(lab, "link", "set", lab.provider.port(topo, topo.host(name)), "down")
+    _signal(lab, state, signal.SIGKILL)
+
+
+def _ports_up(lab: Lab, hosts: list[str]) -> None:
+    topo = lab.topology()
+    for name in hosts:
+        _ip_router(lab, "link", "set", lab.provider.port(topo, topo.host(name)), "up", check=False)
 
 
 def recover_power_off(lab: Lab, state: State) -> None:
-    for h, ns in _hosts(lab, state):
-        _ip_core(lab, "link", "set", lab.port(h), "up")
-        start_daemon(lab.name, ns, h.name, _daemon(h))
+    _ports_up(lab, state["hosts"])
+    _start(lab, state)
+
+
+def sweep_power_off(lab: Lab) -> Swept:
+    """Every switch port up, then every daemon started."""
+    _ports_up(lab, [h.name for h in lab.topology().hosts if h.role != "client"])
+    return sweep_start(lab)
 
 
 # -- network cuts: blackhole policy rules in the router namespace (intra-zone traffic is bridged) --
 def apply_rules(lab: Lab, state: State) -> None:
     for src, dst in state["rules"]:
-        _ip_core(lab, "rule", "add", "from", src, "to", dst, "blackhole", "priority", str(RULE_PRIORITY))
+        _ip_router(lab, "rule", "add", "from", src, "to", dst, "blackhole", "priority", str(RULE_PRIORITY))
 
 
 def recover_rules(lab: Lab, state: State) -> None:
     for src, dst in state["rules"]:
-        # `ip rule add` stacks duplicates: delete until none is left.
+        # `ip rule add` stacks duplicates: delete until none is left (bounded).
         for _ in range(16):
-            res = _ip_core(lab, "rule", "del", "from", src, "to", dst, "priority", str(RULE_PRIORITY), check=False)
+            res = _ip_router(lab, "rule", "del", "from", src, "to", dst, "priority", str(RULE_PRIORITY), check=False)
             if res.returncode != 0:
                 break
 
 
-def plan_isolate(lab: Lab, hosts: list[Host]) -> State:
+def sweep_rules(lab: Lab) -> Swept:
+    """Every policy rule of nineslab's priority in the router, whoever added it (bounded)."""
+    actions = []
+    for _ in range(64):
+        if _ip_router(lab, "rule", "del", "priority", str(RULE_PRIORITY), check=False).returncode != 0:
+            break
+        actions.append("removed a network cut")
+    return actions, []
+
+
+def plan_isolate(lab: Lab, hosts: list[Host], params: Params) -> State:
     """Cut the zones of `hosts` off from everything else (their processes keep running)."""
     topo = lab.topology()
     pairs = []
@@ -118,7 +206,7 @@ def plan_isolate(lab: Lab, hosts: list[Host]) -> State:
     return {"rules": pairs}
 
 
-def plan_cut_region(lab: Lab, hosts: list[Host]) -> State:
+def plan_cut_region(lab: Lab, hosts: list[Host], params: Params) -> State:
     """Cut the region of `hosts` off from the other regions; clients still reach both sides."""
     topo = lab.topology()
     inside = [str(z.cidr) for z in topo.zones if z.region == hosts[0].region]
@@ -126,60 +214,142 @@ def plan_cut_region(lab: Lab, hosts: list[Host]) -> State:
     return {"rules": [(a, b) for a in inside for b in outside] + [(b, a) for a in inside for b in outside]}
 
 
-def plan_blackhole(lab: Lab, hosts: list[Host]) -> State:
+def plan_blackhole(lab: Lab, hosts: list[Host], params: Params) -> State:
     """Packets to and from the hosts vanish: peers wait for timeouts instead of being refused."""
     for h in hosts:
-        guard(lab, h)
+        owned_netns(lab, h)
     pairs = [(f"{h.address}/32", str(LAB_NETWORK)) for h in hosts]
     return {"rules": pairs + [(str(LAB_NETWORK), f"{h.address}/32") for h in hosts]}
 
 
 # -- etcd: a gateway restarted while etcd is down (cold start: 404s until etcd returns) ------------
-def plan_cold_start(lab: Lab, hosts: list[Host]) -> State:
-    etcd = lab.topology().by_role("etcd")
-    return {**plan_hosts(lab, etcd), "restarted": plan_hosts(lab, hosts)["hosts"]}
+def plan_cold_start(lab: Lab, hosts: list[Host], params: Params) -> State:
+    etcd = plan_hosts(lab, lab.topology().by_role("etcd"), {})
+    restarted = plan_hosts(lab, hosts, {})
+    return {**etcd, "restarted": restarted["hosts"], "daemons": {**etcd["daemons"], **restarted["daemons"]}}
 
 
 def apply_cold_start(lab: Lab, state: State) -> None:
     apply_kill(lab, state)
-    for h, ns in _hosts(lab, state, "restarted"):
-        pid = signal_daemon(lab.name, h.name, _daemon(h), signal.SIGKILL)
-        lab.wait_gone(pid)
-        start_daemon(lab.name, ns, h.name, _daemon(h))
+    for h, ns, d in _daemons_of(lab, state, "restarted"):
+        wait_gone(signal_daemon(lab.name, h.name, d, signal.SIGKILL))
+        start_daemon(lab.name, ns, h.name, d)
 
 
 # -- config: a bad route pushed into etcd, rolled back to the previous revision ---------------------
-def plan_bad_route(lab: Lab, hosts: list[Host]) -> State:
-    keys = [f"{rootkey(h)}/http/routers/api/rule" for h in hosts]
-    before = lab.etcd("/v3/kv/range", {"key": etcd_b64(keys[0])})
+def plan_bad_route(lab: Lab, hosts: list[Host], params: Params) -> State:
+    keys = [f"{gateway.rootkey(h)}/http/routers/api/rule" for h in hosts]
+    before = lab.etcd.call("/v3/kv/range", {"key": etcd_b64(keys[0])})
     return {"revision": int(before["header"]["revision"]), "keys": keys}
 
 
 def apply_bad_route(lab: Lab, state: State) -> None:
-    puts = [{"requestPut": {"key": etcd_b64(k), "value": etcd_b64(BAD_RULE)}} for k in state["keys"]]
-    lab.etcd("/v3/kv/txn", {"success": puts})
+    lab.etcd.txn([{"requestPut": {"key": etcd_b64(k), "value": etcd_b64(BAD_RULE)}} for k in state["keys"]])
 
 
 def recover_bad_route(lab: Lab, state: State) -> None:
     """Every touched key back to its value at the revision before the bad write, in one txn."""
     ops = []
     for key in state["keys"]:
-        old = lab.etcd("/v3/kv/range", {"key": etcd_b64(key), "revision": state["revision"]})
+        old = lab.etcd.call("/v3/kv/range", {"key": etcd_b64(key), "revision": state["revision"]})
         kvs = old.get("kvs", [])
         if kvs:
             ops.append({"requestPut": {"key": etcd_b64(key), "value": kvs[0]["value"]}})
         else:
             ops.append({"requestDeleteRange": {"key": etcd_b64(key)}})
-    lab.etcd("/v3/kv/txn", {"success": ops})
+    lab.etcd.txn(ops)
 
 
-OPS: dict[str, tuple[Plan, Apply, Apply]] = {
-    "kill": (plan_hosts, apply_kill, recover_start),
-    "pause": (plan_hosts, apply_pause, recover_pause),
-    "power_off": (plan_hosts, apply_power_off, recover_power_off),
-    "isolate": (plan_isolate, apply_rules, recover_rules),
-    "cut_region": (plan_cut_region, apply_rules, recover_rules),
-    "blackhole": (plan_blackhole, apply_rules, recover_rules),
-    "cold_start": (plan_cold_start, apply_cold_start, recover_start),
-    "bad_route": (plan_bad_route, apply_bad_route, recover_bad_route),
+def sweep_routes(lab: Lab, wait_s: float = 20.0) -> Swept:
+    """If etcd does not hold the topology's routes (a bad push never rolled back), write them all.
+    Waits (bounded) for etcd to answer: the other sweeps have just started its members."""
+    topology = lab.topology()
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            current = lab.etcd.prefix(gateway.ROOTKEY_PREFIX)
+            break
+        except NinesError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+    if gateway.routes_match(topology, current):
+        return [], []
+    lab.etcd.txn(gateway.routes_txn(topology)["failure"])
+    return ["restored the routes in etcd"], []
+
+
+_DAEMON = {"daemon": _is_daemon_name}
+
+# Table order is heal's sweep order: processes and links first, then the network, then etcd's content.
+OPS: dict[str, Op] = {
+    op.name: op
+    for op in (
+        Op("kill", plan_hosts, apply_kill, recover_start, sweep_start, "SIGKILL of the host's daemons", _DAEMON),
+        Op("pause", plan_hosts, apply_pause, recover_pause, sweep_pause, "SIGSTOP of the host's daemons", _DAEMON),
+        Op(
+            "power_off",
+            plan_hosts,
+            apply_power_off,
+            recover_power_off,
+            sweep_power_off,
+            "switch port down + processes killed",
+            needs=frozenset({SWITCH_PORT}),
+        ),
+        Op(
+            "isolate",
+            plan_isolate,
+            apply_rules,
+            recover_rules,
+            sweep_rules,
+            "zone cut off, processes keep running",
+            needs=frozenset({ROUTER}),
+        ),
+        Op(
+            "cut_region",
+            plan_cut_region,
+            apply_rules,
+            recover_rules,
+            sweep_rules,
+            "region cut off from the others",
+            needs=frozenset({ROUTER}),
+            fits=lambda topology: len(topology.regions) >= 2,
+        ),
+        Op(
+            "blackhole",
+            plan_blackhole,
+            apply_rules,
+            recover_rules,
+            sweep_rules,
+            "packets to/from the host vanish",
+            needs=frozenset({ROUTER}),
+        ),
+        Op(
+            "cold_start",
+            plan_cold_start,
+            apply_cold_start,
+            recover_start,
+            sweep_start,
+            "etcd down, then a gateway restarted",
+            fits=lambda topology: bool(topology.by_role("etcd")),
+        ),
+        Op(
+            "bad_route",
+            plan_bad_route,
+            apply_bad_route,
+            recover_bad_route,
+            sweep_routes,
+            "a broken route pushed into etcd; rolled back to the previous revision",
+            fits=lambda topology: bool(topology.by_role("etcd")),
+        ),
+    )
 }
+
+
+def sweeps() -> list[Sweep]:
+    """Every op's sweep once, in table order."""
+    out: list[Sweep] = []
+    for op in OPS.values():
+        if op.sweep not in out:
+            out.append(op.sweep)
+    return out

@@ -3,7 +3,6 @@ names go through the lab's DNS), paced to a target rate, recording into <run>/sa
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import os
@@ -14,22 +13,37 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from nineslab.defaults import DEADLINE_S
 from nineslab.errors import LabError
 from nineslab.load.samples import Tail
 from nineslab.paths import REPO_ROOT, venv_tool
-from nineslab.services.process import alive
+from nineslab.process import end_orphaned_group
+from nineslab.topology import Topology
 
 LOCUSTFILE = REPO_ROOT / "loadtests" / "locustfile.py"
+LOAD_PIDFILE = "load.pid"  # in the lab's directory: the load generator of the run under way
 PER_USER_RATE = 5.0  # requests/s per Locust user (constant throughput)
 
 
 class LoadRun:
+    """Locust for one run. `client` is the command prefix that runs a program in the lab's client
+    namespace; `pidfile` (in the lab's directory) names the load so heal can end it after a crash."""
+
     def __init__(
-        self, lab: Any, run_dir: Path, rate: float, duration_s: float, deadline_s: float = 2.0, processes: int = 1
+        self,
+        client: list[str],
+        topology: Topology,
+        pidfile: Path,
+        run_dir: Path,
+        rate: float,
+        duration_s: float,
+        deadline_s: float = DEADLINE_S,
+        processes: int = 1,
     ) -> None:
         if rate <= 0 or duration_s <= 0:
             raise LabError("--rate and --duration must be positive")
-        self.lab = lab
+        self.client = client
+        self.topology = topology
         self.run_dir = run_dir
         self.samples_dir = run_dir / "samples"
         self.rate = rate
@@ -38,23 +52,19 @@ class LoadRun:
         self.processes = processes
         self.users = max(1, math.ceil(rate / PER_USER_RATE))
         self.proc: subprocess.Popen[bytes] | None = None
-        self.pidfile = lab.dir / "load.pid"
+        self.pidfile = pidfile
 
     def start(self) -> None:
-        topo = self.lab.topology()
         self.samples_dir.mkdir(parents=True, exist_ok=True)
-        kill_leftover(self.pidfile)  # a load generator left over by a crashed run
+        end_orphaned_group(self.pidfile)  # a load generator left over by a crashed run
         cmd = [
-            "ip",
-            "netns",
-            "exec",
-            self.lab.netns(topo.client),
+            *self.client,
             str(venv_tool("locust")),
             "-f",
             str(LOCUSTFILE),
             "--headless",
             "--host",
-            f"http://{topo.dns_name}",
+            f"http://{self.topology.dns_name}",
             "-u",
             str(self.users),
             "-r",
@@ -81,9 +91,6 @@ class LoadRun:
         self.proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=log, cwd=self.run_dir, start_new_session=True)
         # Who owns this load: heal (run by any process) ends it only once its owner is gone.
         self.pidfile.write_text(json.dumps({"pid": self.proc.pid, "owner": os.getpid()}))
-
-    def running(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
 
     def stop(self, timeout: float = 10.0) -> None:
         if self.proc is None:
@@ -125,19 +132,3 @@ class LoadRun:
         errors += sum(1 for s in new if not s.ok)
         return {"requests": total, "errors": errors, "exit_code": self.proc.returncode}
 
-
-def kill_leftover(pidfile: Path) -> bool:
-    """End the Locust of a run whose owner died (a crashed `chaos run` or suite): its whole process
-    group, by the PID in our pidfile. A load whose owner still runs is left alone."""
-    try:
-        info = json.loads(pidfile.read_text())
-        pid, owner = int(info["pid"]), int(info["owner"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return False
-    if owner != os.getpid() and alive(owner):
-        return False
-    if alive(pid):
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(pid, signal.SIGKILL)
-    pidfile.unlink(missing_ok=True)
-    return True

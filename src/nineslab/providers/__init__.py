@@ -1,12 +1,17 @@
 """Providers create the lab's hosts; services are configured on them afterwards by Ansible."""
 
+from nineslab.errors import NinesError
 from nineslab.providers.base import InventoryHost, Provider
 from nineslab.providers.netns import NetnsProvider
 
-__all__ = ["InventoryHost", "NetnsProvider", "Provider", "get_provider"]
+__all__ = ["DEFAULT_PROVIDER", "PROVIDERS", "InventoryHost", "NetnsProvider", "Provider", "get_provider"]
+
+
+PROVIDERS: dict[str, type[Provider]] = {"netns": NetnsProvider}
+DEFAULT_PROVIDER = "netns"
 
 
 def get_provider(name: str, lab: str) -> Provider:
-    if name == "netns":
-        return NetnsProvider(lab)
-    raise ValueError(f"unknown provider {name!r}")
+    if name not in PROVIDERS:
+        raise NinesError(f"--provider: {name!r} is unknown — use one of: {', '.join(PROVIDERS)}")
+    return PROVIDERS[name](lab)

@@ -1,17 +1,23 @@
-"""What every provider offers: create / destroy / status / inventory. A later docker or cloud provider
-implements the same four; nothing above this layer knows how a host is made."""
+"""What every provider offers: make and remove the hosts, and name the places nothing above this layer
+may build by hand (a host's namespace, the router, a host's switch port). A later docker or cloud
+provider implements the same; nothing above this layer knows how a host is made."""
 
 from __future__ import annotations
 
 import abc
 from dataclasses import dataclass
 
-from nineslab.topology import Topology
+from nineslab.topology import Host, Topology
+
+# What a provider can do to its hosts beyond running processes in them; a fault op that needs one of
+# these is offered only on providers that have it.
+SWITCH_PORT = "switch_port"  # a host's link can be taken down (power off)
+ROUTER = "router"  # traffic between zones/regions passes one router where it can be cut
 
 
 @dataclass(frozen=True)
 class InventoryHost:
-    """A host as the provider made it: enough for Ansible to reach it and for probes to find it."""
+    """A host as the provider made it: enough for Ansible to reach it and for health checks to find it."""
 
     name: str
     role: str
@@ -22,6 +28,9 @@ class InventoryHost:
 
 
 class Provider(abc.ABC):
+    name: str = ""
+    capabilities: frozenset[str] = frozenset()
+
     def __init__(self, lab: str) -> None:
         self.lab = lab
 
@@ -34,9 +43,33 @@ class Provider(abc.ABC):
         """Remove every host, link and file of the lab; works after a crash and when run twice."""
 
     @abc.abstractmethod
-    def status(self) -> dict[str, bool]:
-        """Host name -> whether the host exists right now."""
-
-    @abc.abstractmethod
     def inventory(self) -> list[InventoryHost]:
         """The hosts the provider last created (empty when there is no lab)."""
+
+    @abc.abstractmethod
+    def present(self, topology: Topology) -> dict[str, bool]:
+        """Host name -> whether the host exists right now (the client: with its resolver configuration)."""
+
+    @abc.abstractmethod
+    def leftovers(self) -> list[str]:
+        """Anything of this lab the provider made that is still on the machine (empty after destroy)."""
+
+    @abc.abstractmethod
+    def netns(self, host: Host) -> str:
+        """The network namespace the host's processes run in."""
+
+    @abc.abstractmethod
+    def has_netns(self, netns: str) -> bool:
+        """Whether that namespace of the lab exists right now."""
+
+    @abc.abstractmethod
+    def router_netns(self) -> str:
+        """The namespace that routes between the lab's zones and regions (where cuts go)."""
+
+    @abc.abstractmethod
+    def port(self, topology: Topology, host: Host) -> str:
+        """The host's link as seen from the router (its "switch port")."""
+
+    def exec_prefix(self, netns: str) -> list[str]:
+        """A command prefix that runs a program inside `netns`, with that namespace's /etc (resolv.conf)."""
+        return ["ip", "netns", "exec", netns]

@@ -12,10 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from nineslab.errors import LabError
-from nineslab.paths import TERRAFORM_DIR, lab_dir
-from nineslab.providers.base import InventoryHost, Provider
-from nineslab.services.process import host_dir
-from nineslab.topology import Topology
+from nineslab.paths import TERRAFORM_DIR, host_dir, lab_dir
+from nineslab.providers.base import ROUTER, SWITCH_PORT, InventoryHost, Provider
+from nineslab.topology import Host, Topology
 from nineslab.topology.model import LAB_NETWORK
 
 MODULE_DIR = TERRAFORM_DIR / "local"
@@ -25,6 +24,10 @@ NETNS_ETC = Path("/etc/netns")
 
 def netns_name(lab: str, host: str) -> str:
     return f"{lab}-{host}"
+
+
+def router_name(lab: str) -> str:
+    return f"{lab}-core"
 
 
 def port_name(lab: str, index: int) -> str:
@@ -63,6 +66,9 @@ def terraform_vars(lab: str, topology: Topology) -> dict[str, Any]:
 
 
 class NetnsProvider(Provider):
+    name = "netns"
+    capabilities = frozenset({SWITCH_PORT, ROUTER})
+
     def __init__(self, lab: str) -> None:
         super().__init__(lab)
         self.tf_dir = lab_dir(lab) / "terraform"
@@ -125,7 +131,7 @@ class NetnsProvider(Provider):
         # is re-made, so deploying over a half-broken lab repairs it.
         existing = set(lab_netns(self.lab))
         in_state = self._state_hosts()
-        if in_state and f"{self.lab}-core" not in existing:
+        if in_state and self.router_netns() not in existing:
             # The router is gone: every link hangs off it, so everything is re-made.
             stale = sorted(in_state & set(variables["hosts"]))
             replace = ["-replace=terraform_data.core"]
@@ -168,9 +174,31 @@ class NetnsProvider(Provider):
             for name, h in hosts.items()
         ]
 
-    def status(self) -> dict[str, bool]:
+    def present(self, topology: Topology) -> dict[str, bool]:
         existing = set(lab_netns(self.lab))
-        return {h.name: h.netns in existing for h in self.inventory()}
+        out = {}
+        for h in topology.hosts:
+            ns = self.netns(h)
+            out[h.name] = ns in existing and (h.role != "client" or (NETNS_ETC / ns / "resolv.conf").is_file())
+        return out
+
+    def leftovers(self) -> list[str]:
+        found = [f"netns {ns}" for ns in lab_netns(self.lab)]
+        if NETNS_ETC.is_dir():
+            found += [f"file {p}" for p in NETNS_ETC.iterdir() if p.name.startswith(f"{self.lab}-")]
+        return found
+
+    def netns(self, host: Host) -> str:
+        return netns_name(self.lab, host.name)
+
+    def has_netns(self, netns: str) -> bool:
+        return netns.startswith(f"{self.lab}-") and (NETNS_RUN / netns).exists()
+
+    def router_netns(self) -> str:
+        return router_name(self.lab)
+
+    def port(self, topology: Topology, host: Host) -> str:
+        return port_name(self.lab, topology.hosts.index(host))
 
     def destroy(self) -> None:
         if (self.tf_dir / "terraform.tfstate").exists() and (self.tf_dir / "lab.tfvars.json").exists():

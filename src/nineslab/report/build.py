@@ -23,17 +23,18 @@ from nineslab.analysis import (
     time_availability,
 )
 from nineslab.analysis.core import AFTER_RECOVERY_S, window_counts
+from nineslab.analysis.verdict import verdict
+from nineslab.defaults import SLO_MS
 from nineslab.errors import NinesError
 from nineslab.load import read_samples
-from nineslab.paths import TOPOLOGY_DIR
+from nineslab.paths import ASSUMPTIONS_FILE
+from nineslab.runs import OUTCOME_FILE
 
-SCHEMA = "nineslab.results/1"
-DEFAULT_SLO_MS = 1000.0
-ASSUMPTIONS = TOPOLOGY_DIR / "assumptions.yaml"
+SCHEMA = "nineslab.results/2"
 
 
 def load_assumptions(path: Path | None = None) -> dict[str, Assumption]:
-    path = path or ASSUMPTIONS
+    path = path or ASSUMPTIONS_FILE
     try:
         raw = yaml.safe_load(path.read_text())
         return {
@@ -90,18 +91,18 @@ def _read_json(path: Path) -> dict[str, Any]:
 
 
 def build_results(
-    run_dir: Path, assumptions: dict[str, Assumption] | None = None, slo_ms: float = DEFAULT_SLO_MS
+    run_dir: Path, assumptions: dict[str, Assumption] | None = None, slo_ms: float = SLO_MS
 ) -> dict[str, Any]:
     before = _read_json(run_dir / "status-before.json")
-    result = _read_json(run_dir / "result.json")
-    topology = before.get("topology") or result.get("topology") or "unknown"
+    outcome = _read_json(run_dir / OUTCOME_FILE)
+    topology = before.get("topology") or outcome.get("topology") or "unknown"
     target = float(before.get("target") or 0.999)
     samples = read_samples(run_dir / "samples")
     arr = from_samples(samples)
     ok = arr.ok(slo_ms)
     incomplete = []
-    if not result:
-        incomplete.append("the run did not finish (no result.json): interrupted or still running")
+    if not outcome:
+        incomplete.append(f"the run did not finish (no {OUTCOME_FILE}): interrupted or still running")
     if not samples:
         incomplete.append("no samples recorded")
     windows = fault_windows(run_dir)
@@ -127,7 +128,8 @@ def build_results(
     outs = outages(arr.start, ok)
     outs_sorted = sorted(outs, key=lambda o: o[0] - o[1])
     req = request_availability(ok)
-    return {
+    run_faults = {w["fault"] for w in windows}
+    results: dict[str, Any] = {
         "schema": SCHEMA,
         "run": run_dir.name,
         "topology": topology,
@@ -155,11 +157,14 @@ def build_results(
         "by": {key: breakdown(arr, ok, key) for key in ("zone", "lb", "gateway")},
         "faults": faults,
         "projection": proj,
-        "verdict": proj["verdict"] if not incomplete else f"{proj['verdict']} (INCOMPLETE RUN)",
-        "passed": proj["verdict"] == "PASS",
+        "outcome": outcome,
+        # Faults that apply to the topology (as the run recorded them) but were not run.
+        "not_run": [f for f in outcome.get("applicable", []) if f not in run_faults],
         "timeline": _timeline(arr, ok, span_start, span_end),
         "versions": _read_json(run_dir / "versions.json"),
     }
+    results["verdict"] = verdict(results)
+    return results
 
 
 def _error_counts(arr: Any, ok: Any) -> dict[str, int]:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from nineslab.report.render import pct
-from nineslab.report.store import new_run_dir, write_json
+from nineslab.runs import new_run_dir, write_json
 
 SCHEMA = "nineslab.compare/1"
 

@@ -6,6 +6,8 @@ import html
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
+from nineslab.analysis.verdict import PASS, verdict_reasons
+
 
 def pct(x: float | None, digits: int = 4) -> str:
     return "n/a" if x is None else f"{x * 100:.{digits}f} %"
@@ -67,8 +69,8 @@ def headline(res: dict[str, Any]) -> str:
 def to_markdown(res: dict[str, Any]) -> str:
     p = res["projection"]
     out = [f"# nineslab report — run {res['run']} ({res['topology']})", "", f"**{headline(res)}**", ""]
-    if not res["complete"]:
-        out += [f"> INCOMPLETE RUN: {'; '.join(res['incomplete_reasons'])}", ""]
+    for reason in verdict_reasons(res):
+        out += [f"> {reason}", ""]
     out += [
         "## Measured",
         "",
@@ -165,7 +167,7 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
 
 def to_html(res: dict[str, Any]) -> str:
     p = res["projection"]
-    cls = "pass" if res["passed"] and res["complete"] else "fail"
+    cls = "pass" if res["verdict"] == PASS else "fail"
     proj_rows = [
         [
             t["fault"],
@@ -178,11 +180,7 @@ def to_html(res: dict[str, Any]) -> str:
         ]
         for t in p["terms"]
     ]
-    incomplete = (
-        f'<p class="warn">INCOMPLETE RUN: {html.escape("; ".join(res["incomplete_reasons"]))}</p>'
-        if not res["complete"]
-        else ""
-    )
+    incomplete = "".join(f'<p class="warn">{html.escape(reason)}</p>' for reason in verdict_reasons(res))
     measured = [
         ["request-based", _ci(res["requests"])],
         ["time-based, 1 s windows", _ci(res["time_1s"]) + f", empty windows {res['time_1s']['empty_windows']}"],
@@ -244,7 +242,7 @@ def to_junit(res: dict[str, Any]) -> str:
                 f'<testcase classname="faults" name={name}><system-out>{html.escape(detail)}</system-out></testcase>'
             )
     verdict = quoteattr(headline(res))
-    ok = res["passed"] and res["complete"]
+    ok = res["verdict"] == PASS
     cases.append(
         '<testcase classname="tier" name="tier-verdict">'
         + ("" if ok else f"<failure message={verdict}/>")

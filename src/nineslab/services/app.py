@@ -7,5 +7,5 @@ from typing import Any
 from nineslab.topology import Host, Topology
 
 
-def probe(host: Host, topology: Topology) -> dict[str, Any]:
+def health_check(host: Host, topology: Topology) -> dict[str, Any]:
     return {"kind": "http", "url": f"http://{host.address}/health", "expect": 200}

@@ -15,5 +15,5 @@ def lb_addresses(topology: Topology) -> list[str]:
     return [str(h.address) for h in topology.by_role("lb")]
 
 
-def probe(host: Host, topology: Topology) -> dict[str, Any]:
+def health_check(host: Host, topology: Topology) -> dict[str, Any]:
     return {"kind": "dns", "server": str(host.address), "name": topology.dns_name, "expect": lb_addresses(topology)}

@@ -5,10 +5,9 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+from nineslab.defaults import ETCD_CLIENT_PORT as CLIENT_PORT
+from nineslab.defaults import ETCD_PEER_PORT as PEER_PORT
 from nineslab.topology import Host, Topology
-
-CLIENT_PORT = 2379
-PEER_PORT = 2380
 
 
 def b64(text: str) -> str:
@@ -29,7 +28,7 @@ def initial_cluster(topology: Topology) -> str:
     return ",".join(f"{h.name}=http://{h.address}:{PEER_PORT}" for h in topology.by_role("etcd"))
 
 
-def probe(host: Host, topology: Topology) -> dict[str, Any]:
+def health_check(host: Host, topology: Topology) -> dict[str, Any]:
     # maintenance/status answers from the member itself (no quorum needed) and names the leader.
     return {"kind": "etcd_status", "url": f"http://{host.address}:{CLIENT_PORT}/v3/maintenance/status"}
 

@@ -52,6 +52,11 @@ def all_route_keys(topology: Topology) -> dict[str, str]:
     return keys
 
 
+def routes_match(topology: Topology, current: dict[str, str]) -> bool:
+    """Whether `current` (key -> value, read from etcd) holds every route key the topology wants."""
+    return all(current.get(k) == v for k, v in all_route_keys(topology).items())
+
+
 def routes_txn(topology: Topology) -> dict[str, Any]:
     """One etcd v3 transaction (JSON gateway form): if the digest key already holds this exact route
     set, do nothing; otherwise put every key and the digest together, atomically."""
@@ -77,6 +82,6 @@ def wanted_route_keys(topology: Topology) -> list[str]:
     return sorted(b64(k) for k in all_route_keys(topology))
 
 
-def probe(host: Host, topology: Topology) -> dict[str, Any]:
+def health_check(host: Host, topology: Topology) -> dict[str, Any]:
     # A real route, never /ping: a gateway without its routes answers /ping with 200 too.
     return {"kind": "http", "url": f"http://{host.address}{API_PATH}", "expect": 200}

@@ -15,5 +15,5 @@ def backends(topology: Topology, lb: Host) -> list[dict[str, Any]]:
     ]
 
 
-def probe(host: Host, topology: Topology) -> dict[str, Any]:
+def health_check(host: Host, topology: Topology) -> dict[str, Any]:
     return {"kind": "http", "url": f"http://{host.address}{API_PATH}", "expect": 200}

@@ -12,11 +12,9 @@ from nineslab.paths import TOPOLOGY_DIR
 from nineslab.topology.model import Topology
 from nineslab.topology.validate import build_topology
 
-NOT_TOPOLOGIES = {"assumptions"}  # topologies/assumptions.yaml: fault rates for the projection
-
 
 def topology_names() -> list[str]:
-    return sorted(p.stem for p in TOPOLOGY_DIR.glob("*.yaml") if p.stem not in NOT_TOPOLOGIES)
+    return sorted(p.stem for p in TOPOLOGY_DIR.glob("*.yaml"))
 
 
 def topology_path(name_or_path: str) -> Path:
@@ -39,3 +37,15 @@ def load_topology(name_or_path: str) -> Topology:
         problem = getattr(exc, "problem", exc)
         raise TopologyError(f"{path}:{where} is not valid YAML ({problem}) — fix the syntax") from None
     return build_topology(raw, str(path))
+
+
+def topology_row(topology: Topology) -> dict[str, Any]:
+    """One topology in a few fields, as `nineslab topologies` lists it."""
+    return {
+        "name": topology.name,
+        "target": topology.target,
+        "zones": [z.name for z in topology.zones],
+        "regions": [r.name for r in topology.regions],
+        "roles": {r: len(topology.by_role(r)) for r in ("lb", "gateway", "app", "etcd", "dns")},
+        "description": topology.description,
+    }

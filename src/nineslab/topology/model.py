@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass, field
 
-ROLES = ("lb", "gateway", "app", "etcd", "dns", "client")
+HOST_ROLES = ("lb", "gateway", "app", "etcd", "dns", "client")
 # The one network every lab address must come from (RFC 2544 benchmarking range).
 LAB_NETWORK = ipaddress.IPv4Network("198.18.0.0/15")
 

@@ -8,7 +8,7 @@ from collections import Counter
 from typing import Any
 
 from nineslab.errors import TopologyError
-from nineslab.topology.model import LAB_NETWORK, ROLES, Host, Region, Segment, Topology, Zone
+from nineslab.topology.model import HOST_ROLES, LAB_NETWORK, Host, Region, Segment, Topology, Zone
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,23}$")
 FORWARDING_ROLES = {"lb": "gateway", "gateway": "app"}
@@ -130,8 +130,8 @@ def build_topology(raw: Any, source: str) -> Topology:
         hfield = f"hosts[{hi}]"
         h = c.mapping(hraw, hfield)
         role = c.required(h, "role", hfield)
-        if role not in ROLES or role == "client":
-            roles = ", ".join(r for r in ROLES if r != "client")
+        if role not in HOST_ROLES or role == "client":
+            roles = ", ".join(r for r in HOST_ROLES if r != "client")
             raise c.fail(f"{hfield}.role", f"unknown role {role!r}", f"use one of: {roles}")
         zname = c.required(h, "zone", hfield)
         if zname not in zone_names:

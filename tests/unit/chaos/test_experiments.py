@@ -53,6 +53,6 @@ def test_bad_experiment_files(tmp_path: Path) -> None:
 def test_chaos_extension_modules_declare_all() -> None:
     from nineslab.chaos import actions, controls, probes
 
-    assert set(actions.__all__) == {"inject_fault", "recover_fault", "heal_lab"}
-    assert set(probes.__all__) == {"api_serves", "etcd_has_leader", "routes_intact"}
+    assert set(actions.__all__) == {"inject_fault", "recover_fault"}
+    assert set(probes.__all__) == {"api_serves"}
     assert "before_experiment_control" in controls.__all__

@@ -35,7 +35,8 @@ def make_run(
             "hosts": ["lb-a", "lb-b"],
             "op": "kill",
             "kind": "node",
-            "target": "all",
+            "role": "lb",
+            "select": "all",
             "hold_s": outage[1] - outage[0],
         },
     ]
@@ -44,5 +45,7 @@ def make_run(
     (run / "faults.jsonl").write_text("".join(json.dumps(e) + "\n" for e in events))
     (run / "status-before.json").write_text(json.dumps({"topology": topology, "target": target}))
     if finished:
-        (run / "result.json").write_text(json.dumps({"topology": topology, "passed": True}))
+        experiment = {"experiment": "lb-kill", "status": "completed", "deviated": False}
+        outcome = {"topology": topology, "experiments": [experiment], "healthy": True, "applicable": ["lb-kill"]}
+        (run / "outcome.json").write_text(json.dumps(outcome))
     return run

@@ -28,7 +28,7 @@ def test_results_match_the_samples(tmp_path: Path) -> None:
     assert res["errors"] == {"refused": 300}
     assert set(res["by"]["lb"]) == {"lb-a", "lb-b", "(none)"}
     # steady impact 100 % -> 600 s per event, once a year, against 99.99 % (3153.6 s): PASS
-    assert res["projection"]["verdict"] == "PASS" and res["passed"]
+    assert res["projection"]["meets_target"] and res["verdict"] == "PASS"
     assert res["projection"]["terms"][0]["annual_downtime_s"] == pytest.approx(600.0, abs=0.5)
 
 
@@ -58,7 +58,7 @@ def test_an_interrupted_run_is_marked_incomplete(tmp_path: Path) -> None:
 
 def test_renderings_carry_the_verdict(tmp_path: Path) -> None:
     res = build_results(make_run(tmp_path), {"lb-kill": Assumption(100, 3600, "test")})
-    assert res["projection"]["verdict"] == "FAIL"
+    assert not res["projection"]["meets_target"] and res["verdict"] == "FAIL"
     md, page = to_markdown(res), to_html(res)
     assert md.splitlines()[2].startswith("**FAIL: projected")
     assert 'id="verdict" class="verdict fail"' in page and "<svg" in page

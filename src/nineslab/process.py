@@ -1,23 +1,17 @@
-"""Daemons are tracked by pidfile only: a process is ours when the pidfile we wrote names it."""
+"""Processes nineslab started, tracked by pidfile only: a process is ours when the pidfile we wrote
+names it. Daemons of lab hosts, and the load generator of a run."""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
 import time
 from pathlib import Path
 
-from nineslab.paths import lab_dir
-
-
-def host_dir(lab: str, host: str) -> Path:
-    return lab_dir(lab) / "hosts" / host
-
-
-def pidfile(lab: str, host: str, daemon: str) -> Path:
-    return host_dir(lab, host) / "run" / f"{daemon}.pid"
+from nineslab.paths import host_dir, pidfile
 
 
 def daemon_pid(lab: str, host: str, daemon: str) -> int | None:
@@ -76,3 +70,28 @@ def signal_daemon(lab: str, host: str, daemon: str, sig: int) -> int | None:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, sig)
     return pid
+
+
+def wait_gone(pid: int | None, timeout: float = 5.0) -> None:
+    """Wait (bounded) until `pid` has exited."""
+    deadline = time.monotonic() + timeout
+    while pid is not None and alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
+def end_orphaned_group(pidfile_path: Path) -> bool:
+    """End the process group named by a pidfile {"pid", "owner"} once its owner is gone (a crashed
+    `chaos run` or suite left its Locust behind): by the PID we wrote, nothing else. A group whose owner
+    still runs is left alone."""
+    try:
+        info = json.loads(pidfile_path.read_text())
+        pid, owner = int(info["pid"]), int(info["owner"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    if owner != os.getpid() and alive(owner):
+        return False
+    if alive(pid):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGKILL)
+    pidfile_path.unlink(missing_ok=True)
+    return True

@@ -1,6 +1,6 @@
-"""Probe runner, executed INSIDE a lab namespace (`ip netns exec <lab>-client python -m ...`), because the
-root namespace holds no lab address. Reads a JSON list of checks on stdin, answers JSON on stdout.
-Stdlib only and import-light: it starts once per status call. Every check has a hard timeout."""
+"""The checker: health checks executed INSIDE a lab namespace (`ip netns exec <lab>-client python
+checker.py`), because the root namespace holds no lab address. Reads a JSON list of checks on stdin,
+answers JSON on stdout. Stdlib only and import-light: it starts once per status call. Every check has a hard timeout."""
 
 from __future__ import annotations
 

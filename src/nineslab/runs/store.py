@@ -12,6 +12,9 @@ from typing import Any
 from nineslab.errors import NinesError
 from nineslab.paths import REPO_ROOT
 
+OUTCOME_FILE = "outcome.json"  # how the run went: experiments, their status, the lab after heal
+RESULTS_FILE = "results.json"  # what the analysis made of it (schema nineslab.results/N)
+
 
 def reports_root() -> Path:
     return Path(os.environ.get("NINESLAB_REPORTS_DIR", REPO_ROOT / "reports"))

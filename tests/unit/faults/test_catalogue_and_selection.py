@@ -1,7 +1,8 @@
-"""Fault catalogue as data and the target vocabulary (pure logic)."""
+"""Fault catalogue as data, where faults apply, and the host selectors (pure logic)."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,9 @@ from nineslab.errors import NinesError
 from nineslab.faults import applicable, load_catalogue
 from nineslab.faults.catalogue import KINDS, find
 from nineslab.faults.ops import OPS
-from nineslab.faults.targets import resolve
+from nineslab.faults.selection import select_hosts
+from nineslab.paths import REPO_ROOT
+from nineslab.providers.base import ROUTER, SWITCH_PORT
 from nineslab.topology import load_topology
 
 
@@ -50,7 +53,7 @@ def test_region_cut_is_offered_only_where_there_are_two_regions() -> None:
 
 
 @pytest.mark.parametrize(
-    ("role", "target", "leader", "expected"),
+    ("role", "select", "leader", "expected"),
     [
         ("gateway", "one", None, ["gw-a"]),
         ("etcd", "majority", None, ["etcd-a1", "etcd-a2"]),
@@ -62,32 +65,36 @@ def test_region_cut_is_offered_only_where_there_are_two_regions() -> None:
         ("dns", "one", None, ["dns-a"]),
     ],
 )
-def test_targets_resolve_over_a_role(role: str, target: str, leader: str | None, expected: list[str]) -> None:
-    assert [h.name for h in resolve(load_topology("2az"), role, target, leader)] == expected
+def test_selectors_pick_hosts_of_a_role(role: str, select: str, leader: str | None, expected: list[str]) -> None:
+    assert [h.name for h in select_hosts(load_topology("2az"), role, select, leader)] == expected
 
 
-def test_targets_never_include_the_client_and_refuse_what_does_not_exist() -> None:
+def test_selectors_never_include_the_client_and_refuse_what_does_not_exist() -> None:
     topo = load_topology("3dc")
-    assert "client" not in [h.name for h in resolve(topo, "any", "all")]
-    assert [h.name for h in resolve(topo, "any", "region:south")] == ["lb-c", "gw-c", "app-c", "etcd-c"]
+    assert "client" not in [h.name for h in select_hosts(topo, "any", "all")]
+    assert [h.name for h in select_hosts(topo, "any", "region:south")] == ["lb-c", "gw-c", "app-c", "etcd-c"]
     with pytest.raises(NinesError, match="matches no host"):
-        resolve(topo, "any", "zone:west-z")
+        select_hosts(topo, "any", "zone:west-z")
     with pytest.raises(NinesError, match="no leader"):
-        resolve(topo, "etcd", "leader", None)
+        select_hosts(topo, "etcd", "leader", None)
 
 
 @pytest.mark.parametrize(
     ("mutate", "fragment"),
     [
         (lambda f: f.update(op="explode"), "faults[0].op: 'explode' is unknown"),
-        (lambda f: f.update(target="half"), "faults[0].target: 'half' is unknown"),
+        (lambda f: f.update(select="half"), "faults[0].select: 'half' is unknown"),
+        (lambda f: f.update(params={"daemon": "traefik"}, op="power_off"), "op power_off takes no such parameter"),
+        (lambda f: f.update(params={"share": 0.5}), "params.share: op kill takes no such parameter — it takes: daemon"),
+        (lambda f: f.update(params={"daemon": 5}), "params.daemon: 5 must be a daemon name"),
+        (lambda f: f.update(params=[1]), "faults[0].params: expected a mapping"),
         (lambda f: f.update(hold_s=-1), "faults[0].hold_s: -1 is not a hold time"),
         (lambda f: f.pop("expected"), "faults[0].expected: is missing"),
         (lambda f: f.update(role="db"), "faults[0].role: 'db' is unknown"),
     ],
 )
 def test_bad_catalogue_entries_get_one_line_errors(tmp_path: Path, mutate: object, fragment: str) -> None:
-    raw = yaml.safe_load(Path("chaos/catalogue.yaml").read_text())
+    raw = yaml.safe_load((REPO_ROOT / "chaos" / "catalogue.yaml").read_text())
     mutate(raw["faults"][0])  # type: ignore[operator]
     bad = tmp_path / "catalogue.yaml"
     bad.write_text(yaml.safe_dump(raw))
@@ -102,3 +109,36 @@ def test_unreadable_catalogue_is_one_line(tmp_path: Path) -> None:
     with pytest.raises(NinesError) as err:
         load_catalogue(bad)
     assert "\n" not in str(err.value) and "cannot read the fault catalogue" in str(err.value)
+
+
+# Which faults applied to which topology while the rule was "the topology has an `expected` text":
+# the rule now reads the topology itself (roles, zones, regions) and gives the same sets.
+EVERYWHERE = [
+    "gateway-kill", "gateway-pause", "app-kill", "app-pause", "lb-kill", "lb-pause", "etcd-follower-kill",
+    "etcd-leader-kill", "etcd-leader-pause", "gateway-host-power-off", "zone-power-off", "zone-isolate",
+    "dns-primary-blackhole", "dns-primary-kill", "dns-both-down", "etcd-quorum-loss", "etcd-total-loss",
+    "etcd-cold-start-gateway", "bad-route",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("topology", "expected"),
+    [("1az", EVERYWHERE), ("2az", EVERYWHERE), ("3dc", EVERYWHERE[:12] + ["region-south-cut"] + EVERYWHERE[12:])],
+)
+def test_which_faults_apply_is_read_from_the_topology(topology: str, expected: list[str]) -> None:
+    topo = load_topology(topology)
+    assert [s.name for s in load_catalogue() if applicable(s, topo, frozenset({ROUTER, SWITCH_PORT}))] == expected
+
+
+def test_a_fault_applies_without_an_expected_text_and_not_where_its_zone_is_missing() -> None:
+    spec = next(s for s in load_catalogue() if s.name == "zone-power-off")
+    bare = dataclasses.replace(spec, expected={}, select="zone:south-c")
+    assert applicable(bare, load_topology("3dc")) and bare.expected_for("3dc") == "not stated in the catalogue"
+    assert not applicable(bare, load_topology("2az"))
+
+
+def test_ops_a_provider_cannot_do_are_not_offered() -> None:
+    topo = load_topology("2az")
+    names = {s.name for s in load_catalogue() if applicable(s, topo, frozenset())}
+    assert "gateway-kill" in names and "bad-route" in names
+    assert not names & {"zone-power-off", "zone-isolate", "gateway-host-power-off", "dns-primary-blackhole"}

@@ -1,0 +1,44 @@
+"""Run health checks from inside a lab namespace (the root namespace holds no lab address): the
+checker script reads JSON checks on stdin and answers JSON on stdout, one subprocess per call."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from nineslab.errors import LabError
+from nineslab.providers import Provider
+
+# Run as a script, not `-m nineslab...`: the checker imports nothing of the package.
+CHECKER_SCRIPT = Path(__file__).resolve().parent.parent / "services" / "checker.py"
+
+Checks = dict[str, dict[str, Any]]
+
+
+class Checker:
+    """Runs checks in one namespace of the lab (by default the client's: its resolv.conf is the lab's)."""
+
+    def __init__(self, provider: Provider, netns: str) -> None:
+        self.provider = provider
+        self.netns = netns
+
+    def run(self, checks: Checks) -> Checks:
+        if not self.provider.has_netns(self.netns):
+            return {k: {"ok": False, "healthy": False, "error": f"namespace {self.netns} is missing"} for k in checks}
+        proc = subprocess.run(
+            [*self.provider.exec_prefix(self.netns), sys.executable, str(CHECKER_SCRIPT)],
+            input=json.dumps(checks),
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        if proc.returncode == -signal.SIGINT:
+            raise KeyboardInterrupt  # Ctrl-C reached the checker first
+        if proc.returncode != 0:
+            raise LabError(f"health checks failed in {self.netns}: {proc.stderr.strip().splitlines()[-1:]}")
+        result: Checks = json.loads(proc.stdout)
+        return result

@@ -1,0 +1,49 @@
+"""nineslab's own etcd client: v3 JSON-gateway calls made from inside the lab (through the checker),
+answered by the first member that can."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from nineslab.errors import LabError
+from nineslab.health.checks import Checker
+from nineslab.services import etcd as etcd_service
+from nineslab.topology import Topology
+
+
+class EtcdClient:
+    def __init__(self, topology: Topology, checker: Checker, lab: str) -> None:
+        self.topology = topology
+        self.checker = checker
+        self.lab = lab
+
+    def call(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """One JSON-gateway call (`/v3/kv/range`, `/v3/kv/txn`, ...), answered by the first member that can."""
+        eps = etcd_service.endpoints(self.topology)
+        checks = {ep: {"kind": "http", "url": f"{ep}{path}", "data": body} for ep in eps}
+        for res in self.checker.run(checks).values():
+            answer = res.get("body")
+            if res.get("status") == 200 and isinstance(answer, dict) and "error" not in answer:
+                return answer
+        raise LabError(f"no etcd member of lab {self.lab!r} answered {path} — is etcd up? (`nineslab status`)")
+
+    def get(self, key: str) -> str | None:
+        kvs = self.call("/v3/kv/range", {"key": etcd_service.b64(key)}).get("kvs", [])
+        return base64.b64decode(kvs[0]["value"]).decode() if kvs else None
+
+    def prefix(self, prefix: str) -> dict[str, str]:
+        """Every key under `prefix` with its value, in one range request."""
+        kvs = self.call("/v3/kv/range", etcd_service.prefix_range(prefix)).get("kvs", [])
+        return {base64.b64decode(kv["key"]).decode(): base64.b64decode(kv["value"]).decode() for kv in kvs}
+
+    def txn(self, ops: list[dict[str, Any]]) -> dict[str, Any]:
+        """Every op in one transaction (all or nothing)."""
+        return self.call("/v3/kv/txn", {"success": ops})
+
+    def leader(self) -> str | None:
+        """The member every healthy member names as leader, or None."""
+        members = self.topology.by_role("etcd")
+        results = self.checker.run({h.name: etcd_service.health_check(h, self.topology) for h in members})
+        leader: str | None = etcd_service.summarize(self.topology, results)["leader"]
+        return leader

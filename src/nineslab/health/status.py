@@ -1,0 +1,87 @@
+"""The lab's status: every host's daemons and health check, the etcd cluster, and a real request
+through the entry point (DNS -> LB -> gateway -> app), all from the client namespace in one call."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nineslab.errors import LabError
+from nineslab.health.checks import Checker
+from nineslab.process import daemon_pid
+from nineslab.providers import Provider
+from nineslab.services import MODULES, daemons
+from nineslab.services import dns as dns_service
+from nineslab.services import etcd as etcd_service
+from nineslab.services.gateway import API_PATH
+from nineslab.topology import Topology
+
+ENTRY = "@entrypoint"
+
+
+def entrypoint_url(topology: Topology) -> str:
+    return f"http://{topology.dns_name}{API_PATH}"
+
+
+def lab_status(lab: str, provider: Provider, topology: Topology) -> dict[str, Any]:
+    present = provider.present(topology)
+    client_ns = provider.netns(topology.client)
+    checks: dict[str, dict[str, Any]] = {
+        h.name: MODULES[h.role].health_check(h, topology) for h in topology.hosts if h.role in MODULES
+    }
+    checks[ENTRY] = {"kind": "entry", "url": entrypoint_url(topology)}
+    results = Checker(provider, client_ns).run(checks)
+    hosts = []
+    for h in topology.hosts:
+        pids = {d: daemon_pid(lab, h.name, d) for d in daemons(h.role)}
+        checked = h.role == "client" or bool(results[h.name].get("healthy"))
+        healthy = present[h.name] and all(pids.values()) and checked
+        hosts.append(
+            {
+                "name": h.name,
+                "role": h.role,
+                "zone": h.zone,
+                "region": h.region,
+                "address": str(h.address),
+                "netns": provider.netns(h),
+                # The host's main daemon (the first); every daemon of the host must run for it to be healthy.
+                "pid": next(iter(pids.values()), None),
+                "healthy": healthy,
+            }
+        )
+    entry = results[ENTRY]
+    etcd_info = etcd_service.summarize(topology, {h.name: results[h.name] for h in topology.by_role("etcd")})
+    return {
+        "lab": lab,
+        "topology": topology.name,
+        "target": topology.target,
+        "entrypoint": {
+            "url": entrypoint_url(topology),
+            "client_netns": client_ns,
+            "resolvers": dns_service.resolvers(topology),
+            "healthy": bool(entry.get("healthy")),
+            "served_by": entry.get("served_by", {}),
+            "error": entry.get("error"),
+        },
+        "hosts": hosts,
+        "etcd": etcd_info,
+        "healthy": all(h["healthy"] for h in hosts) and bool(entry.get("healthy")) and etcd_info["leader"] is not None,
+    }
+
+
+def unhealthy_hosts(status: dict[str, Any]) -> str:
+    """What is down, in words: host names, or the entry point / etcd leader when every host is up."""
+    bad = [h["name"] for h in status["hosts"] if not h["healthy"]]
+    if not bad and not status["entrypoint"]["healthy"]:
+        bad = ["entrypoint"]
+    if not bad and status["etcd"]["leader"] is None:
+        bad = ["etcd leader"]
+    return ", ".join(bad)
+
+
+def require_healthy(lab: str, status: dict[str, Any]) -> None:
+    """A run starts only on a healthy lab: its numbers would describe the leftovers of the last one."""
+    if not status["healthy"]:
+        raise LabError(
+            f"lab {lab!r} is not healthy (down: {unhealthy_hosts(status)}) — run `nineslab heal --lab {lab}` "
+            "(or `nineslab deploy` to repair it), then start the run again"
+        )
