@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+from nineslab.lab import Lab
+from nineslab.paths import REPO_ROOT
 from tests.integration.conftest import (
     NINESLAB,
     STATE_DIR,
@@ -76,7 +78,7 @@ def test_unknown_fault_and_bad_experiment_get_one_line_errors(lab: dict[str, Any
     bad.write_text('{"title": "x", "method": [')
     res = nineslab("chaos", "run", str(bad), "--lab", LAB, check=False)
     assert res.returncode == 2 and "not valid JSON" in res.stderr and len(res.stderr.strip().splitlines()) == 1
-    exp = json.loads(Path("chaos/experiments/gateway-kill.json").read_text())
+    exp = json.loads((REPO_ROOT / "chaos" / "experiments" / "gateway-kill.json").read_text())
     exp["method"][0]["provider"]["arguments"]["fault"] = "region-south-cut"
     bad.write_text(json.dumps(exp))
     res = nineslab("chaos", "run", str(bad), "--lab", LAB, check=False)
@@ -85,14 +87,12 @@ def test_unknown_fault_and_bad_experiment_get_one_line_errors(lab: dict[str, Any
 
 
 def test_etcd_leader_kill_elects_a_new_leader_within_3s_and_data_plane_serves(lab: dict[str, Any]) -> None:
-    from nineslab.lab import Lab
-
     the_lab = Lab(LAB)  # one probe per poll (~0.1 s), not a whole `nineslab status` run
-    old = the_lab.etcd_leader()
+    old = the_lab.etcd.leader()
     assert old
     nineslab("inject", "etcd-leader-kill", "--lab", LAB)
     t0 = time.monotonic()
-    new = eventually(lambda: (lambda now: now if now and now != old else None)(the_lab.etcd_leader()), 5.0, 0.1)
+    new = eventually(lambda: (lambda now: now if now and now != old else None)(the_lab.etcd.leader()), 5.0, 0.1)
     assert new and new != old
     assert time.monotonic() - t0 < 3.0, "a killed etcd leader is replaced within 3 s"
     assert all(client_get(LAB, ENTRY)["status"] == 200 for _ in range(5))
@@ -145,7 +145,8 @@ def test_zone_isolation_keeps_processes_running_and_east_b_serving(lab: dict[str
     assert lab_pids(LAB) == before, "isolation kills nothing"
     nineslab("recover", "zone-isolate", "--lab", LAB)
     assert (
-        subprocess.run(["ip", "-n", f"{LAB}-core", "rule"], capture_output=True, text=True).stdout.count("blackhole")
+        subprocess.run(["ip", "-n", Lab(LAB).provider.router_netns(), "rule"], capture_output=True, text=True)
+        .stdout.count("blackhole")
         == 0
     )
     assert client_get(LAB, "http://198.18.1.11/api/")["status"] == 200
@@ -190,17 +191,15 @@ def test_gateway_cold_start_without_etcd_serves_404_until_etcd_returns(lab: dict
 
 
 def test_bad_route_is_detected_and_rolled_back_to_the_previous_revision(lab: dict[str, Any]) -> None:
-    from nineslab.lab import Lab
-
     os.environ["NINESLAB_STATE_DIR"] = str(STATE_DIR)
     the_lab = Lab(LAB)
     key = "traefik-gw-a/http/routers/api/rule"
-    good = the_lab.etcd_get(key)
+    good = the_lab.etcd.get(key)
     nineslab("inject", "bad-route", "--lab", LAB)
-    assert the_lab.etcd_get(key) != good
+    assert the_lab.etcd.get(key) != good
     assert eventually(lambda: client_try(LAB, "http://198.18.1.21/api/")["status"] == 404, 5), "detected: 404"
     nineslab("recover", "bad-route", "--lab", LAB)
-    assert the_lab.etcd_get(key) == good == "PathPrefix(`/api`)"
+    assert the_lab.etcd.get(key) == good == "PathPrefix(`/api`)"
     assert eventually(lambda: client_try(LAB, "http://198.18.1.21/api/")["status"] == 200, 5)
 
 

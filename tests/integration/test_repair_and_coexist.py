@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from nineslab.lab import Lab
 from nineslab.services import etcd, gateway
 from tests.integration.conftest import (
     NINESLAB,
@@ -59,8 +60,6 @@ def test_deploy_repairs_killed_daemons_and_a_lost_host(deployed: dict[str, Any])
 
 
 def test_deploy_brings_back_an_etcd_member_that_lost_its_data(deployed: dict[str, Any]) -> None:
-    from nineslab.lab import Lab
-
     pid = lab_pids(LAB)["etcd-a2/etcd"]
     os.kill(pid, signal.SIGKILL)
     assert eventually(lambda: not alive(pid), 5, 0.05)
@@ -71,22 +70,21 @@ def test_deploy_brings_back_an_etcd_member_that_lost_its_data(deployed: dict[str
     assert data.is_dir()
     # A local (serializable) read on the member itself: it caught up with the cluster's data.
     read = {"key": etcd.b64(gateway.DIGEST_KEY), "serializable": True}
-    res = Lab(LAB).probe({"m": {"kind": "http", "url": "http://198.18.1.42:2379/v3/kv/range", "data": read}})["m"]
+    check = {"kind": "http", "url": "http://198.18.1.42:2379/v3/kv/range", "data": read}
+    res = Lab(LAB).checker().run({"m": check})["m"]
     assert res["status"] == 200 and res["body"].get("kvs"), res
     assert nineslab_json("deploy", "--topology", TOPOLOGY, "--lab", LAB)["changed"] == 0, "then a redeploy is a no-op"
 
 
 def test_deploy_deletes_route_keys_the_topology_no_longer_wants(deployed: dict[str, Any]) -> None:
-    from nineslab.lab import Lab
-
     lab = Lab(LAB)
     stale = "traefik-gw-a1/http/services/apps/loadBalancer/servers/9/url"  # as an earlier topology left it
-    lab.etcd("/v3/kv/put", {"key": etcd.b64(stale), "value": etcd.b64("http://198.18.1.99:80")})
-    before = {k: v for k, v in lab.etcd_prefix("traefik-").items() if k != stale}
-    assert lab.etcd_get(stale)
+    lab.etcd.call("/v3/kv/put", {"key": etcd.b64(stale), "value": etcd.b64("http://198.18.1.99:80")})
+    before = {k: v for k, v in lab.etcd.prefix("traefik-").items() if k != stale}
+    assert lab.etcd.get(stale)
     nineslab("deploy", "--topology", TOPOLOGY, "--lab", LAB)
-    assert lab.etcd_get(stale) is None
-    assert lab.etcd_prefix("traefik-") == before, "every wanted key stays as it was"
+    assert lab.etcd.get(stale) is None
+    assert lab.etcd.prefix("traefik-") == before, "every wanted key stays as it was"
     assert client_get(LAB, "http://198.18.1.21/api/")["status"] == 200
 
 

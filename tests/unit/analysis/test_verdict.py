@@ -8,6 +8,8 @@ import pytest
 
 from nineslab.analysis import VERDICTS, exit_code, verdict, verdict_reasons
 
+DEVIATED = {"experiment": "x", "status": "completed", "deviated": True}
+
 
 def results(**over: Any) -> dict[str, Any]:
     base: dict[str, Any] = {
@@ -33,10 +35,7 @@ def results(**over: Any) -> dict[str, Any]:
         ({"complete": False, "incomplete_reasons": ["no samples recorded"]}, "INCOMPLETE"),
         ({"outcome": {"healthy": False, "experiments": []}}, "ABORTED"),
         ({"outcome": {"healthy": True, "experiments": [{"experiment": "x", "status": "aborted"}]}}, "ABORTED"),
-        (
-            {"outcome": {"healthy": True, "experiments": [{"experiment": "x", "status": "completed", "deviated": True}]}},
-            "FAIL",
-        ),
+        ({"outcome": {"healthy": True, "experiments": [DEVIATED]}}, "FAIL"),
         # An incomplete run says nothing about the tier, whatever its projection says.
         ({"complete": False, "incomplete_reasons": ["x"], "outcome": {}}, "INCOMPLETE"),
     ],

@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-
-def _nineslab(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    exe = Path(sys.executable).parent / "nineslab"
-    return subprocess.run(
-        [str(exe), *args], capture_output=True, text=True, timeout=60, env={**os.environ, **(env or {})}
-    )
+from nineslab.paths import TOPOLOGY_DIR
+from tests.unit.cli_run import run_cli as _nineslab
 
 
 def test_bad_topology_file_is_one_line(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
-    bad.write_text(Path("topologies/1az.yaml").read_text().replace("role: app", "role: cache", 1))
+    bad.write_text((TOPOLOGY_DIR / "1az.yaml").read_text().replace("role: app", "role: cache", 1))
     state = tmp_path / "state"
     res = _nineslab("deploy", "--topology", str(bad), "--lab", "unitbad", env={"NINESLAB_STATE_DIR": str(state)})
     assert res.returncode == 2

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from nineslab.load.samples import Tail, parse_line, read_samples
+from nineslab.paths import REPO_ROOT
 
 
 def test_parse_line_and_torn_lines(tmp_path: Path) -> None:
@@ -48,5 +49,6 @@ assert recorder.error_kind(ConnectionRefusedError("[Errno 111] Connection refuse
 assert recorder.error_kind(OSError("Connection reset by peer"), 0) == "reset"
 print("ok")
 """
-    res = subprocess.run([sys.executable, "-c", code], cwd="loadtests", capture_output=True, text=True, timeout=60)
+    loadtests = REPO_ROOT / "loadtests"
+    res = subprocess.run([sys.executable, "-c", code], cwd=loadtests, capture_output=True, text=True, timeout=60)
     assert res.stdout.strip() == "ok", res.stderr[-1000:]

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
+from tests.unit.cli_run import run_cli
 from tests.unit.report.synthetic import make_run
 
 
@@ -20,15 +18,8 @@ def test_compare_reads_existing_runs_side_by_side(tmp_path: Path) -> None:
         dest = tmp_path / f"{run.name}-{topo}"
         run.rename(dest)
         runs.append(dest)
-    exe = Path(sys.executable).parent / "nineslab"
-    env = {**os.environ, "NINESLAB_REPORTS_DIR": str(tmp_path)}
-    res = subprocess.run(
-        [str(exe), "compare", "--runs", str(runs[0]), "--runs", str(runs[1]), "--json"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
+    env = {"NINESLAB_REPORTS_DIR": str(tmp_path)}
+    res = run_cli("compare", "--runs", str(runs[0]), "--runs", str(runs[1]), "--json", env=env)
     assert res.returncode == 0, res.stderr
     out = json.loads(res.stdout)
     assert [t["topology"] for t in out["topologies"]] == ["1az", "3dc"]

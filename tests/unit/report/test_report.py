@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -14,6 +11,7 @@ import pytest
 from nineslab.analysis import Assumption
 from nineslab.report.build import SCHEMA, build_results
 from nineslab.report.render import to_html, to_junit, to_markdown
+from tests.unit.cli_run import CliResult, run_cli
 from tests.unit.report.synthetic import make_run
 
 
@@ -69,19 +67,11 @@ def test_renderings_carry_the_verdict(tmp_path: Path) -> None:
     assert suite.get("failures") == "1"
 
 
-def _report(run: Path, rates: str) -> subprocess.CompletedProcess[str]:
+def _report(run: Path, rates: str) -> CliResult:
     """`nineslab report RUN` with an assumptions file holding `rates` for lb-kill."""
     assumptions = run.parent / "a.yaml"
     assumptions.write_text(f"version: 1\nfaults:\n  lb-kill: {{{rates}, source: t}}\n")
-    exe = Path(sys.executable).parent / "nineslab"
-    env = {**os.environ, "NINESLAB_REPORTS_DIR": str(run.parent)}
-    return subprocess.run(
-        [str(exe), "report", run.name, "--assumptions", str(assumptions)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
+    return run_cli("report", run.name, "--assumptions", str(assumptions), env={"NINESLAB_REPORTS_DIR": str(run.parent)})
 
 
 def test_report_cli_writes_files_and_exits_by_verdict(tmp_path: Path) -> None:

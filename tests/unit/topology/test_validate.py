@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from nineslab.errors import TopologyError
+from nineslab.paths import TOPOLOGY_DIR
 from nineslab.topology import load_topology
 from nineslab.topology.validate import build_topology
 
@@ -44,7 +45,7 @@ def test_3dc_has_one_etcd_member_per_zone_and_south_falls_back_across_regions() 
 
 
 def _raw() -> dict[str, Any]:
-    data: dict[str, Any] = yaml.safe_load(Path("topologies/2az.yaml").read_text())
+    data: dict[str, Any] = yaml.safe_load((TOPOLOGY_DIR / "2az.yaml").read_text())
     return data
 
 
