@@ -1,0 +1,31 @@
+"""Wait (bounded) until URL answers as a ready service does; exit 1 with one line if it does not.
+Run inside the host's namespace right after its daemon starts (and by etcd's rolling restart, before
+the next member may stop). Polls every 0.1 s: Ansible's own `until`/`delay` takes whole seconds.
+
+usage: wait_ready.py URL [STATUS] [JSON_KEY=VALUE] [TIMEOUT_S]"""
+
+import json
+import sys
+import time
+import urllib.error
+import urllib.request
+
+url = sys.argv[1]
+want_status = int(sys.argv[2]) if len(sys.argv) > 2 else 200
+key, _, want_value = (sys.argv[3] if len(sys.argv) > 3 else "=").partition("=")
+deadline = time.monotonic() + (float(sys.argv[4]) if len(sys.argv) > 4 else 30.0)
+last = "no answer"
+while time.monotonic() < deadline:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as r:
+            status, body = r.status, r.read()
+    except urllib.error.HTTPError as exc:
+        status, body = exc.code, b""
+    except OSError as exc:
+        status, body = 0, b""
+        last = str(exc)
+    if status == want_status and (not key or str(json.loads(body or b"{}").get(key)) == want_value):
+        sys.exit(0)
+    last = f"HTTP {status}" if status else last
+    time.sleep(0.1)
+sys.exit(f"{url} not ready in time (last: {last})")
