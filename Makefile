@@ -80,9 +80,11 @@ test: setup-test  ## unit + integration tests (integration needs root); "no test
 test-unit: setup
 	$(VENV)/bin/pytest -q tests/unit
 
-lint: setup
-	$(VENV)/bin/ruff check src tests bench loadtests playbooks
+lint: setup  ## ruff, mypy (strict), ansible-lint (offline), terraform fmt
+	$(VENV)/bin/ruff check src tests bench loadtests playbooks tools
 	$(VENV)/bin/mypy
+	cd playbooks && PATH="$(CURDIR)/$(VENV)/bin:$$PATH" ansible-lint --offline -q
+	$(VENV)/bin/python tools/terraform_fmt.py
 
 bench: setup  ## deploy/destroy wall time per topology; Locust vs wrk on the same path
 	$(VENV)/bin/python bench/deploy.py

@@ -19,6 +19,11 @@ variable "lab_network" {
   default = "198.18.0.0/15"
 }
 
+variable "router_netns" {
+  type        = string
+  description = "The router namespace (named by the provider): it holds the bridges and routes between zones."
+}
+
 variable "segments" {
   description = "Bridges in the router namespace, keyed by segment name."
   type = map(object({
@@ -30,92 +35,98 @@ variable "segments" {
 variable "hosts" {
   description = "Hosts keyed by name; each becomes a namespace with one veth into its segment's bridge."
   type = map(object({
-    netns   = string
-    port    = string # veth end inside the router namespace
-    segment = string
-    address = string # with prefix length
-    router  = string # without prefix length
-    role    = string
-    zone    = string
-    region  = string
+    netns     = string
+    port      = string # veth end inside the router namespace
+    segment   = string
+    address   = string # with prefix length
+    router    = string # without prefix length
+    role      = string
+    zone      = string
+    region    = string
     host_dir  = string # the host's own directory tree (namespaces share one filesystem)
     etc_netns = bool   # create /etc/netns/NETNS/ (the client's resolv.conf lives there)
   }))
 }
 
 locals {
-  scripts = "${path.module}/scripts"
+  scripts = abspath("${path.module}/scripts")
+  # Each script takes named variables from its environment; create and destroy get the same set, kept
+  # in the resource's input (a destroy-time provisioner may only read `self`).
+  core_env = { LAB = var.lab, CORE = var.router_netns }
+  segment_env = {
+    for name, s in var.segments : name => merge(local.core_env, { BRIDGE = s.bridge, ROUTER_CIDR = s.router })
+  }
+  host_env = {
+    for name, h in var.hosts : name => merge(local.core_env, {
+      NETNS        = h.netns
+      PORT         = h.port
+      BRIDGE       = var.segments[h.segment].bridge
+      ADDRESS_CIDR = h.address
+      ROUTER       = h.router
+      LAB_NETWORK  = var.lab_network
+      HOST_DIR     = h.host_dir
+      ETC_NETNS    = tostring(h.etc_netns)
+    })
+  }
 }
 
 resource "terraform_data" "core" {
-  input = { lab = var.lab, scripts = abspath(local.scripts) }
+  input = { script = "${local.scripts}/core.sh", env = local.core_env }
 
   provisioner "local-exec" {
-    command = "${self.input.scripts}/core.sh create ${self.input.lab}"
+    command     = "${self.input.script} create"
+    environment = self.input.env
   }
   provisioner "local-exec" {
-    when    = destroy
-    command = "${self.input.scripts}/core.sh destroy ${self.input.lab}"
+    when        = destroy
+    command     = "${self.input.script} destroy"
+    environment = self.input.env
   }
 }
 
 resource "terraform_data" "segment" {
   for_each   = var.segments
   depends_on = [terraform_data.core]
-  input      = merge(each.value, { lab = var.lab, scripts = abspath(local.scripts) })
+  input      = { script = "${local.scripts}/segment.sh", env = local.segment_env[each.key] }
 
   provisioner "local-exec" {
-    command = "${self.input.scripts}/segment.sh create ${self.input.lab} ${self.input.bridge} ${self.input.router}"
+    command     = "${self.input.script} create"
+    environment = self.input.env
   }
   provisioner "local-exec" {
-    when    = destroy
-    command = "${self.input.scripts}/segment.sh destroy ${self.input.lab} ${self.input.bridge} ${self.input.router}"
+    when        = destroy
+    command     = "${self.input.script} destroy"
+    environment = self.input.env
   }
 }
 
 resource "terraform_data" "host" {
   for_each   = var.hosts
   depends_on = [terraform_data.segment]
-  input = merge(each.value, {
-    name        = each.key
-    lab         = var.lab
-    bridge      = var.segments[each.value.segment].bridge
-    lab_network = var.lab_network
-    scripts     = abspath(local.scripts)
-  })
+  input      = { script = "${local.scripts}/host.sh", env = local.host_env[each.key], host = each.value }
 
   provisioner "local-exec" {
-    command = join(" ", [
-      "${self.input.scripts}/host.sh create", self.input.lab, self.input.netns, self.input.port,
-      self.input.bridge, self.input.address, self.input.router, self.input.lab_network,
-      self.input.host_dir, self.input.etc_netns,
-    ])
+    command     = "${self.input.script} create"
+    environment = self.input.env
   }
   provisioner "local-exec" {
-    when = destroy
-    command = join(" ", [
-      "${self.input.scripts}/host.sh destroy", self.input.lab, self.input.netns, self.input.port,
-      self.input.bridge, self.input.address, self.input.router, self.input.lab_network,
-      self.input.host_dir, self.input.etc_netns,
-    ])
+    when        = destroy
+    command     = "${self.input.script} destroy"
+    environment = self.input.env
   }
-}
-
-output "router_netns" {
-  value = "${var.lab}-core"
 }
 
 output "hosts" {
   description = "What the Ansible inventory is built from."
   value = {
     for name, h in terraform_data.host : name => {
-      netns   = h.output.netns
-      address = split("/", h.output.address)[0]
-      role    = h.output.role
-      zone    = h.output.zone
-      region  = h.output.region
-      segment = h.output.segment
-      host_dir = h.output.host_dir
+      netns    = h.output.host.netns
+      address  = split("/", h.output.host.address)[0]
+      role     = h.output.host.role
+      zone     = h.output.host.zone
+      region   = h.output.host.region
+      segment  = h.output.host.segment
+      host_dir = h.output.host.host_dir
     }
   }
 }

@@ -62,7 +62,13 @@ def terraform_vars(lab: str, topology: Topology) -> dict[str, Any]:
             "host_dir": str(host_dir(lab, host.name)),
             "etc_netns": host.role == "client",
         }
-    return {"lab": lab, "lab_network": str(LAB_NETWORK), "segments": segments, "hosts": hosts}
+    return {
+        "lab": lab,
+        "lab_network": str(LAB_NETWORK),
+        "router_netns": router_name(lab),
+        "segments": segments,
+        "hosts": hosts,
+    }
 
 
 class NetnsProvider(Provider):

@@ -3,10 +3,11 @@
 # namespace, and a route to the lab network only (no default route: see DESIGN.md, reverse lookups).
 # Each host also gets its own directory tree (its "disk": conf, data, log, run), because all
 # namespaces share one filesystem; the client also gets /etc/netns/NETNS/ for its resolv.conf.
-# usage: host.sh create|destroy LAB NETNS PORT BRIDGE ADDRESS_CIDR ROUTER LAB_NETWORK HOST_DIR ETC_NETNS
+# usage: host.sh create|destroy
+# environment: LAB CORE NETNS PORT BRIDGE ADDRESS_CIDR ROUTER LAB_NETWORK HOST_DIR ETC_NETNS
 set -eu
-action=$1 lab=$2 ns=$3 port=$4 bridge=$5 addr=$6 router=$7 labnet=$8 hostdir=$9 etcnetns=${10}
-core="$lab-core" dev="$lab-eth0"
+action=$1 ns=$NETNS port=$PORT bridge=$BRIDGE addr=$ADDRESS_CIDR router=$ROUTER labnet=$LAB_NETWORK
+hostdir=$HOST_DIR core=$CORE dev="$LAB-eth0"
 # The MAC follows from the address (02:4e + the 4 address bytes): a host re-created after a crash or a
 # repair keeps its MAC, so its neighbours' ARP caches stay right instead of black-holing it for ~10 s.
 mac=$(printf '02:4e:%02x:%02x:%02x:%02x' $(echo "${addr%/*}" | tr . ' '))
@@ -29,7 +30,7 @@ create)
   # lookups stall instead, which turns a deterministic fault into a random one.
   nsenter --net="/run/netns/$ns" sysctl -qw net.ipv4.icmp_ratelimit=0
   mkdir -p -m 0700 "$hostdir" "$hostdir/conf" "$hostdir/data" "$hostdir/log" "$hostdir/run"
-  if [ "$etcnetns" = true ]; then mkdir -p "/etc/netns/$ns"; fi
+  if [ "$ETC_NETNS" = true ]; then mkdir -p "/etc/netns/$ns"; fi
   ;;
 destroy)
   ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null || true

@@ -1,18 +1,17 @@
 #!/bin/sh
 # One L2 segment (a zone, or the client edge): a bridge inside the router namespace with the
 # segment's router address on it.
-# usage: segment.sh create|destroy LAB BRIDGE ROUTER_CIDR
+# usage: segment.sh create|destroy   environment: LAB CORE BRIDGE ROUTER_CIDR
 set -eu
-action=$1 lab=$2 bridge=$3 router=$4 ns="$2-core"
-case "$action" in
+case "$1" in
 create)
-  ip -n "$ns" link show "$bridge" >/dev/null 2>&1 || ip -n "$ns" link add name "$bridge" type bridge
+  ip -n "$CORE" link show "$BRIDGE" >/dev/null 2>&1 || ip -n "$CORE" link add name "$BRIDGE" type bridge
   # Fixed router MAC (02:4e + address bytes): hosts' ARP entries survive a re-created router.
-  ip -n "$ns" link set "$bridge" address "$(printf '02:4e:%02x:%02x:%02x:%02x' $(echo "${router%/*}" | tr . ' '))"
-  ip -n "$ns" addr replace "$router" dev "$bridge"
-  ip -n "$ns" link set "$bridge" up
+  ip -n "$CORE" link set "$BRIDGE" address "$(printf '02:4e:%02x:%02x:%02x:%02x' $(echo "${ROUTER_CIDR%/*}" | tr . ' '))"
+  ip -n "$CORE" addr replace "$ROUTER_CIDR" dev "$BRIDGE"
+  ip -n "$CORE" link set "$BRIDGE" up
   ;;
 destroy)
-  [ -e "/run/netns/$ns" ] && ip -n "$ns" link del "$bridge" 2>/dev/null || true
+  [ -e "/run/netns/$CORE" ] && ip -n "$CORE" link del "$BRIDGE" 2>/dev/null || true
   ;;
 esac
