@@ -21,6 +21,7 @@ from nineslab.analysis import (
     request_availability,
     time_availability,
 )
+from nineslab.defaults import SLO_MS
 
 
 def synthetic(n: int, seed: int = 7) -> SampleArrays:
@@ -51,7 +52,7 @@ def synthetic(n: int, seed: int = 7) -> SampleArrays:
 
 
 def analyse(arr: SampleArrays) -> dict[str, object]:
-    ok = arr.ok(1000.0)
+    ok = arr.ok(SLO_MS)
     span = arr.start[-1] - arr.start[0]
     faults = [
         fault_impact(arr.start, ok, arr.start[0] + span * (k + 0.5) / 20, arr.start[0] + span * (k + 0.5) / 20 + 10)

@@ -19,6 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from nineslab.lab import Lab
+
 NINESLAB = str(Path(sys.executable).parent / "nineslab")
 REPO = Path(__file__).resolve().parent.parent
 
@@ -32,10 +34,7 @@ def sh(*cmd: str, timeout: float = 600) -> str:
 
 def wrk_rps(lab: str, seconds: int, connections: int) -> float:
     out = sh(
-        "ip",
-        "netns",
-        "exec",
-        f"{lab}-client",
+        *Lab(lab).in_client(),
         "wrk",
         "-t2",
         f"-c{connections}",
@@ -56,10 +55,7 @@ def locust_rps(lab: str, seconds: int, processes: int, users: int) -> tuple[floa
     samples = Path(os.environ["NINESLAB_REPORTS_DIR"]) / "bench-samples"
     env = dict(os.environ, NINESLAB_SAMPLES_DIR=str(samples), NINESLAB_USER_RATE="1000", NINESLAB_DEADLINE_S="2")
     cmd = [
-        "ip",
-        "netns",
-        "exec",
-        f"{lab}-client",
+        *Lab(lab).in_client(),
         str(Path(sys.executable).parent / "locust"),
         "-f",
         str(REPO / "loadtests" / "locustfile.py"),

@@ -164,11 +164,14 @@ class Lab:
     def status(self, topology: Topology | None = None) -> dict[str, Any]:
         return lab_status(self.name, self.provider, topology or self.topology())
 
+    def in_client(self) -> list[str]:
+        """Command prefix that runs a program as the lab's client does: in its namespace, with its
+        resolv.conf (the lab's nameservers)."""
+        return self.provider.exec_prefix(self.provider.netns(self.topology().client))
+
     def load(self, run_dir: Path, rate: float, duration_s: float, **kw: Any) -> LoadRun:
         """A load generator for a run on this lab, in its client namespace (not started)."""
-        topology = self.topology()
-        client = self.provider.exec_prefix(self.provider.netns(topology.client))
-        return LoadRun(client, topology, self.dir / LOAD_PIDFILE, run_dir, rate, duration_s, **kw)
+        return LoadRun(self.in_client(), self.topology(), self.dir / LOAD_PIDFILE, run_dir, rate, duration_s, **kw)
 
 
 def _preflight() -> None:

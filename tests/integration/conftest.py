@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 
+from nineslab.lab import Lab
+
 NINESLAB = str(Path(sys.executable).parent / "nineslab")
 
 # The whole integration run shares one private state root (removed at the end if empty).
@@ -58,7 +60,7 @@ print(json.dumps({"status": status, "headers": {k.lower(): v for k, v in headers
 def in_client(lab: str, script: str, arg: str, timeout: float = 60) -> dict[str, Any]:
     """Run a Python snippet inside the lab's client namespace (its resolv.conf: the lab's DNS)."""
     res = subprocess.run(
-        ["ip", "netns", "exec", f"{lab}-client", sys.executable, "-c", script, arg],
+        [*Lab(lab).in_client(), sys.executable, "-c", script, arg],
         capture_output=True,
         text=True,
         timeout=timeout,
