@@ -1,6 +1,6 @@
-# Lab hosts as network namespaces. Only terraform_data + local-exec: no provider to download, so
-# `terraform init` works offline. Every name carries var.lab; scripts are idempotent, so a create
-# over leftovers repairs instead of failing.
+# Lab hosts as network namespaces. Only terraform_data + local-exec (modules/step): no provider to
+# download, so `terraform init` works offline. Every name carries var.lab; scripts are idempotent,
+# so a create over leftovers repairs instead of failing.
 
 terraform {
   required_version = ">= 1.5"
@@ -70,63 +70,40 @@ locals {
   }
 }
 
-resource "terraform_data" "core" {
-  input = { script = "${local.scripts}/core.sh", env = local.core_env }
-
-  provisioner "local-exec" {
-    command     = "${self.input.script} create"
-    environment = self.input.env
-  }
-  provisioner "local-exec" {
-    when        = destroy
-    command     = "${self.input.script} destroy"
-    environment = self.input.env
-  }
+module "core" {
+  source = "./modules/step"
+  script = "${local.scripts}/core.sh"
+  env    = local.core_env
 }
 
-resource "terraform_data" "segment" {
+module "segment" {
+  source     = "./modules/step"
   for_each   = var.segments
-  depends_on = [terraform_data.core]
-  input      = { script = "${local.scripts}/segment.sh", env = local.segment_env[each.key] }
-
-  provisioner "local-exec" {
-    command     = "${self.input.script} create"
-    environment = self.input.env
-  }
-  provisioner "local-exec" {
-    when        = destroy
-    command     = "${self.input.script} destroy"
-    environment = self.input.env
-  }
+  depends_on = [module.core]
+  script     = "${local.scripts}/segment.sh"
+  env        = local.segment_env[each.key]
 }
 
-resource "terraform_data" "host" {
+module "host" {
+  source     = "./modules/step"
   for_each   = var.hosts
-  depends_on = [terraform_data.segment]
-  input      = { script = "${local.scripts}/host.sh", env = local.host_env[each.key], host = each.value }
-
-  provisioner "local-exec" {
-    command     = "${self.input.script} create"
-    environment = self.input.env
-  }
-  provisioner "local-exec" {
-    when        = destroy
-    command     = "${self.input.script} destroy"
-    environment = self.input.env
-  }
+  depends_on = [module.segment]
+  script     = "${local.scripts}/host.sh"
+  env        = local.host_env[each.key]
+  keep       = each.value
 }
 
 output "hosts" {
   description = "What the Ansible inventory is built from."
   value = {
-    for name, h in terraform_data.host : name => {
-      netns    = h.output.host.netns
-      address  = split("/", h.output.host.address)[0]
-      role     = h.output.host.role
-      zone     = h.output.host.zone
-      region   = h.output.host.region
-      segment  = h.output.host.segment
-      host_dir = h.output.host.host_dir
+    for name, m in module.host : name => {
+      netns    = m.kept.netns
+      address  = split("/", m.kept.address)[0]
+      role     = m.kept.role
+      zone     = m.kept.zone
+      region   = m.kept.region
+      segment  = m.kept.segment
+      host_dir = m.kept.host_dir
     }
   }
 }

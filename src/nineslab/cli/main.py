@@ -14,6 +14,7 @@ import click
 from nineslab.analysis import exit_code
 from nineslab.defaults import DEADLINE_S, HEAL_WAIT_S, RATE, SLO_MS
 from nineslab.errors import Interrupted, NinesError
+from nineslab.faults import engine as faults_engine
 from nineslab.health import unhealthy_hosts
 from nineslab.lab import DEFAULT_LAB, Lab, check_lab_name
 from nineslab.topology import load_topology, topology_names, topology_row
@@ -130,34 +131,24 @@ def faults(lab: str, as_json: bool) -> None:
         click.echo(f"{'':<24} expected: {r['expected']}")
 
 
-@cli.command()
-@click.argument("fault")
-@LAB_OPTION
-@JSON_OPTION
+def _fault_command(func: Any) -> Any:
+    """A command on one catalogue fault of a lab: FAULT, --lab, --json."""
+    return cli.command()(click.argument("fault")(LAB_OPTION(JSON_OPTION(func))))
+
+
+@_fault_command
 def inject(fault: str, lab: str, as_json: bool) -> None:
     """Inject one catalogue fault and leave it in place (undo: `nineslab recover FAULT` or `heal`)."""
-    from nineslab.faults import inject as do_inject
-
-    record = do_inject(Lab(lab), fault)
-    if as_json:
-        click.echo(json.dumps(record, indent=2))
-    else:
-        click.echo(f"injected {record['fault']} on {', '.join(record['hosts'])} — undo with `nineslab recover {fault}`")
+    record = faults_engine.inject(Lab(lab), fault)
+    hosts = ", ".join(record["hosts"])
+    _emit(record, as_json, f"injected {record['fault']} on {hosts} — undo with `nineslab recover {fault}`")
 
 
-@cli.command()
-@click.argument("fault")
-@LAB_OPTION
-@JSON_OPTION
+@_fault_command
 def recover(fault: str, lab: str, as_json: bool) -> None:
     """Recover one injected fault (idempotent; works from any process, after a crash too)."""
-    from nineslab.faults import recover as do_recover
-
-    record = do_recover(Lab(lab), fault)
-    if as_json:
-        click.echo(json.dumps(record, indent=2))
-    else:
-        click.echo(f"recovered {fault}" if record["recovered"] else f"{fault}: {record['note']}")
+    record = faults_engine.recover(Lab(lab), fault)
+    _emit(record, as_json, f"recovered {fault}" if record["recovered"] else f"{fault}: {record['note']}")
 
 
 @cli.command()
@@ -342,6 +333,11 @@ def calibrate(lab: str, as_json: bool, outages: tuple[float, ...], rate: float) 
     else:
         for row in rows:
             click.echo(f"true {row['true_s']:.4f}s  measured {row['measured_s']:.4f}s  error {row['error_ms']:+.1f} ms")
+
+
+def _emit(data: Any, as_json: bool, text: str) -> None:
+    """JSON on stdout with --json, else one line of text."""
+    click.echo(json.dumps(data, indent=2, default=str) if as_json else text)
 
 
 def _print_result(result: dict[str, Any], as_json: bool) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -18,6 +19,8 @@ from nineslab.topology import Host, Topology
 from nineslab.topology.model import LAB_NETWORK
 
 MODULE_DIR = TERRAFORM_DIR / "local"
+STEP = "terraform_data.this"  # the one resource of modules/step (core, each segment, each host)
+HOST_MODULE_RE = re.compile(r'module\.host\["(.+)"\]')
 NETNS_RUN = Path("/run/netns")
 NETNS_ETC = Path("/etc/netns")
 
@@ -120,11 +123,11 @@ class NetnsProvider(Provider):
         if not state.exists():
             return set()
         data = json.loads(state.read_text() or "{}")
+        # Each host is one instance of the step module: `module.host["<name>"]`.
         return {
-            inst["index_key"]
+            m.group(1)
             for res in data.get("resources", [])
-            if res.get("type") == "terraform_data" and res.get("name") == "host"
-            for inst in res.get("instances", [])
+            if (m := HOST_MODULE_RE.fullmatch(res.get("module", ""))) and res.get("instances")
         }
 
     # -- Provider API -------------------------------------------------------------------------
@@ -140,8 +143,8 @@ class NetnsProvider(Provider):
         if in_state and self.router_netns() not in existing:
             # The router is gone: every link hangs off it, so everything is re-made.
             stale = sorted(in_state & set(variables["hosts"]))
-            replace = ["-replace=terraform_data.core"]
-            replace += [f'-replace=terraform_data.segment["{s}"]' for s in variables["segments"]]
+            replace = [f"-replace=module.core.{STEP}"]
+            replace += [f'-replace=module.segment["{s}"].{STEP}' for s in variables["segments"]]
         else:
             stale = sorted(
                 name
@@ -150,7 +153,7 @@ class NetnsProvider(Provider):
                 or not Path(variables["hosts"][name]["host_dir"], "run").is_dir()
             )
             replace = []
-        replace += [f'-replace=terraform_data.host["{h}"]' for h in stale]
+        replace += [f'-replace=module.host["{h}"].{STEP}' for h in stale]
         self._terraform(
             "apply",
             "-input=false",

@@ -10,20 +10,8 @@ from typing import Any
 import numpy as np
 import yaml
 
-from nineslab.analysis import (
-    Assumption,
-    breakdown,
-    fault_impact,
-    from_samples,
-    latency_percentiles,
-    longest_gap,
-    outages,
-    project,
-    request_availability,
-    time_availability,
-)
+from nineslab import analysis
 from nineslab.analysis.core import AFTER_RECOVERY_S, window_counts
-from nineslab.analysis.verdict import verdict
 from nineslab.defaults import SLO_MS
 from nineslab.errors import NinesError
 from nineslab.load import read_samples
@@ -33,12 +21,14 @@ from nineslab.runs import OUTCOME_FILE
 SCHEMA = "nineslab.results/2"
 
 
-def load_assumptions(path: Path | None = None) -> dict[str, Assumption]:
+def load_assumptions(path: Path | None = None) -> dict[str, analysis.Assumption]:
     path = path or ASSUMPTIONS_FILE
     try:
         raw = yaml.safe_load(path.read_text())
         return {
-            name: Assumption(float(a["events_per_year"]), float(a["repair_s"]), str(a.get("source", "assumption")))
+            name: analysis.Assumption(
+                float(a["events_per_year"]), float(a["repair_s"]), str(a.get("source", "assumption"))
+            )
             for name, a in raw["faults"].items()
         }
     except (OSError, yaml.YAMLError, KeyError, TypeError, ValueError) as exc:
@@ -91,14 +81,14 @@ def _read_json(path: Path) -> dict[str, Any]:
 
 
 def build_results(
-    run_dir: Path, assumptions: dict[str, Assumption] | None = None, slo_ms: float = SLO_MS
+    run_dir: Path, assumptions: dict[str, analysis.Assumption] | None = None, slo_ms: float = SLO_MS
 ) -> dict[str, Any]:
     before = _read_json(run_dir / "status-before.json")
     outcome = _read_json(run_dir / OUTCOME_FILE)
     topology = before.get("topology") or outcome.get("topology") or "unknown"
     target = float(before.get("target") or 0.999)
     samples = read_samples(run_dir / "samples")
-    arr = from_samples(samples)
+    arr = analysis.from_samples(samples)
     ok = arr.ok(slo_ms)
     incomplete = []
     if not outcome:
@@ -114,7 +104,7 @@ def build_results(
     ends = [w["recover_end"] if w["recover_end"] is not None else span_end for w in windows]
     faults = []
     for w, end, after_s in zip(windows, ends, after_windows(injects, ends), strict=True):
-        imp = fault_impact(arr.start, ok, w["inject_start"], end, after_s=after_s)
+        imp = analysis.fault_impact(arr.start, ok, w["inject_start"], end, after_s=after_s)
         faults.append({**w, "recover_end": end, "impact": imp})
     impacts = {
         f["fault"]: {
@@ -124,10 +114,10 @@ def build_results(
         }
         for f in faults
     }
-    proj = project(impacts, assumptions if assumptions is not None else load_assumptions(), target)
-    outs = outages(arr.start, ok)
+    proj = analysis.project(impacts, assumptions if assumptions is not None else load_assumptions(), target)
+    outs = analysis.outages(arr.start, ok)
     outs_sorted = sorted(outs, key=lambda o: o[0] - o[1])
-    req = request_availability(ok)
+    req = analysis.request_availability(ok)
     run_faults = {w["fault"] for w in windows}
     results: dict[str, Any] = {
         "schema": SCHEMA,
@@ -147,14 +137,14 @@ def build_results(
         },
         "span": {"start": span_start, "end": span_end, "seconds": span_end - span_start},
         "requests": req.as_dict(),
-        "time_1s": time_availability(arr.start, ok, 1.0),
-        "time_100ms": time_availability(arr.start, ok, 0.1),
-        "latency_ms": latency_percentiles(arr.latency_ms[arr.http_ok]),
-        "longest_gap_s": longest_gap(arr.start, ok),
+        "time_1s": analysis.time_availability(arr.start, ok, 1.0),
+        "time_100ms": analysis.time_availability(arr.start, ok, 0.1),
+        "latency_ms": analysis.latency_percentiles(arr.latency_ms[arr.http_ok]),
+        "longest_gap_s": analysis.longest_gap(arr.start, ok),
         "outage_count": len(outs),
         "outages": [{"start": a, "end": b, "seconds": b - a} for a, b in outs_sorted[:20]],
         "errors": _error_counts(arr, ok),
-        "by": {key: breakdown(arr, ok, key) for key in ("zone", "lb", "gateway")},
+        "by": {key: analysis.breakdown(arr, ok, key) for key in ("zone", "lb", "gateway")},
         "faults": faults,
         "projection": proj,
         "outcome": outcome,
@@ -163,7 +153,7 @@ def build_results(
         "timeline": _timeline(arr, ok, span_start, span_end),
         "versions": _read_json(run_dir / "versions.json"),
     }
-    results["verdict"] = verdict(results)
+    results["verdict"] = analysis.verdict(results)
     return results
 
 
