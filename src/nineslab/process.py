@@ -24,10 +24,10 @@ def daemon_pid(lab: str, host: str, daemon: str) -> int | None:
     return pid if alive(pid) else None
 
 
-def stop_daemons(lab: str, targets: list[tuple[str, str]], timeout: float = 5.0) -> list[str]:
+def stop_daemons(lab: str, daemons: list[tuple[str, str]], timeout: float = 5.0) -> list[str]:
     """SIGTERM every (host, daemon) at once, SIGKILL what is still alive after `timeout`.
     Returns "host/daemon" for each process that was stopped."""
-    pids = {f"{host}/{daemon}": pid for host, daemon in targets if (pid := daemon_pid(lab, host, daemon))}
+    pids = {f"{host}/{daemon}": pid for host, daemon in daemons if (pid := daemon_pid(lab, host, daemon))}
     for pid in pids.values():
         with contextlib.suppress(ProcessLookupError):  # it may exit on its own meanwhile
             os.kill(pid, signal.SIGTERM)

@@ -31,6 +31,11 @@ def verdict(results: dict[str, Any]) -> str:
     return PASS
 
 
+def ran_clean(experiments: list[dict[str, Any]], healthy: bool) -> bool:
+    """The run went through: every experiment completed without deviation and the lab came back."""
+    return healthy and all(e.get("status") == COMPLETED and not e.get("deviated") for e in experiments)
+
+
 def exit_code(v: str) -> int:
     return 0 if v == PASS else 1
 

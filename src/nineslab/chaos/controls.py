@@ -22,6 +22,12 @@ logger = logging.getLogger("chaostoolkit")
 _load: LoadRun | None = None
 
 
+def run_label(title: str) -> str:
+    """A run directory's label from an experiment's title: `zone-power-off: power_off ...` -> its name."""
+    label = title.split(":")[0].strip().replace(" ", "-").replace("/", "-")[:40]
+    return label or "experiment"
+
+
 def before_experiment_control(
     context: dict[str, Any],
     rate: float = RATE,
@@ -35,7 +41,7 @@ def before_experiment_control(
     lab = lab_from(configuration)
     rd = current_run_dir()
     if rd is None:  # stock `chaos run`: make our own run directory
-        rd = new_run_dir(str(context.get("title", "experiment")).split(":")[0].strip().replace(" ", "-")[:40])
+        rd = new_run_dir(run_label(str(context.get("title", "experiment"))))
         os.environ[RUN_DIR_ENV] = str(rd)
     rd.mkdir(parents=True, exist_ok=True)
     if os.environ.get("NINESLAB_LOAD") == "external":  # a suite records these once and runs one load

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from nineslab.analysis.core import AFTER_RECOVERY_S
-from nineslab.analysis.verdict import COMPLETED
+from nineslab.analysis.verdict import ran_clean
 from nineslab.chaos.current_run import RUN_DIR_ENV
 from nineslab.chaos.experiments import check_experiment, experiment_path
 from nineslab.defaults import HEAL_WAIT_S, RATE
@@ -73,12 +73,17 @@ def run_chaos_toolkit(
         j = json.loads(journal.read_text())
     except (OSError, ValueError):
         j = {}
+    return {**experiment_outcome(experiment.stem, rc, j), "journal": str(journal)}
+
+
+def experiment_outcome(name: str, exit_code: int, journal: Any) -> dict[str, Any]:
+    """What one `chaos run` came to, from its journal (missing or unreadable: "no journal")."""
+    journal = journal if isinstance(journal, dict) else {}
     return {
-        "experiment": experiment.stem,
-        "exit_code": rc,
-        "status": j.get("status", "no journal"),
-        "deviated": bool(j.get("deviated", False)),
-        "journal": str(journal),
+        "experiment": name,
+        "exit_code": exit_code,
+        "status": str(journal.get("status", "no journal")),
+        "deviated": bool(journal.get("deviated", False)),
     }
 
 
@@ -111,8 +116,7 @@ def _finish(lab: Lab, run_dir: Path, say: Progress, outcome: dict[str, Any]) -> 
         heal_errors=healed["errors"],
         requests=len(samples),
         failed=sum(1 for s in samples if not s.ok),
-        # The run went through: every experiment completed without deviation and the lab came back.
-        clean=healed["healthy"] and all(e["status"] == COMPLETED and not e["deviated"] for e in experiments),
+        clean=ran_clean(experiments, healed["healthy"]),
     )
     write_json(run_dir / OUTCOME_FILE, outcome)
     say("report: analysing the samples")

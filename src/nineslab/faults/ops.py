@@ -52,7 +52,7 @@ class Op:
     summary: str
     params: Mapping[str, ParamCheck] = field(default_factory=dict)  # the parameters this op takes
     needs: frozenset[str] = frozenset()  # provider capabilities (providers.base) it cannot work without
-    # Whether the topology gives the op something to act on, beyond the target matching hosts.
+    # Whether the topology gives the op something to act on, beyond its selector matching hosts.
     fits: Callable[[Topology], bool] = lambda _topology: True
 
 
@@ -80,7 +80,7 @@ def plan_hosts(lab: Lab, hosts: list[Host], params: Params) -> State:
     only = params.get("daemon")
     chosen = {h.name: [d for d in daemons(h.role) if only in (None, d)] for h in hosts}
     if only is not None and not any(chosen.values()):
-        raise NinesError(f"params.daemon: no targeted host runs {only!r} — use one of the role's daemons")
+        raise NinesError(f"params.daemon: no selected host runs {only!r} — use one of the role's daemons")
     return {"hosts": [h.name for h in hosts], "daemons": chosen}
 
 

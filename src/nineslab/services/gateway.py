@@ -24,7 +24,7 @@ def rootkey(host: Host) -> str:
 def route_keys(topology: Topology, gw: Host) -> dict[str, str]:
     """Every key of one gateway's configuration. `rule` is what makes a router live in Traefik."""
     root = rootkey(gw)
-    apps, _ = topology.targets(gw, "app")
+    apps, _ = topology.next_hops(gw, "app")
     keys = {
         f"{root}/http/routers/api/entryPoints/0": "web",
         f"{root}/http/routers/api/service": "apps",

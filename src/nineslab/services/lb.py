@@ -9,7 +9,7 @@ from nineslab.topology import Host, Topology
 
 
 def backends(topology: Topology, lb: Host) -> list[dict[str, Any]]:
-    primary, backup = topology.targets(lb, "gateway")
+    primary, backup = topology.next_hops(lb, "gateway")
     return [{"name": g.name, "address": str(g.address), "backup": False} for g in primary] + [
         {"name": g.name, "address": str(g.address), "backup": True} for g in backup
     ]

@@ -86,7 +86,7 @@ class Topology:
     def segment_of(self, host: Host) -> Segment:
         return self.client_segment if host.zone is None else self.zone(host.zone)
 
-    def targets(self, host: Host, role: str) -> tuple[list[Host], list[Host]]:
+    def next_hops(self, host: Host, role: str) -> tuple[list[Host], list[Host]]:
         """Hosts of `role` that `host` sends to: (primary, backup), each in file order."""
         primary = [h for h in self.by_role(role) if h.zone in host.sends_to]
         backup = [h for h in self.by_role(role) if h.zone in host.backup_to and h.zone not in host.sends_to]

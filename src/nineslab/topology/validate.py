@@ -218,7 +218,7 @@ def _check_placement(c: _Checker, topo: Topology) -> None:
         target_role = FORWARDING_ROLES.get(host.role)
         if target_role is None:
             continue
-        primary, _ = topo.targets(host, target_role)
+        primary, _ = topo.next_hops(host, target_role)
         if not primary:
             raise c.fail(
                 f"hosts[{i}].sends_to",

@@ -31,7 +31,7 @@ def test_kill_plans_every_daemon_of_each_host_or_only_the_one_named() -> None:
     assert state == {"hosts": ["gw-a", "etcd-a1"], "daemons": {"gw-a": ["traefik"], "etcd-a1": ["etcd"]}}
     only = plan_hosts(lab, _hosts("2az", "gw-a"), {"daemon": "traefik"})
     assert only["daemons"] == {"gw-a": ["traefik"]}
-    with pytest.raises(NinesError, match="no targeted host runs 'haproxy'"):
+    with pytest.raises(NinesError, match="no selected host runs 'haproxy'"):
         plan_hosts(lab, _hosts("2az", "gw-a"), {"daemon": "haproxy"})
 
 

@@ -39,7 +39,7 @@ def test_2az_places_etcd_two_plus_one() -> None:
 def test_3dc_has_one_etcd_member_per_zone_and_south_falls_back_across_regions() -> None:
     topo = load_topology("3dc")
     assert sorted(h.zone or "" for h in topo.by_role("etcd")) == ["east-a", "east-b", "south-c"]
-    primary, backup = topo.targets(topo.host("lb-c"), "gateway")
+    primary, backup = topo.next_hops(topo.host("lb-c"), "gateway")
     assert [g.name for g in primary] == ["gw-c"]
     assert [g.name for g in backup] == ["gw-a", "gw-b"]
 

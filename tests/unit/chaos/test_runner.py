@@ -1,0 +1,54 @@
+"""The runner's and the controls' own logic: what a `chaos run` came to, when a run went through,
+and how a stock `chaos run` names its run directory."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from nineslab.analysis.verdict import ran_clean
+from nineslab.chaos.controls import run_label
+from nineslab.chaos.runner import applicable_faults, experiment_outcome
+from nineslab.providers.netns import NetnsProvider
+from nineslab.topology import load_topology
+
+
+@pytest.mark.parametrize(
+    ("journal", "status", "deviated"),
+    [
+        ({"status": "completed", "deviated": False}, "completed", False),
+        ({"status": "completed", "deviated": True}, "completed", True),
+        ({"status": "aborted"}, "aborted", False),
+        ({}, "no journal", False),
+        (None, "no journal", False),  # the journal was never written (chaos crashed)
+        ([1, 2], "no journal", False),  # not an object
+    ],
+)
+def test_experiment_outcome_from_its_journal(journal: Any, status: str, deviated: bool) -> None:
+    out = experiment_outcome("lb-kill", 1, journal)
+    assert out == {"experiment": "lb-kill", "exit_code": 1, "status": status, "deviated": deviated}
+
+
+def test_a_run_went_through_only_when_every_experiment_completed_and_the_lab_came_back() -> None:
+    ok = {"status": "completed", "deviated": False}
+    assert ran_clean([ok, ok], healthy=True) and ran_clean([], healthy=True)
+    assert not ran_clean([ok], healthy=False)
+    assert not ran_clean([ok, {"status": "completed", "deviated": True}], healthy=True)
+    assert not ran_clean([{"status": "interrupted", "deviated": False}], healthy=True)
+
+
+def test_stock_chaos_run_names_its_run_directory_after_the_fault() -> None:
+    assert run_label("zone-power-off: power_off any:zone:east-a for 15s") == "zone-power-off"
+    assert run_label("my experiment / v2") == "my-experiment---v2"
+    assert run_label(":") == "experiment"
+
+
+class NetnsLab:
+    provider = NetnsProvider("unit")
+
+
+def test_a_suite_runs_the_faults_that_apply_in_catalogue_order() -> None:
+    names = [s.name for s in applicable_faults(NetnsLab(), load_topology("3dc"))]
+    assert names[0] == "gateway-kill" and names[-1] == "bad-route" and "region-south-cut" in names
+    assert "region-south-cut" not in [s.name for s in applicable_faults(NetnsLab(), load_topology("2az"))]
