@@ -21,7 +21,6 @@ from nineslab.defaults import HEAL_WAIT_S, RATE
 from nineslab.faults import FaultSpec, applicable, heal, load_catalogue
 from nineslab.health import require_healthy
 from nineslab.lab import Lab
-from nineslab.load import read_samples
 from nineslab.paths import venv_tool
 from nineslab.report import write_report
 from nineslab.report.render import headline
@@ -107,21 +106,27 @@ def _finish(lab: Lab, run_dir: Path, say: Progress, outcome: dict[str, Any]) -> 
     write_json(run_dir / "heal.json", {k: v for k, v in healed.items() if k != "status"})
     if not healed["healthy"]:
         say("!!! THE LAB DID NOT COME BACK — see status-after.json; `nineslab deploy` repairs it")
-    samples = read_samples(run_dir / "samples")
-    experiments = outcome.get("experiments", [])
     outcome.update(
         run=str(run_dir),
         healthy=healed["healthy"],
         heal_actions=healed["actions"],
         heal_errors=healed["errors"],
-        requests=len(samples),
-        failed=sum(1 for s in samples if not s.ok),
-        clean=ran_clean(experiments, healed["healthy"]),
+        clean=ran_clean(outcome.get("experiments", []), healed["healthy"]),
     )
     write_json(run_dir / OUTCOME_FILE, outcome)
     say("report: analysing the samples")
     report = write_report(run_dir)
-    outcome.update(verdict=report["verdict"], headline=headline(report), report=report["files"]["report.html"])
+    requests = report["requests"]
+    # Failed as the load counts it (an error or a non-2xx/3xx answer); the report also counts answers
+    # slower than the SLO as failures.
+    failed = requests["total"] - requests["good"] - report["errors"].get("over_slo", 0)
+    outcome.update(
+        requests=requests["total"],
+        failed=failed,
+        verdict=report["verdict"],
+        headline=headline(report),
+        report=report["files"]["report.html"],
+    )
     return outcome
 
 
