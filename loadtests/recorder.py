@@ -1,44 +1,67 @@
-"""Records every request of a Locust process into its own CSV sample file, one line per request,
-flushed as it goes: a load run killed at any moment keeps everything it recorded.
+"""Open-loop load and its recorder. Requests are fired on a schedule (a seeded Poisson process at the
+given rate) that never waits for earlier answers: a hung estate gets as many attempts as a healthy
+one (wrk2 / HdrHistogram on coordinated omission). Every request is one CSV line in this process's own
+sample file, flushed as it goes: a load run killed at any moment keeps everything it recorded.
 
-Columns: start (epoch s), latency_ms, status (0 = no response), error ("" = none), lb, gateway, app, zone.
+Sample columns: start (the request's intended start on the schedule, epoch s), lag_ms (actual start -
+intended: the client's own scheduling lag), latency_ms (from the actual start), status (0 = no
+response), error ("" = none), lb, gateway, app, zone.
+A heartbeat greenlet measures the event loop's own lag (how late a 10 ms sleep wakes), one line per
+100 ms in heartbeat-<host>-<pid>.csv: t, max_lag_ms. The analysis marks where the client stalled.
+
 Settings come from the environment (nineslab load sets them):
   NINESLAB_SAMPLES_DIR  where sample files go (default ./samples)
   NINESLAB_DEADLINE_S   hard total deadline per request, DNS included (default 2)
-  NINESLAB_USER_RATE    requests/s per user (constant throughput, default 5)
+  NINESLAB_USER_RATE    requests/s each Locust user schedules (default 5)
+  NINESLAB_DURATION_S   the schedule ends after this long (default 3600): the loop stops by itself
+  NINESLAB_SEED         the schedule's seed (default 1); each user's stream also takes its worker and
+                        user index, so a run is reproducible from the seed
 """
 
 from __future__ import annotations
 
+import math
 import os
 import random
 import socket
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import gevent
-from locust import events
+from locust.exception import StopUser
 
 SAMPLES_DIR = os.environ.get("NINESLAB_SAMPLES_DIR", "samples")
 DEADLINE_S = float(os.environ.get("NINESLAB_DEADLINE_S", "2"))
 RATE_PER_USER = float(os.environ.get("NINESLAB_USER_RATE", "5"))
-HEADER = "start,latency_ms,status,error,lb,gateway,app,zone\n"
+DURATION_S = float(os.environ.get("NINESLAB_DURATION_S", "3600"))
+SEED = os.environ.get("NINESLAB_SEED", "1")
+# Requests one user may have in flight: the rate times the deadline, with room. Past it, an intended
+# request is recorded as `client_overload` at once (the client, not the estate, failed it) instead of
+# waiting for a slot — waiting would make the load closed-loop again.
+IN_FLIGHT = max(16, math.ceil(RATE_PER_USER * DEADLINE_S * 2))
+HEADER = "start,lag_ms,latency_ms,status,error,lb,gateway,app,zone\n"
+HEARTBEAT_HEADER = "t,max_lag_ms\n"
 # "Connection: close": every request resolves the name and connects anew, so DNS and LB faults are
 # felt by every request, as by a fleet of short-lived clients.
 REQUEST_HEADERS = {"Connection": "close"}
 
-_file: Any = None
+# Name lookups run in gevent's thread pool (glibc's resolver, like the clients being modelled); its
+# default of 10 threads would queue lookups behind a slow resolver and measure the client.
+gevent.get_hub().threadpool.maxsize = IN_FLIGHT
+
+_files: dict[str, Any] = {}
 
 
-def _out() -> Any:
-    global _file
-    if _file is None:
+def _out(kind: str = "samples", header: str = HEADER) -> Any:
+    if kind not in _files:
         os.makedirs(SAMPLES_DIR, exist_ok=True)
-        path = os.path.join(SAMPLES_DIR, f"samples-{socket.gethostname()}-{os.getpid()}.csv")
-        _file = open(path, "a", buffering=1)  # line-buffered: one write(2) per sample  # noqa: SIM115
-        if _file.tell() == 0:
-            _file.write(HEADER)
-    return _file
+        path = os.path.join(SAMPLES_DIR, f"{kind}-{socket.gethostname()}-{os.getpid()}.csv")
+        f = open(path, "a", buffering=1)  # line-buffered: one write(2) per line  # noqa: SIM115
+        if f.tell() == 0:
+            f.write(header)
+        _files[kind] = f
+    return _files[kind]
 
 
 def error_kind(exception: BaseException | None, status: int) -> str:
@@ -64,51 +87,92 @@ def error_kind(exception: BaseException | None, status: int) -> str:
     return type(exception).__name__
 
 
-def record(start: float, latency_ms: float, status: int, error: str, headers: Any = None) -> None:
+def record(intended: float, start: float, latency_ms: float, status: int, error: str, headers: Any = None) -> None:
     h = headers or {}
     _out().write(
-        f"{start:.6f},{latency_ms:.3f},{status},{error},{h.get('x-nines-lb', '')},"
-        f"{h.get('x-nines-gateway', '')},{h.get('x-nines-app', '')},{h.get('x-nines-zone', '')}\n"
+        f"{intended:.6f},{(start - intended) * 1000:.3f},{latency_ms:.3f},{status},{error},"
+        f"{h.get('x-nines-lb', '')},{h.get('x-nines-gateway', '')},{h.get('x-nines-app', '')},"
+        f"{h.get('x-nines-zone', '')}\n"
     )
 
 
-@events.request.add_listener
-def on_request(
-    response_time: float,
-    response: Any = None,
-    exception: BaseException | None = None,
-    start_time: float | None = None,
-    **_kw: Any,
-) -> None:
-    status = int(getattr(response, "status_code", 0) or 0)
-    headers = getattr(response, "headers", None)
-    record(
-        start_time or time.time() - response_time / 1000, response_time, status, error_kind(exception, status), headers
-    )
+def _caused_by(exc: BaseException | None, target: BaseException) -> bool:
+    """Whether `target` is `exc` or what it wraps: geventhttpclient turns a timeout into
+    RetriesExceeded(original=...) even with no retries (bounded walk)."""
+    for _ in range(8):
+        if exc is None:
+            return False
+        if exc is target:
+            return True
+        exc = getattr(exc, "original", None) or exc.__cause__ or exc.__context__
+    return False
 
 
-def poisson_pacing(rate: float) -> Any:
-    """Locust wait_time: each user starts tasks as a Poisson process of `rate` per second (a constant
-    throughput on average, like constant_throughput, but with random gaps). Plain constant pacing lets
-    users that stalled together fire together for ever after: bursts with ~150 ms blind spots between
-    them, which blur where an outage begins and ends."""
-
-    def wait_time(user: Any) -> float:
-        now = time.time()
-        last = getattr(user, "_np_next", now)
-        nxt = max(last, now - 1.0) + random.expovariate(rate)  # catch up at most 1 s of lag
-        user._np_next = nxt
-        return max(0.0, nxt - now)
-
-    return wait_time
-
-
-def get(client: Any, path: str) -> None:
-    """GET with a hard total deadline (socket timeouts are per read, not per request). A request cut
-    by the deadline never reaches Locust's request event, so it is recorded here."""
+def fire(client: Any, path: str, intended: float) -> None:
+    """One request with a hard total deadline (socket timeouts are per read, not per request),
+    DNS included; recorded whatever happens."""
     start = time.time()
+    deadline = gevent.Timeout(DEADLINE_S)
+    deadline.start()
     try:
-        with gevent.Timeout(DEADLINE_S):
-            client.get(path, headers=REQUEST_HEADERS)
-    except gevent.Timeout:
-        record(start, (time.time() - start) * 1000, 0, "deadline")
+        resp = client.get(path, headers=REQUEST_HEADERS)  # Locust's session turns failures into .error
+        status, headers = int(getattr(resp, "status_code", 0) or 0), getattr(resp, "headers", None)
+        err: BaseException | None = getattr(resp, "error", None)
+        kind = "deadline" if _caused_by(err, deadline) else error_kind(err, status)
+    except gevent.Timeout as exc:
+        if exc is not deadline:
+            raise
+        status, headers, kind = 0, None, "deadline"
+    finally:
+        deadline.close()
+    record(intended, start, (time.time() - start) * 1000, status, kind, headers)
+
+
+def schedule(rate: float, seed: str, start: float, duration_s: float) -> Iterator[float]:
+    """Intended start times: a Poisson process of `rate` per second from `start`, for `duration_s`."""
+    rng = random.Random(seed)
+    t = start
+    while True:
+        t += rng.expovariate(rate)
+        if t - start > duration_s:
+            return
+        yield t
+
+
+def heartbeat(tick_s: float = 0.01, every_s: float = 0.1) -> None:
+    """How late the event loop wakes from a short sleep: the client's own stalls, one line per 100 ms."""
+    out = _out("heartbeat", HEARTBEAT_HEADER)
+    end = time.time() + DURATION_S + DEADLINE_S
+    window_end, worst = time.time() + every_s, 0.0
+    while time.time() < end:  # bounded by the schedule's length
+        before = time.time()
+        gevent.sleep(tick_s)
+        worst = max(worst, (time.time() - before - tick_s) * 1000)
+        if time.time() >= window_end:
+            out.write(f"{window_end:.3f},{worst:.3f}\n")
+            window_end, worst = window_end + every_s, 0.0
+
+
+_heartbeat: Any = None
+_users = 0
+
+
+def open_loop(user: Any, path: str) -> None:
+    """A user's whole life: fire `path` at every intended start of its own seeded schedule, wait for
+    the last answers (each bounded by the deadline), then stop the user: the schedule runs once."""
+    global _heartbeat, _users
+    if _heartbeat is None:
+        _heartbeat = gevent.spawn(heartbeat)
+    _users += 1
+    worker = getattr(user.environment.runner, "worker_index", 0)
+    in_flight: set[Any] = set()
+    for intended in schedule(RATE_PER_USER, f"{SEED}-{worker}-{_users}", time.time(), DURATION_S):
+        gevent.sleep(max(0.0, intended - time.time()))
+        if len(in_flight) >= IN_FLIGHT:
+            record(intended, time.time(), 0.0, 0, "client_overload")
+            continue
+        g = gevent.spawn(fire, user.client, path, intended)
+        in_flight.add(g)
+        g.link(in_flight.discard)
+    gevent.joinall(list(in_flight), timeout=DEADLINE_S + 1)
+    raise StopUser

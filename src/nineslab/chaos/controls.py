@@ -51,7 +51,6 @@ def before_experiment_control(
     write_json(rd / "versions.json", component_versions())
     _load = lab.load(rd, rate=rate, duration_s=max_duration_s, deadline_s=deadline_s)
     _load.start()
-    write_json(rd / "load.json", {"rate": rate, "deadline_s": deadline_s, "users": _load.users, "started": time.time()})
     logger.info(f"nineslab: load {rate:g} req/s running; samples in {rd / 'samples'}")
     time.sleep(warmup_s)  # a baseline before the fault
 

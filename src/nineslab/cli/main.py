@@ -17,6 +17,7 @@ from nineslab.errors import Interrupted, NinesError
 from nineslab.faults import engine as faults_engine
 from nineslab.health import unhealthy_hosts
 from nineslab.lab import DEFAULT_LAB, Lab, check_lab_name
+from nineslab.load.runner import SEED
 from nineslab.topology import load_topology, topology_names, topology_row
 
 LAB_OPTION = click.option(
@@ -190,19 +191,21 @@ def heal(lab: str, as_json: bool, wait: float) -> None:
 @click.option(
     "--processes", default=1, type=click.IntRange(min=1), show_default=True, help="Locust processes (for high rates)."
 )
-def load(lab: str, as_json: bool, duration: float, rate: float, deadline: float, processes: int) -> None:
+@click.option("--seed", default=SEED, type=int, show_default=True, help="Seed of the open-loop (Poisson) schedule.")
+def load(lab: str, as_json: bool, duration: float, rate: float, deadline: float, processes: int, seed: int) -> None:
     """Drive Locust through the lab (client namespace, lab DNS) and record every request in a new run."""
     from nineslab.runs import new_run_dir
 
     the_lab = Lab(lab)
     the_lab.topology()  # a missing lab fails here, before a run directory is made
-    run = the_lab.load(new_run_dir("load"), rate=rate, duration_s=duration, deadline_s=deadline, processes=processes)
+    run_dir = new_run_dir("load")
+    run = the_lab.load(run_dir, rate=rate, duration_s=duration, deadline_s=deadline, processes=processes, seed=seed)
     run.start()
     try:
         summary = run.wait(progress=_progress(as_json))
     finally:
         run.stop()
-    summary.update(run=str(run.run_dir), rate=rate, duration_s=duration, users=run.users)
+    summary.update(run=str(run_dir), **run.settings())
     if as_json:
         click.echo(json.dumps(summary, indent=2))
     else:

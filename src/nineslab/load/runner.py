@@ -22,7 +22,7 @@ from nineslab.topology import Topology
 
 LOCUSTFILE = REPO_ROOT / "loadtests" / "locustfile.py"
 LOAD_PIDFILE = "load.pid"  # in the lab's directory: the load generator of the run under way
-PER_USER_RATE = 5.0  # requests/s per Locust user (constant throughput)
+SEED = 1  # the default seed of the open-loop schedule (recorded in load.json; --seed changes it)
 
 
 class LoadRun:
@@ -39,6 +39,7 @@ class LoadRun:
         duration_s: float,
         deadline_s: float = DEADLINE_S,
         processes: int = 1,
+        seed: int = SEED,
     ) -> None:
         if rate <= 0 or duration_s <= 0:
             raise LabError("--rate and --duration must be positive")
@@ -50,7 +51,10 @@ class LoadRun:
         self.duration_s = duration_s
         self.deadline_s = deadline_s
         self.processes = processes
-        self.users = max(1, math.ceil(rate / PER_USER_RATE))
+        self.seed = seed
+        # One open-loop scheduler per Locust process: each fires its share of the rate on its own
+        # seeded Poisson schedule, without waiting for answers.
+        self.users = max(1, processes)
         self.proc: subprocess.Popen[bytes] | None = None
         self.pidfile = pidfile
 
@@ -69,8 +73,9 @@ class LoadRun:
             str(self.users),
             "-r",
             str(self.users),
+            # The schedule ends at duration_s; Locust runs a deadline longer so the last requests land.
             "-t",
-            f"{math.ceil(self.duration_s)}s",
+            f"{math.ceil(self.duration_s + self.deadline_s) + 1}s",
             "--stop-timeout",
             "3",
             "--only-summary",
@@ -84,6 +89,8 @@ class LoadRun:
             NINESLAB_SAMPLES_DIR=str(self.samples_dir),
             NINESLAB_DEADLINE_S=str(self.deadline_s),
             NINESLAB_USER_RATE=str(self.rate / self.users),
+            NINESLAB_DURATION_S=str(self.duration_s),
+            NINESLAB_SEED=str(self.seed),
             PYTHONUNBUFFERED="1",
         )
         log = (self.run_dir / "locust.log").open("ab")
@@ -91,6 +98,23 @@ class LoadRun:
         self.proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=log, cwd=self.run_dir, start_new_session=True)
         # Who owns this load: heal (run by any process) ends it only once its owner is gone.
         self.pidfile.write_text(json.dumps({"pid": self.proc.pid, "owner": os.getpid()}))
+        (self.run_dir / "load.json").write_text(json.dumps({**self.settings(), "started": time.time()}, indent=1))
+
+    def settings(self) -> dict[str, Any]:
+        """What a run records about its load (load.json): enough to repeat the schedule."""
+        return {
+            "rate": self.rate,
+            "deadline_s": self.deadline_s,
+            "duration_s": self.duration_s,
+            "users": self.users,
+            "processes": self.processes,
+            "seed": self.seed,
+            "open_loop": True,
+        }
+
+    def alive(self) -> bool:
+        """Whether Locust still runs (a suite checks this between faults)."""
+        return self.proc is not None and self.proc.poll() is None
 
     def stop(self, timeout: float = 10.0) -> None:
         if self.proc is None:

@@ -1,4 +1,5 @@
-"""Sample files: CSV lines written by loadtests/recorder.py, one file per Locust process."""
+"""Sample files: CSV lines written by loadtests/recorder.py, one file per Locust process, and the
+heartbeat files beside them (the client's own event-loop lag)."""
 
 from __future__ import annotations
 
@@ -7,14 +8,15 @@ from typing import NamedTuple
 
 
 class Sample(NamedTuple):
-    start: float  # epoch seconds
-    latency_ms: float
+    start: float  # epoch seconds: the request's intended start on the open-loop schedule
+    latency_ms: float  # from the actual start
     status: int  # 0: no response
     error: str  # "" when the request succeeded at the HTTP level
     lb: str
     gateway: str
     app: str
     zone: str
+    lag_ms: float = 0.0  # actual start - intended start: the client's own scheduling lag
 
     @property
     def ok(self) -> bool:
@@ -22,13 +24,18 @@ class Sample(NamedTuple):
 
 
 def parse_line(line: str) -> Sample | None:
-    """None for the header and for a torn last line (a process killed mid-write)."""
+    """None for the header and for a torn last line (a process killed mid-write). Reads both layouts:
+    start,lag_ms,latency_ms,status,... (open loop) and start,latency_ms,status,... (before it)."""
     parts = line.rstrip("\n").split(",")
-    if len(parts) != 8 or parts[0] == "start":
+    if parts[0] == "start" or len(parts) not in (8, 9):
         return None
     try:
-        return Sample(float(parts[0]), float(parts[1]), int(parts[2]), *parts[3:])
-    except ValueError:
+        lag = 0.0
+        if len(parts) == 9:
+            lag = float(parts.pop(1))
+        error, lb, gateway, app, zone = parts[3:]
+        return Sample(float(parts[0]), float(parts[1]), int(parts[2]), error, lb, gateway, app, zone, lag)
+    except (ValueError, TypeError):
         return None
 
 
@@ -58,3 +65,18 @@ class Tail:
             self.offsets[path] = self.offsets.get(path, 0) + len(data[:cut].encode())
             out.extend(s for s in map(parse_line, data[:cut].splitlines()) if s is not None)
         return out
+
+
+def read_heartbeats(samples_dir: Path) -> list[tuple[float, float]]:
+    """(window end, worst event-loop lag in ms) of every load process, sorted by time."""
+    out: list[tuple[float, float]] = []
+    for path in sorted(samples_dir.glob("heartbeat-*.csv")):
+        with path.open() as f:
+            for line in f:
+                parts = line.strip().split(",")
+                try:
+                    out.append((float(parts[0]), float(parts[1])))
+                except (ValueError, IndexError):
+                    continue  # the header, or a torn last line
+    out.sort()
+    return out

@@ -1,0 +1,79 @@
+"""Open-loop load on a real 1az lab: the client is cut off for 10 s (answers dropped: requests hang;
+or refused at once), and the report's request-based availability matches the truth — the share of
+intended requests whose intended start fell outside the cut, the cut timed by this test, not by the
+recorder — within 0.5 percentage points. A closed loop read 99.1 % against a true 91.7 % here."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from nineslab.lab import Lab
+from nineslab.load import read_samples
+from tests.integration.conftest import NINESLAB, lab_with_reports, nineslab_json
+
+LAB = "itol"
+# 2 minutes of load (as the measurement-truth issue asks): a hang's edge is up to ~0.3 s wide (the
+# resolver retries the other nameserver after its 1 s timeout, past the end of the cut), 0.25 points of 2 min.
+DURATION_S, CUT_AT_S, CUT_S = 120, 40, 10
+# hang: answers from the lab are dropped on their way back (lookups and requests hang to the deadline);
+# fast: packets to the lab are refused at once.
+RULES = {
+    "hang": ("input", "ip saddr 198.18.0.0/15 drop"),
+    "fast": ("output", "ip daddr 198.18.0.0/15 reject"),
+}
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    with lab_with_reports(LAB, "1az", tmp_path_factory.mktemp("reports")) as deployed:
+        yield deployed
+
+
+def _nft(client: list[str], *args: str) -> float:
+    """Run nft in the client namespace; the time the change took effect (midpoint of the call)."""
+    before = time.time()
+    subprocess.run([*client, "nft", *args], check=True, capture_output=True)
+    return (before + time.time()) / 2
+
+
+@pytest.mark.parametrize(("rate", "mode"), [(50, "hang"), (500, "fast")])
+def test_request_availability_matches_the_truth_of_a_timed_cut(lab: dict[str, Any], rate: int, mode: str) -> None:
+    hook, rule = RULES[mode]
+    client = Lab(LAB).in_client()
+    load = subprocess.Popen(
+        [NINESLAB, "load", "--lab", LAB, "--duration", str(DURATION_S), "--rate", str(rate), "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        time.sleep(CUT_AT_S)
+        _nft(client, "add", "table", "ip", "itolcut")
+        chain = f"{{ type filter hook {hook} priority 0 ; policy accept ; }}"
+        _nft(client, "add", "chain", "ip", "itolcut", "c", chain)
+        cut_on = _nft(client, "add", "rule", "ip", "itolcut", "c", *rule.split())
+        time.sleep(CUT_S)
+        cut_off = _nft(client, "flush", "chain", "ip", "itolcut", "c")
+    finally:
+        subprocess.run([*client, "nft", "delete", "table", "ip", "itolcut"], capture_output=True)
+    out = json.loads(load.communicate(timeout=DURATION_S + 60)[0])
+    run = Path(out["run"])
+    samples = read_samples(run / "samples")
+    assert abs(len(samples) - rate * DURATION_S) < 0.1 * rate * DURATION_S, "every intended request recorded"
+    truth = sum(1 for s in samples if not cut_on <= s.start < cut_off) / len(samples)
+    results = nineslab_json("report", str(run), check=False)
+    measured = results["requests"]["value"]
+    bad = sorted(s.start for s in samples if not (s.ok and s.latency_ms <= 1000))
+    edges = (round(bad[0] - cut_on, 3), round(bad[-1] - cut_off, 3), round(cut_off - cut_on, 3))
+    assert abs(measured - truth) * 100 <= 0.5, (measured, truth, edges)
+    # Inside the cut, every request failed, and for the cut's reason (in its last 1.5 s a hung lookup is
+    # retried after the cut, at 1 s, and answered just over the SLO: that edge is left out here).
+    failed = {s.error for s in samples if cut_on + 0.05 <= s.start < cut_off - 1.5}
+    assert failed <= ({"deadline", "dns"} if mode == "hang" else {"dns", "refused"}), failed
