@@ -40,7 +40,7 @@ def test_html_report_renders_the_verdict_without_console_errors(tmp_path: Path) 
         timeout=120,
     )
     assert res.returncode == 0, res.stderr[-2000:]
-    assert 'id="verdict"' in res.stdout and "PASS: projected" in res.stdout
+    assert 'id="verdict"' in res.stdout and "PASS (point estimate only): projected" in res.stdout
     assert "<svg" in res.stdout
     console = [line for line in res.stderr.splitlines() if "CONSOLE" in line or "net::ERR" in line]
     assert console == [], console

@@ -185,21 +185,32 @@ def breakdown(arrays: SampleArrays, ok: npt.NDArray[np.bool_], key: str) -> dict
 AFTER_RECOVERY_S = 10.0
 
 
+# A fault window is measured when the load covered it: at most this share of its 100 ms windows saw no
+# request start (open-loop load at >= ~25 req/s leaves almost none empty).
+MAX_EMPTY_SHARE = 0.10
+# The client itself lagged when a request started this much later than intended, or its event loop
+# woke this much late: such time measures the load generator, not the estate.
+CLIENT_STALL_MS = 50.0
+
+
 def time_to_recover(
-    s: npt.NDArray[np.float64], o: npt.NDArray[np.bool_], inject_start: float, sustain_s: float
+    s: npt.NDArray[np.float64], o: npt.NDArray[np.bool_], effective_start: float, recover_end: float, sustain_s: float
 ) -> float | None:
-    """0 when nothing failed; else inject -> the first success (after the first failure) that is not
-    followed by a failure within `sustain_s`; None when success never became sustained."""
-    fails = s[~o]
-    if fails.size == 0:
+    """0 when nothing failed while the fault was held; else effective start -> the first success after
+    the failures of the hold that is not followed by a failure within `sustain_s` (a stray failure
+    after the hold does not count); None when success never became sustained."""
+    held = (s >= effective_start) & (s < recover_end)
+    hold_fails = s[held & ~o]
+    if hold_fails.size == 0:
         return 0.0
-    succ = s[o & (s > fails[0])]
+    fails = s[~o & (s >= hold_fails[0])]
+    succ = s[o & (s > hold_fails[-1])]
     if succ.size == 0:
         return None
     nxt = np.searchsorted(fails, succ, side="right")
     next_fail = np.where(nxt < fails.size, fails[np.minimum(nxt, fails.size - 1)], np.inf)
     good = np.flatnonzero(next_fail >= succ + sustain_s)
-    return float(succ[good[0]] - inject_start) if good.size else None
+    return float(succ[good[0]] - effective_start) if good.size else None
 
 
 def fault_impact(
@@ -210,37 +221,90 @@ def fault_impact(
     after_s: float = AFTER_RECOVERY_S,
     sustain_s: float = 1.0,
 ) -> dict[str, Any]:
-    """What one fault cost. error_seconds = ∫ error ratio dt over 100 ms windows from inject to
-    recover_end + after_s (a window in which no request started carries the last seen ratio forward);
-    time_to_recover = inject -> first moment after which `sustain_s` of requests all succeed;
-    steady_impact = error ratio over the second half of the hold (the fault's lasting effect);
-    after_impact = error ratio in the `after_s` following recovery."""
+    """What one fault cost, from its effective start (`inject_start`: the injection in place).
+    error_seconds = ∫ error ratio dt over 100 ms windows from inject to recover_end + after_s (a window
+    in which no request started carries the last seen ratio forward — but never past the last
+    request of the run: what was not measured is not charged, and the fault says it is unmeasured);
+    time_to_recover: see time_to_recover; steady impact = error ratio over the second half of the hold
+    (the fault's lasting effect), with its interval; after impact = error ratio in the `after_s`
+    following recovery. `measured` is False when the load did not cover the window."""
     end = recover_end + after_s
     total, good = window_counts(start, ok, inject_start, end, 0.1)
     seen = total > 0
+    # Windows after the run's last request are not covered at all (the load had stopped).
+    covered = np.arange(seen.size) * 0.1 + inject_start <= (float(start[-1]) if start.size else -np.inf)
     # A window in which no request started (clients stuck waiting on a dead path) keeps the state of
     # the last window that had requests: an outage does not end because requests stopped starting.
     err_ratio = np.where(seen, 1 - good / np.maximum(total, 1), np.nan)
     last = np.maximum.accumulate(np.where(seen, np.arange(seen.size), -1))
-    filled = np.where(last >= 0, err_ratio[np.maximum(last, 0)], 0.0)
+    filled = np.where((last >= 0) & covered, err_ratio[np.maximum(last, 0)], 0.0)
     error_seconds = float(filled.sum() * 0.1)
 
     m = (start >= inject_start) & (start < end)
-    ttr = time_to_recover(start[m], ok[m], inject_start, sustain_s)
+    ttr = time_to_recover(start[m], ok[m], inject_start, recover_end, sustain_s)
 
     def ratio(a: float, b: float) -> dict[str, Any]:
         r = request_availability(ok[(start >= a) & (start < b)])
         d = r.as_dict()
         d["error_ratio"] = None if r.value is None else 1 - r.value
+        d["error_ratio_hi"] = None if r.value is None else 1 - r.lo  # 95 % upper bound of the error ratio
         return d
 
     mid = inject_start + (recover_end - inject_start) / 2
+    steady = ratio(mid, recover_end)
+    empty = int(np.count_nonzero(~seen))
+    problems = []
+    if not np.count_nonzero(total):
+        problems.append("no request started in its window")
+    elif empty > MAX_EMPTY_SHARE * seen.size:
+        problems.append(f"{empty} of its {seen.size} 100 ms windows saw no request (load stopped or too thin)")
+    if steady["total"] == 0:
+        problems.append("no request in its steady window (the second half of the hold)")
     return {
         "error_seconds": error_seconds,
         "time_to_recover_s": ttr,
-        "steady": ratio(mid, recover_end),
+        "steady": steady,
         "after": ratio(recover_end, end),
         "during": ratio(inject_start, recover_end),
-        "empty_100ms_windows": int(np.count_nonzero(~seen)),
+        "empty_100ms_windows": empty,
         "after_s": after_s,
+        "measured": not problems,
+        "unmeasured_because": problems,
     }
+
+
+def client_stalls(
+    heartbeats: list[tuple[float, float]],
+    start: npt.NDArray[np.float64],
+    lag_ms: npt.NDArray[np.float64],
+    threshold_ms: float = CLIENT_STALL_MS,
+    heartbeat_window_s: float = 0.1,
+) -> list[tuple[float, float]]:
+    """Intervals in which the load generator itself lagged by more than `threshold_ms`: a heartbeat
+    window whose wake-up came that late (the window it covers), or a request that started that much
+    after its intended start (intended -> actual start). Merged, sorted."""
+    spans = [(t - heartbeat_window_s - lag / 1000, t) for t, lag in heartbeats if lag > threshold_ms]
+    late = lag_ms > threshold_ms
+    spans += [(float(a), float(a + b / 1000)) for a, b in zip(start[late], lag_ms[late], strict=True)]
+    return merge_spans(spans)
+
+
+def merge_spans(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Overlapping or touching [a, b] spans joined; sorted."""
+    merged: list[tuple[float, float]] = []
+    for a, b in sorted(spans):
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
+        else:
+            merged.append((a, b))
+    return merged
+
+
+def within(start: npt.NDArray[np.float64], spans: list[tuple[float, float]]) -> npt.NDArray[np.bool_]:
+    """Which starts fall inside any of the (sorted, disjoint) spans [a, b]."""
+    if not spans:
+        return np.zeros(start.size, dtype=np.bool_)
+    a = np.array([x for x, _ in spans])
+    b = np.array([y for _, y in spans])
+    i = np.searchsorted(a, start, side="right") - 1
+    return (i >= 0) & (start <= b[np.maximum(i, 0)])

@@ -1,16 +1,18 @@
 """The tier verdict: the one place that decides it. The exit codes, every rendering and results.json
-all take it from here. Only PASS exits 0."""
+all take it from here. Only a PASS exits 0 (`--require bound`: only a PASS proven at 95 %)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-PASS = "PASS"
+PASS = "PASS"  # proven: the projection's 95 % upper bound of downtime still meets the target
+PASS_POINT = "PASS_POINT"  # the point estimate meets the target, the 95 % bound does not (more evidence needed)
 FAIL = "FAIL"  # the projection misses the tier's target, or an experiment's steady state deviated
 PARTIAL = "PARTIAL"  # no failure seen, but a fault that applies to the topology was not run
-INCOMPLETE = "INCOMPLETE"  # the run did not finish: no outcome, no samples, a fault never recovered
+INCOMPLETE = "INCOMPLETE"  # not finished (no outcome, no samples, a fault never recovered) or a fault unmeasured
 ABORTED = "ABORTED"  # an experiment did not run through, or the lab did not come back after it
-VERDICTS = (PASS, FAIL, PARTIAL, INCOMPLETE, ABORTED)
+VERDICTS = (PASS, PASS_POINT, FAIL, PARTIAL, INCOMPLETE, ABORTED)
+LABELS = {PASS: "PASS (proven at 95 %)", PASS_POINT: "PASS (point estimate only)"}
 
 COMPLETED = "completed"  # Chaos Toolkit's status of an experiment that ran through
 
@@ -28,7 +30,12 @@ def verdict(results: dict[str, Any]) -> str:
         return FAIL
     if results.get("not_run"):
         return PARTIAL
-    return PASS
+    return PASS if results["projection"].get("proven") else PASS_POINT
+
+
+def label(v: str) -> str:
+    """How a verdict is shown: PASS says whether it is proven at 95 % or a point estimate only."""
+    return LABELS.get(v, v)
 
 
 def ran_clean(experiments: list[dict[str, Any]], healthy: bool) -> bool:
@@ -36,8 +43,9 @@ def ran_clean(experiments: list[dict[str, Any]], healthy: bool) -> bool:
     return healthy and all(e.get("status") == COMPLETED and not e.get("deviated") for e in experiments)
 
 
-def exit_code(v: str) -> int:
-    return 0 if v == PASS else 1
+def exit_code(v: str, require_bound: bool = False) -> int:
+    """0 for a PASS (with `require_bound`, only for one proven at 95 %), 1 for everything else."""
+    return 0 if v == PASS or (v == PASS_POINT and not require_bound) else 1
 
 
 def verdict_reasons(results: dict[str, Any]) -> list[str]:

@@ -39,6 +39,7 @@ def inject_fault(
             "fault": spec.name,
             "phase": "inject",
             "start": started,
+            "apply_start": record["apply_start"],
             "end": record["inject_end"],
             "hosts": record["hosts"],
             "op": spec.op,

@@ -68,6 +68,7 @@ def inject(lab: Lab, name: str, spec: FaultSpec | None = None) -> dict[str, Any]
     record = fault_record(spec, [h.name for h in hosts], op.plan(lab, hosts, spec.params), inject_start)
     path.parent.mkdir(parents=True, exist_ok=True)
     _write(path, record)  # before apply: a crash from here on is recoverable
+    record["apply_start"] = time.time()  # the fault can take effect from here (its window's start)
     op.apply(lab, record["state"])
     record["inject_end"] = time.time()
     _write(path, record)

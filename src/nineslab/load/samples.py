@@ -4,7 +4,9 @@ heartbeat files beside them (the client's own event-loop lag)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import NamedTuple
+from typing import Literal, NamedTuple, overload
+
+CLIENT_OVERLOAD = "client_overload"  # an intended request the load generator could not send in time
 
 
 class Sample(NamedTuple):
@@ -39,13 +41,30 @@ def parse_line(line: str) -> Sample | None:
         return None
 
 
-def read_samples(samples_dir: Path) -> list[Sample]:
+@overload
+def read_samples(samples_dir: Path) -> list[Sample]: ...
+
+
+@overload
+def read_samples(samples_dir: Path, count_dropped: Literal[True]) -> tuple[list[Sample], int]: ...
+
+
+def read_samples(samples_dir: Path, count_dropped: bool = False) -> list[Sample] | tuple[list[Sample], int]:
+    """Every sample of a run, sorted by start. With `count_dropped`, also how many lines could not be
+    read (the header and a file's torn last line are not counted: a kill mid-write is expected)."""
     out: list[Sample] = []
+    dropped = 0
     for path in sorted(samples_dir.glob("samples-*.csv")):
         with path.open() as f:
-            out.extend(s for s in map(parse_line, f) if s is not None)
+            lines = f.read().splitlines()
+        for i, line in enumerate(lines):
+            s = parse_line(line)
+            if s is not None:
+                out.append(s)
+            elif i > 0 and i < len(lines) - 1:
+                dropped += 1
     out.sort(key=lambda s: s.start)
-    return out
+    return (out, dropped) if count_dropped else out
 
 
 class Tail:

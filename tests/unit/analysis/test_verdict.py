@@ -16,7 +16,7 @@ def results(**over: Any) -> dict[str, Any]:
         "topology": "3dc",
         "complete": True,
         "incomplete_reasons": [],
-        "projection": {"meets_target": True},
+        "projection": {"meets_target": True, "proven": True},
         "outcome": {"healthy": True, "experiments": [{"experiment": "gateway-kill", "status": "completed"}]},
         "not_run": [],
     }
@@ -28,6 +28,8 @@ def results(**over: Any) -> dict[str, Any]:
     ("over", "expected"),
     [
         ({}, "PASS"),
+        # The point estimate meets the target but the 95 % bound does not: a weaker PASS.
+        ({"projection": {"meets_target": True, "proven": False}}, "PASS_POINT"),
         ({"projection": {"meets_target": False}}, "FAIL"),
         ({"not_run": ["bad-route"]}, "PARTIAL"),
         # Running less never looks better: a failing projection with faults missing is still FAIL.
@@ -43,7 +45,8 @@ def results(**over: Any) -> dict[str, Any]:
 def test_verdict(over: dict[str, Any], expected: str) -> None:
     res = results(**over)
     assert verdict(res) == expected and expected in VERDICTS
-    assert exit_code(verdict(res)) == (0 if expected == "PASS" else 1)
+    assert exit_code(verdict(res)) == (0 if expected in ("PASS", "PASS_POINT") else 1)
+    assert exit_code(verdict(res), require_bound=True) == (0 if expected == "PASS" else 1)
 
 
 def test_reasons_name_what_is_missing() -> None:

@@ -26,7 +26,10 @@ def test_results_match_the_samples(tmp_path: Path) -> None:
     assert res["errors"] == {"refused": 300}
     assert set(res["by"]["lb"]) == {"lb-a", "lb-b", "(none)"}
     # steady impact 100 % -> 600 s per event, once a year, against 99.99 % (3153.6 s): PASS
-    assert res["projection"]["meets_target"] and res["verdict"] == "PASS"
+    # 0 failures in the 699 requests outside the fault window: the point estimate meets the target, but
+    # 3/699 as a bound over the rest of the year does not: not proven.
+    assert res["projection"]["meets_target"] and res["verdict"] == "PASS_POINT"
+    assert res["projection"]["baseline"]["requests"] == 699 and res["projection"]["baseline"]["failed"] == 0
     assert res["projection"]["terms"][0]["annual_downtime_s"] == pytest.approx(600.0, abs=0.5)
 
 
@@ -82,4 +85,4 @@ def test_report_cli_writes_files_and_exits_by_verdict(tmp_path: Path) -> None:
         assert (run / name).is_file()
     assert json.loads((run / "results.json").read_text())["schema"] == SCHEMA
     res = _report(run, "events_per_year: 1, repair_s: 60")
-    assert res.returncode == 0 and res.stdout.startswith("PASS"), "edited assumptions, same run, new verdict"
+    assert res.returncode == 0 and res.stdout.startswith("PASS (point estimate only)"), "same run, new verdict"

@@ -1,0 +1,132 @@
+"""Known answers on non-uniform synthetic histories: a verdict that cannot pass without evidence.
+Each case states the number it expects and why."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nineslab.analysis import Assumption, client_stalls, fault_impact, from_samples, within
+from nineslab.analysis.projection import requests_for_bound
+from nineslab.load.samples import Sample
+from nineslab.report.build import build_results
+from tests.unit.report.synthetic import make_run
+
+T0 = 1_000_000.0
+
+
+def arrays(points: list[tuple[float, bool]]) -> tuple[np.ndarray, np.ndarray]:
+    start = np.array([T0 + t for t, _ in points])
+    ok = np.array([good for _, good in points])
+    return start, ok
+
+
+def every(a: float, b: float, step: float, good: bool) -> list[tuple[float, bool]]:
+    return [(round(a + i * step, 6), good) for i in range(int(round((b - a) / step)))]
+
+
+def test_load_that_stops_during_an_outage_is_not_charged_past_its_last_request_and_is_unmeasured() -> None:
+    # Requests every 10 ms until 6 s (failing from 5 s), then none: the fault is held 5 -> 8 s.
+    start, ok = arrays(every(0, 5, 0.01, True) + every(5, 6, 0.01, False))
+    imp = fault_impact(start, ok, T0 + 5, T0 + 8, after_s=2)
+    # Charged for 5 -> 6 s (1.0 error-second), not carried forward to 10 s (5.0 error-seconds).
+    assert imp["error_seconds"] == pytest.approx(1.0, abs=0.011)
+    assert not imp["measured"] and imp["steady"]["total"] == 0
+    assert any("steady window" in why for why in imp["unmeasured_because"])
+
+
+def test_a_thin_window_is_unmeasured() -> None:
+    # One request every 500 ms: 80 % of the 100 ms windows are empty.
+    start, ok = arrays(every(0, 20, 0.5, True))
+    imp = fault_impact(start, ok, T0 + 5, T0 + 10, after_s=2)
+    assert not imp["measured"] and "saw no request" in imp["unmeasured_because"][0]
+
+
+def test_one_late_slow_request_does_not_stretch_time_to_recover() -> None:
+    # Held 5 -> 8 s, failing 5 -> 6.5 s; one stray failure 9.5 s after recovery (17.5 s).
+    pts = every(0, 5, 0.01, True) + every(5, 6.5, 0.01, False) + every(6.5, 20, 0.01, True)
+    pts = [(t, False if t == 17.5 else good) for t, good in pts]
+    start, ok = arrays(pts)
+    imp = fault_impact(start, ok, T0 + 5, T0 + 8, after_s=10)
+    assert imp["time_to_recover_s"] == pytest.approx(1.5, abs=0.011)  # was 12.5 s when the stray counted
+    # Nothing failed during the hold: 0, whatever happens after it.
+    start, ok = arrays([(t, t != 9.0) for t, _ in every(0, 20, 0.01, True)])
+    assert fault_impact(start, ok, T0 + 5, T0 + 8)["time_to_recover_s"] == 0.0
+
+
+def test_client_stalls_from_heartbeat_and_lag() -> None:
+    start = np.array([T0 + 1.0, T0 + 2.0, T0 + 3.0])
+    lag = np.array([1.0, 120.0, 2.0])  # the second request left 120 ms late
+    spans = client_stalls([(T0 + 5.1, 300.0), (T0 + 5.2, 2.0)], start, lag, threshold_ms=50)
+    assert spans == [(T0 + 2.0, pytest.approx(T0 + 2.12)), (pytest.approx(T0 + 4.7), T0 + 5.1)]
+    assert within(np.array([T0 + 2.05, T0 + 3.0, T0 + 4.9]), spans).tolist() == [True, False, True]
+
+
+def test_bound_needs_about_three_over_n() -> None:
+    # 0 failures: the Wilson 95 % upper bound is z^2 / (n + z^2) ~ 3.84 / n.
+    need = requests_for_bound(0, 100, 0.001)
+    assert need is not None and 3800 <= need <= 3850
+    assert requests_for_bound(0, 10_000, 0.001) == 0
+    assert requests_for_bound(5, 100, 0.01) is None  # 5 % seen: no amount of it gets under 1 %
+
+
+def _events(run: Path, events: list[dict[str, object]]) -> None:
+    (run / "faults.jsonl").write_text("".join(json.dumps(e) + "\n" for e in events))
+
+
+def test_overlapping_fault_windows_make_the_run_incomplete(tmp_path: Path) -> None:
+    run = make_run(tmp_path)
+    _events(
+        run,
+        [
+            {"fault": "lb-kill", "phase": "inject", "start": T0 + 5, "hosts": [], "hold_s": 3},
+            {"fault": "app-kill", "phase": "inject", "start": T0 + 6, "hosts": [], "hold_s": 1},
+            {"fault": "app-kill", "phase": "recover", "start": T0 + 7, "end": T0 + 7},
+            {"fault": "lb-kill", "phase": "recover", "start": T0 + 8, "end": T0 + 8},
+        ],
+    )
+    res = build_results(run, {})
+    assert res["verdict"] == "INCOMPLETE"
+    assert any("overlap: app-kill was injected before lb-kill recovered" in r for r in res["incomplete_reasons"])
+
+
+def test_a_fault_run_twice_keeps_both_and_the_costlier_counts(tmp_path: Path) -> None:
+    run = make_run(tmp_path, t_end=40.0)  # every request from 5 to 8 s fails
+    _events(
+        run,
+        [
+            {"fault": "lb-kill", "phase": "inject", "start": T0 + 5, "hosts": [], "hold_s": 3},
+            {"fault": "lb-kill", "phase": "recover", "start": T0 + 8, "end": T0 + 8},
+            {"fault": "lb-kill", "phase": "inject", "start": T0 + 20, "hosts": [], "hold_s": 3},
+            {"fault": "lb-kill", "phase": "recover", "start": T0 + 23, "end": T0 + 23},
+        ],
+    )
+    res = build_results(run, {"lb-kill": Assumption(1, 60, "t")})
+    assert [f["impact"]["error_seconds"] for f in res["faults"]] == [pytest.approx(3.0, abs=0.011), 0.0]
+    assert res["projection"]["terms"][0]["steady_error_ratio"] == 1.0  # the first (costlier) run
+
+
+def test_a_client_stall_outside_faults_is_left_out_and_inside_makes_the_fault_unmeasured(tmp_path: Path) -> None:
+    run = make_run(tmp_path)
+    # The event loop lagged 400 ms at 2 s (no fault) and at 6 s (lb-kill held 5 -> 8 s).
+    (run / "samples" / "heartbeat-client-1.csv").write_text(f"t,max_lag_ms\n{T0 + 2.0},400\n{T0 + 6.0},400\n")
+    res = build_results(run, {"lb-kill": Assumption(1, 60, "t")})
+    assert res["client"]["left_out_requests"] == 51  # 1.5 s to 2.0 s, both ends, at 100 req/s
+    assert not res["faults"][0]["impact"]["measured"] and res["verdict"] == "INCOMPLETE"
+    assert any("load generator itself stalled" in r for r in res["incomplete_reasons"])
+
+
+def test_no_status_before_means_no_target_and_an_incomplete_run(tmp_path: Path) -> None:
+    run = make_run(tmp_path)
+    (run / "status-before.json").unlink()
+    res = build_results(run, {"lb-kill": Assumption(1, 60, "t")})
+    assert res["verdict"] == "INCOMPLETE" and any("target" in r for r in res["incomplete_reasons"])
+
+
+def test_intended_start_is_what_counts(tmp_path: Path) -> None:
+    # A request sent 900 ms late (client lag) still belongs where the schedule put it.
+    s = Sample(T0 + 1.0, 5.0, 200, "", "lb-a", "gw-a", "app-a", "east-a", lag_ms=900.0)
+    assert from_samples([s]).start.tolist() == [T0 + 1.0]
