@@ -9,6 +9,7 @@ import os
 import time
 from typing import Any
 
+from nineslab.analysis.core import AFTER_RECOVERY_S
 from nineslab.chaos.current_run import RUN_DIR_ENV, current_run_dir, lab_from
 from nineslab.defaults import DEADLINE_S, HEAL_WAIT_S, RATE
 from nineslab.faults import heal
@@ -58,7 +59,7 @@ def before_experiment_control(
 def after_experiment_control(
     context: dict[str, Any],
     state: dict[str, Any],
-    cooldown_s: float = 5.0,
+    cooldown_s: float = AFTER_RECOVERY_S,
     configuration: dict[str, Any] | None = None,
     **_kw: Any,
 ) -> None:

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from nineslab.analysis.core import AFTER_RECOVERY_S
 from nineslab.defaults import DEADLINE_S, RATE
 from nineslab.errors import NinesError
 from nineslab.faults.catalogue import FaultSpec, find
@@ -39,7 +40,13 @@ def experiment_for(spec: FaultSpec) -> dict[str, Any]:
                 "provider": {
                     "type": "python",
                     "module": f"{MODULE}.controls",
-                    "arguments": {"rate": RATE, "deadline_s": DEADLINE_S, "warmup_s": 5, "cooldown_s": 5},
+                    # Load runs on through the whole after-recovery window: an unloaded window is unmeasured.
+                    "arguments": {
+                        "rate": RATE,
+                        "deadline_s": DEADLINE_S,
+                        "warmup_s": 5,
+                        "cooldown_s": AFTER_RECOVERY_S,
+                    },
                 },
             }
         ],

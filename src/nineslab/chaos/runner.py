@@ -172,9 +172,14 @@ def run_suite(
     load = lab.load(run_dir, rate=rate, duration_s=remaining + 600)
     load.start()
     results = []
+    load_stopped: str | None = None
     try:
         time.sleep(gap_s)  # baseline
         for i, (spec, path) in enumerate(zip(specs, paths, strict=True), 1):
+            if not load.alive():  # a fault without load would be unmeasured: stop here, loudly
+                say(f"!!! the load generator stopped (see locust.log) — {spec.name} and the rest are not run")
+                load_stopped = spec.name
+                break
             say(f"[{i}/{len(specs)}] {spec.name} (hold {spec.hold_s:g}s) — about {remaining / 60:.1f} min left")
             started = time.monotonic()
             journal = run_dir / "journals" / f"{spec.name}.json"
@@ -187,7 +192,12 @@ def run_suite(
             time.sleep(gap_s)  # a quiet period between faults keeps their windows apart
     finally:
         load.stop()
-    outcome = {"topology": topology.name, "experiments": results, "applicable": [s.name for s in every]}
+    outcome = {
+        "topology": topology.name,
+        "experiments": results,
+        "applicable": [s.name for s in every],
+        "load_stopped_before": load_stopped,
+    }
     return _finish(lab, run_dir, say, outcome)
 
 

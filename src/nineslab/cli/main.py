@@ -266,10 +266,19 @@ def suite(lab: str, as_json: bool, rate: float, only: tuple[str, ...]) -> None:
 @JSON_OPTION
 @click.option("--assumptions", type=click.Path(), help="Fault-rate assumptions (default assumptions/fault-rates.yaml).")
 @click.option("--slo-ms", default=SLO_MS, type=POSITIVE, show_default=True, help="Latency over this counts as failed.")
-def report(run: str | None, as_json: bool, assumptions: str | None, slo_ms: float) -> None:
+@click.option(
+    "--require",
+    type=click.Choice(["point", "bound"]),
+    default="point",
+    show_default=True,
+    help="What a PASS must meet to exit 0: the point estimate, or the 95 % bound too (for CI gates).",
+)
+def report(run: str | None, as_json: bool, assumptions: str | None, slo_ms: float, require: str) -> None:
     """SLA report of a run (default: the latest): report.html, report.md, results.json, junit.xml in the
-    run directory. Re-run it after editing the assumptions; the lab is not needed. The verdict is PASS,
-    FAIL, PARTIAL (a fault that applies was not run), INCOMPLETE or ABORTED; only PASS exits 0."""
+    run directory. Re-run it after editing the assumptions; the lab is not needed. The verdict is PASS
+    (proven at 95 %), PASS_POINT (point estimate only), FAIL, PARTIAL (a fault that applies was not run),
+    INCOMPLETE (not finished, or a fault unmeasured) or ABORTED; only a PASS exits 0 (with
+    `--require bound`, only one proven at 95 %)."""
     from nineslab.report import write_report
 
     res = write_report(run, assumptions, slo_ms)
@@ -283,7 +292,7 @@ def report(run: str | None, as_json: bool, assumptions: str | None, slo_ms: floa
         for reason in verdict_reasons(res):
             click.echo(reason)
         click.echo(f"report: {res['files']['report.html']}")
-    sys.exit(exit_code(res["verdict"]))
+    sys.exit(exit_code(res["verdict"], require_bound=require == "bound"))
 
 
 @cli.command()

@@ -22,19 +22,36 @@ SCHEMA = "nineslab.results/2"
 
 
 def load_assumptions(path: Path | None = None) -> dict[str, analysis.Assumption]:
+    """The fault rates and repair times of the projection; every value checked (one-line errors):
+    numbers >= 0, and a source that cites something or gives the reasoning."""
     path = path or ASSUMPTIONS_FILE
     try:
         raw = yaml.safe_load(path.read_text())
-        return {
-            name: analysis.Assumption(
-                float(a["events_per_year"]), float(a["repair_s"]), str(a.get("source", "assumption"))
+    except (OSError, yaml.YAMLError) as exc:
+        detail = " ".join(str(exc).split())
+        raise NinesError(f"{path}: cannot read assumptions ({detail:.120}) — fix the file") from None
+    faults = raw.get("faults") if isinstance(raw, dict) else None
+    if not isinstance(faults, dict):
+        raise NinesError(f"{path}: expected a `faults:` mapping fault -> {{events_per_year, repair_s, source}}")
+    out = {}
+    for name, a in faults.items():
+        where = f"{path}: faults.{name}"
+        if not isinstance(a, dict):
+            raise NinesError(f"{where}: expected {{events_per_year, repair_s, source}}")
+        values = []
+        for key in ("events_per_year", "repair_s"):
+            v = a.get(key)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not v >= 0:
+                raise NinesError(f"{where}.{key}: {v!r} is not a number >= 0 — give one")
+            values.append(float(v))
+        source = str(a.get("source") or "").strip()
+        if not source or source.lower().rstrip(":. ") == "assumption":
+            raise NinesError(
+                f"{where}.source: {source or 'missing'!r} — cite where the numbers come from, "
+                "or write `assumption: ` and the reasoning"
             )
-            for name, a in raw["faults"].items()
-        }
-    except (OSError, yaml.YAMLError, KeyError, TypeError, ValueError) as exc:
-        raise NinesError(
-            f"{path}: cannot read assumptions ({exc!s:.80}) — each fault needs events_per_year, repair_s, source"
-        ) from None
+        out[str(name)] = analysis.Assumption(values[0], values[1], source)
+    return out
 
 
 def fault_windows(run_dir: Path) -> list[dict[str, Any]]:

@@ -130,3 +130,30 @@ def test_intended_start_is_what_counts(tmp_path: Path) -> None:
     # A request sent 900 ms late (client lag) still belongs where the schedule put it.
     s = Sample(T0 + 1.0, 5.0, 200, "", "lb-a", "gw-a", "app-a", "east-a", lag_ms=900.0)
     assert from_samples([s]).start.tolist() == [T0 + 1.0]
+
+
+@pytest.mark.parametrize(
+    ("entry", "fragment"),
+    [
+        ("{events_per_year: -1, repair_s: 60, source: x}", "faults.lb-kill.events_per_year: -1 is not a number >= 0"),
+        ("{events_per_year: 1, repair_s: soon, source: x}", "faults.lb-kill.repair_s: 'soon' is not a number >= 0"),
+        ("{events_per_year: 1, repair_s: 60}", "faults.lb-kill.source: 'missing'"),
+        ("{events_per_year: 1, repair_s: 60, source: assumption}", "or write `assumption: ` and the reasoning"),
+    ],
+)
+def test_assumptions_are_checked_with_one_line_errors(tmp_path: Path, entry: str, fragment: str) -> None:
+    from nineslab.errors import NinesError
+    from nineslab.report.build import load_assumptions
+
+    path = tmp_path / "rates.yaml"
+    path.write_text(f"faults:\n  lb-kill: {entry}\n")
+    with pytest.raises(NinesError) as err:
+        load_assumptions(path)
+    assert fragment in str(err.value) and "\n" not in str(err.value)
+
+
+def test_the_shipped_assumptions_all_have_a_source_with_reasoning() -> None:
+    from nineslab.report.build import load_assumptions
+
+    rates = load_assumptions()
+    assert len(rates) == 20 and all(len(a.source) > len("assumption: ") for a in rates.values())
