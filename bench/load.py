@@ -1,5 +1,7 @@
-"""Locust-with-recorder requests/s ÷ wrk requests/s through the same lab path, measured in one run,
-plus the recorder's own cost per request. Goal (issue 3): ratio >= 0.7. Needs root.
+"""The open-loop load generator on this machine: scheduling lag (intended -> actual start) p50/p99 at
+200 and 1,000 req/s and the highest rate that keeps p99 under 10 ms, with 1 and 2 Locust processes;
+that rate's successful requests/s ÷ wrk's through the same lab path (one run); the recorder's own cost
+per request. Needs root.
 
 Both tools send `Connection: close` (as nineslab's load does, so that DNS and LB faults are felt by
 every request): each request resolves, connects, and crosses LB -> gateway -> app.
@@ -16,10 +18,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from nineslab.lab import Lab
+from nineslab.load import read_samples
 
 NINESLAB = str(Path(sys.executable).parent / "nineslab")
 REPO = Path(__file__).resolve().parent.parent
@@ -49,37 +51,27 @@ def wrk_rps(lab: str, seconds: int, connections: int) -> float:
     return float(m.group(1))
 
 
-def locust_rps(lab: str, seconds: int, processes: int, users: int) -> tuple[float, int]:
-    """Locust unpaced (per-user rate far above what a user can do), `users` concurrent like wrk's
-    connections; successful requests/s counted from the recorder's samples."""
-    samples = Path(os.environ["NINESLAB_REPORTS_DIR"]) / "bench-samples"
-    env = dict(os.environ, NINESLAB_SAMPLES_DIR=str(samples), NINESLAB_USER_RATE="1000", NINESLAB_DEADLINE_S="2")
-    cmd = [
-        *Lab(lab).in_client(),
-        str(Path(sys.executable).parent / "locust"),
-        "-f",
-        str(REPO / "loadtests" / "locustfile.py"),
-        "--headless",
-        "--host",
-        "http://api.nines.lab",
-        "-u",
-        str(users),
-        "-r",
-        str(users),
-        "-t",
-        f"{seconds}s",
-        "--only-summary",
-        "--loglevel",
-        "ERROR",
-    ]
-    if processes > 1:
-        cmd += ["--processes", str(processes)]
-    subprocess.run(cmd, env=env, capture_output=True, timeout=seconds + 60)
-    rows = [line.split(",") for f in samples.glob("samples-*.csv") for line in f.read_text().splitlines()[1:]]
-    starts = sorted(float(r[0]) for r in rows if len(r) == 8)
-    ok = sum(1 for r in rows if len(r) == 8 and r[2] == "200" and r[3] == "")
-    span = (starts[-1] - starts[0]) if len(starts) > 1 else float(seconds)
-    return ok / span, len(rows) - ok
+RATES = (200, 500, 1000, 1500, 2000, 3000)  # searched upwards for the highest with p99 lag < 10 ms
+LAG_GOAL_MS = 10.0
+
+
+def open_loop(lab: str, rate: int, seconds: int, processes: int) -> dict[str, float]:
+    """`nineslab load` at `rate`: successful requests/s and scheduling lag percentiles from its samples."""
+    out = json.loads(
+        sh(NINESLAB, "load", "--lab", lab, "--rate", str(rate), "--duration", str(seconds),
+           "--processes", str(processes), "--json", timeout=seconds + 120)  # fmt: skip
+    )
+    samples = read_samples(Path(out["run"]) / "samples")
+    lags = sorted(s.lag_ms for s in samples) or [0.0]
+    good = sum(1 for s in samples if s.ok)
+    return {
+        "rate": rate,
+        "processes": processes,
+        "requests": len(samples),
+        "ok_rps": good / seconds,
+        "lag_p50_ms": lags[len(lags) // 2],
+        "lag_p99_ms": lags[min(len(lags) - 1, int(len(lags) * 0.99))],
+    }
 
 
 def recorder_cost_us(n: int = 200_000) -> float:
@@ -88,10 +80,10 @@ import os, time, tempfile
 os.environ["NINESLAB_SAMPLES_DIR"] = tempfile.mkdtemp()
 import recorder
 h = {{"x-nines-lb": "lb-a1", "x-nines-gateway": "gw-a1", "x-nines-app": "app-a1", "x-nines-zone": "east-a"}}
-recorder.record(time.time(), 1.0, 200, "", h)
+recorder.record(time.time(), time.time(), 1.0, 200, "", h)
 t = time.perf_counter()
 for i in range({n}):
-    recorder.record(1700000000.0 + i, 12.345, 200, "", h)
+    recorder.record(1700000000.0 + i, 1700000000.001 + i, 12.345, 200, "", h)
 print((time.perf_counter() - t) / {n} * 1e6)
 """
     res = subprocess.run(
@@ -105,17 +97,26 @@ def main() -> None:
     ap.add_argument("--lab", default="bload")
     ap.add_argument("--topology", default="1az")
     ap.add_argument("--seconds", type=int, default=10)
-    ap.add_argument("--processes", type=int, default=2, help="Locust processes (the machine has 2 cores)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     scratch = tempfile.mkdtemp(prefix="nineslab-bench-")  # lab state and runs of the bench, removed at the end
     os.environ.setdefault("NINESLAB_STATE_DIR", os.path.join(scratch, "state"))
     os.environ.setdefault("NINESLAB_REPORTS_DIR", os.path.join(scratch, "reports"))
     sh(NINESLAB, "deploy", "--topology", args.topology, "--lab", args.lab)
+    rows: list[dict[str, float]] = []
+    best: dict[int, dict[str, float]] = {}
     try:
         wrk = wrk_rps(args.lab, args.seconds, 50)
-        time.sleep(2)
-        loc, errors = locust_rps(args.lab, args.seconds, args.processes, 50)
+        for processes in (1, 2):
+            for rate in RATES:
+                row = open_loop(args.lab, rate, args.seconds, processes)
+                rows.append(row)
+                print(f"  {processes} proc {rate:5d} req/s: lag p50 {row['lag_p50_ms']:.2f} ms p99 "
+                      f"{row['lag_p99_ms']:.2f} ms, {row['ok_rps']:.0f} ok/s", file=sys.stderr)  # fmt: skip
+                if row["lag_p99_ms"] >= LAG_GOAL_MS and rate >= 1000:
+                    break
+                if row["lag_p99_ms"] < LAG_GOAL_MS:
+                    best[processes] = row
     finally:
         subprocess.run([NINESLAB, "destroy", "--lab", args.lab], capture_output=True)
         shutil.rmtree(scratch, ignore_errors=True)
@@ -123,21 +124,24 @@ def main() -> None:
     result = {
         "topology": args.topology,
         "wrk_rps": round(wrk),
-        "locust_rps": round(loc),
-        "locust_errors": errors,
-        "ratio": round(loc / wrk, 3),
+        "rows": rows,
+        "highest_rate_p99_lag_under_10ms": {p: b["rate"] for p, b in best.items()},
+        "ratio_ok_rps_to_wrk": {p: round(b["ok_rps"] / wrk, 3) for p, b in best.items()},
         "recorder_us_per_request": round(cost, 2),
         "seconds": args.seconds,
-        "locust_processes": args.processes,
     }
     if args.json:
         print(json.dumps(result, indent=2))
         return
-    print(f"wrk (-c50, Connection: close):  {wrk:8.0f} req/s")
-    print(f"Locust + recorder ({args.processes} proc, 50 users): {loc:8.0f} req/s  ({errors} errors)")
-    print(f"ratio Locust/wrk:               {loc / wrk:8.3f}   (goal >= 0.7)")
-    print(f"recorder cost:                  {cost:8.2f} µs/request")
-
+    print(f"wrk (-c50, Connection: close): {wrk:8.0f} req/s")
+    print("processes  rate   lag p50   lag p99   ok req/s")
+    for r in rows:
+        lags = f"{r['lag_p50_ms']:7.2f}ms {r['lag_p99_ms']:7.2f}ms"
+        print(f"{r['processes']:9.0f} {r['rate']:5.0f} {lags} {r['ok_rps']:9.0f}")
+    for p, b in best.items():
+        print(f"{p} process(es): highest rate with p99 lag < {LAG_GOAL_MS:g} ms: {b['rate']:.0f} req/s "
+              f"({b['ok_rps'] / wrk:.3f} of wrk)")  # fmt: skip
+    print(f"recorder cost: {cost:.2f} µs/request")
 
 if __name__ == "__main__":
     main()

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from nineslab.load import read_samples
 from tests.integration.conftest import lab_with_reports, nineslab
 
 LAB = "itcal"
@@ -28,8 +29,9 @@ def test_known_outage_is_measured_within_50ms(lab: dict[str, Any]) -> None:
     assert abs(row["error_ms"]) <= 50, row
     run = Path(row["run"])
     results = json.loads((run / "results.json").read_text())
-    lines = [line.split(",") for f in (run / "samples").glob("*.csv") for line in f.read_text().splitlines()[1:]]
-    good = sum(1 for r in lines if r[2] == "200" and r[3] == "" and float(r[1]) <= results["slo_ms"])
-    assert (results["requests"]["good"], results["requests"]["total"]) == (good, len(lines))
+    samples = read_samples(run / "samples")
+    good = sum(1 for s in samples if s.ok and s.latency_ms <= results["slo_ms"])
+    assert results["client"]["left_out_requests"] == 0, "at 200 req/s with refusals the client never stalls"
+    assert (results["requests"]["good"], results["requests"]["total"]) == (good, len(samples))
     assert results["errors"].get("refused", 0) >= 200 * 2 * 0.8, "the outage was felt by the recorded requests"
     assert results["faults"][0]["fault"] == "calibration-outage"
