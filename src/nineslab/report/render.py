@@ -32,7 +32,7 @@ def fault_rows(res: dict[str, Any]) -> list[list[str]]:
         imp = f["impact"]
         rows.append(
             [
-                f["fault"],
+                f["fault"] if imp.get("measured", True) else f"{f['fault']} (UNMEASURED)",
                 f["kind"],
                 ", ".join(f["hosts"]),
                 f"{f['hold_s']:g}s",

@@ -117,6 +117,9 @@ def test_a_client_stall_outside_faults_is_left_out_and_inside_makes_the_fault_un
     assert res["client"]["left_out_requests"] == 51  # 1.5 s to 2.0 s, both ends, at 100 req/s
     assert not res["faults"][0]["impact"]["measured"] and res["verdict"] == "INCOMPLETE"
     assert any("load generator itself stalled" in r for r in res["incomplete_reasons"])
+    from nineslab.report.render import to_markdown
+
+    assert "lb-kill (UNMEASURED)" in to_markdown(res)
 
 
 def test_no_status_before_means_no_target_and_an_incomplete_run(tmp_path: Path) -> None:
