@@ -35,3 +35,16 @@ def test_known_outage_is_measured_within_50ms(lab: dict[str, Any]) -> None:
     assert (results["requests"]["good"], results["requests"]["total"]) == (good, len(samples))
     assert results["errors"].get("refused", 0) >= 200 * 2 * 0.8, "the outage was felt by the recorded requests"
     assert results["faults"][0]["fault"] == "calibration-outage"
+
+
+def test_a_hanging_outage_is_measured_and_a_client_stall_is_not_an_outage(lab: dict[str, Any]) -> None:
+    """Connections dropped (they hang to the deadline) for 2 s, and the load generator itself stopped
+    (SIGSTOP) for 1 s well before: the outage is measured within 50 ms and is the only one; the stop is
+    reported as the client's stall, its requests left out, and no fault is charged for it."""
+    args = ("calibrate", "--lab", LAB, "--outage", "2", "--kind", "hang", "--client-stall", "1", "--json")
+    row = json.loads(nineslab(*args).stdout)[0]
+    assert row["kind"] == "hang" and abs(row["error_ms"]) <= 50, row
+    assert row["outages_reported"] == 1, "the client's stop is not an outage of the estate"
+    assert row["client_stall_true_s"] <= row["client_stall_reported_s"] < 5, row
+    results = json.loads((Path(row["run"]) / "results.json").read_text())
+    assert results["client"]["left_out_requests"] > 0 and results["complete"], results["incomplete_reasons"]

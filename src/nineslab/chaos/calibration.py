@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from nineslab.analysis.core import AFTER_RECOVERY_S
 from nineslab.chaos.current_run import record_fault_event
 from nineslab.chaos.runner import start_run
 from nineslab.defaults import RATE
@@ -23,11 +24,17 @@ from nineslab.runs import OUTCOME_FILE, RESULTS_FILE, write_json
 TABLE = "nineslab_calibration"
 
 
+# What the switch does to new connections to the LBs: refuse them at once (a TCP reset), or drop them
+# (connects hang until the deadline: the outage that closed-loop load undercounted).
+KINDS = {"refuse": "reject with tcp reset", "hang": "drop"}
+
+
 class RejectSwitch:
     """An interactive `nft -i` kept open in the router namespace: each switch is one command applied
     within a millisecond, confirmed by listing the table (timestamp = midpoint of write and answer)."""
 
-    def __init__(self, lab: Lab, addresses: list[str]) -> None:
+    def __init__(self, lab: Lab, addresses: list[str], kind: str = "refuse") -> None:
+        self.verdict = KINDS[kind]
         self.proc = subprocess.Popen(
             [*lab.provider.exec_prefix(lab.provider.router_netns()), "stdbuf", "-oL", "nft", "-i"],
             stdin=subprocess.PIPE,
@@ -56,7 +63,7 @@ class RejectSwitch:
 
     def on(self) -> float:
         return self._cmd(
-            f"add rule ip {TABLE} forward ip daddr {{ {', '.join(self.addresses)} }} tcp dport 80 reject with tcp reset"
+            f"add rule ip {TABLE} forward ip daddr {{ {', '.join(self.addresses)} }} tcp dport 80 {self.verdict}"
         )
 
     def off(self) -> float:
@@ -70,15 +77,29 @@ class RejectSwitch:
             self.proc.wait(timeout=10)
 
 
-def run_calibration(lab: Lab, outage_s: float, rate: float = RATE, settle_s: float = 4.0) -> dict[str, Any]:
+def run_calibration(
+    lab: Lab,
+    outage_s: float,
+    rate: float = RATE,
+    settle_s: float = 4.0,
+    kind: str = "refuse",
+    client_stall_s: float = 0,
+) -> dict[str, Any]:
+    """A known outage of `kind` under load. With `client_stall_s`, the load generator itself is first
+    stopped (SIGSTOP of its process group) for that long, away from the outage: the report must call
+    that a client stall, not an outage of the estate."""
     topo = lab.topology()
     lbs = [str(h.address) for h in topo.by_role("lb")]
-    run_dir = start_run(lab, topo, f"calibration-{outage_s:g}s")
-    load = lab.load(run_dir, rate=rate, duration_s=settle_s * 2 + outage_s + 30)
-    switch = RejectSwitch(lab, lbs)
+    run_dir = start_run(lab, topo, f"calibration-{kind}-{outage_s:g}s")
+    load = lab.load(run_dir, rate=rate, duration_s=settle_s * 2 + outage_s + client_stall_s + AFTER_RECOVERY_S + 10)
+    switch = RejectSwitch(lab, lbs, kind)
     load.start()
+    stall: tuple[float, float] | None = None
     try:
         time.sleep(settle_s)
+        if client_stall_s > 0:
+            stall = load.freeze(client_stall_s)
+            time.sleep(settle_s)
         t_on = switch.on()
         time.sleep(max(0.0, t_on + outage_s - time.time()))
         t_off = switch.off()
@@ -98,13 +119,16 @@ def run_calibration(lab: Lab, outage_s: float, rate: float = RATE, settle_s: flo
             run_dir,
         )
         record_fault_event({"fault": "calibration-outage", "phase": "recover", "start": t_off, "end": t_off}, run_dir)
-        time.sleep(settle_s)
+        time.sleep(AFTER_RECOVERY_S + 0.5)  # load through the whole after-recovery window, or it is unmeasured
     finally:
         load.stop()
         switch.close()
     true_s = t_off - t_on
-    write_json(run_dir / OUTCOME_FILE, {"topology": topo.name, "calibration": True, "true_outage_s": true_s})
-    return {"run": str(run_dir), "true_outage_s": true_s, "t_on": t_on, "t_off": t_off}
+    write_json(
+        run_dir / OUTCOME_FILE,
+        {"topology": topo.name, "calibration": True, "kind": kind, "true_outage_s": true_s, "client_stall": stall},
+    )
+    return {"run": str(run_dir), "true_outage_s": true_s, "t_on": t_on, "t_off": t_off, "client_stall": stall}
 
 
 def measured_outage(run_dir: Path) -> float:
@@ -113,22 +137,33 @@ def measured_outage(run_dir: Path) -> float:
 
 
 def calibrate(
-    lab: Lab, outages: list[float], rate: float = RATE, progress: Callable[[str], None] | None = None
+    lab: Lab,
+    outages: list[float],
+    rate: float = RATE,
+    progress: Callable[[str], None] | None = None,
+    kinds: tuple[str, ...] = ("refuse",),
+    client_stall_s: float = 0,
 ) -> list[dict[str, Any]]:
-    """One calibration run per outage length: the true length next to what the report measures."""
+    """One calibration run per outage length and kind: the true length next to what the report
+    measures (and, with a client stall, how long the report says the client stalled)."""
     rows = []
-    for outage in outages:
-        if progress:
-            progress(f"calibration: {outage:g}s outage at {rate:g} req/s")
-        r = run_calibration(lab, outage, rate=rate)
-        write_report(r["run"])
-        measured = measured_outage(Path(r["run"]))
-        rows.append(
-            {
-                "run": r["run"],
-                "true_s": r["true_outage_s"],
-                "measured_s": measured,
-                "error_ms": (measured - r["true_outage_s"]) * 1000,
-            }
-        )
+    for kind in kinds:
+        for outage in outages:
+            if progress:
+                progress(f"calibration: {outage:g}s {kind} outage at {rate:g} req/s")
+            r = run_calibration(lab, outage, rate=rate, kind=kind, client_stall_s=client_stall_s)
+            report = write_report(r["run"])
+            measured = measured_outage(Path(r["run"]))
+            rows.append(
+                {
+                    "run": r["run"],
+                    "kind": kind,
+                    "true_s": r["true_outage_s"],
+                    "measured_s": measured,
+                    "error_ms": (measured - r["true_outage_s"]) * 1000,
+                    "outages_reported": report["outage_count"],
+                    "client_stall_true_s": (r["client_stall"][1] - r["client_stall"][0]) if r["client_stall"] else 0.0,
+                    "client_stall_reported_s": report["client"]["stall_seconds"],
+                }
+            )
     return rows

@@ -335,16 +335,40 @@ def compare(runs: tuple[str, ...], topologies: str, rate: float, lab: str, as_js
     help="Outage length(s) in seconds to inject (repeatable).",
 )
 @click.option("--rate", default=RATE, type=POSITIVE, show_default=True, help="Requests/s during calibration.")
-def calibrate(lab: str, as_json: bool, outages: tuple[float, ...], rate: float) -> None:
+@click.option(
+    "--kind",
+    "kinds",
+    multiple=True,
+    type=click.Choice(["refuse", "hang"]),
+    default=["refuse"],
+    show_default=True,
+    help="Connections to the LBs refused at once, or dropped (they hang to the deadline). Repeatable.",
+)
+@click.option(
+    "--client-stall",
+    default=0.0,
+    type=click.FloatRange(min=0, max=10),
+    show_default=True,
+    help="Also stop the load generator itself this many seconds (away from the outage): a client stall.",
+)
+def calibrate(
+    lab: str, as_json: bool, outages: tuple[float, ...], rate: float, kinds: tuple[str, ...], client_stall: float
+) -> None:
     """Inject outages of known length under load; print the true length next to what the report measures."""
     from nineslab.chaos.calibration import calibrate as run_calibrations
 
-    rows = run_calibrations(Lab(lab), list(outages), rate=rate, progress=_progress(as_json))
+    rows = run_calibrations(
+        Lab(lab), list(outages), rate=rate, progress=_progress(as_json), kinds=kinds, client_stall_s=client_stall
+    )
     if as_json:
         click.echo(json.dumps(rows, indent=2))
     else:
         for row in rows:
-            click.echo(f"true {row['true_s']:.4f}s  measured {row['measured_s']:.4f}s  error {row['error_ms']:+.1f} ms")
+            stall = f"; client stall {row['client_stall_true_s']:.3f}s, reported {row['client_stall_reported_s']:.3f}s"
+            click.echo(
+                f"{row['kind']}: true {row['true_s']:.4f}s  measured {row['measured_s']:.4f}s  "
+                f"error {row['error_ms']:+.1f} ms" + (stall if row["client_stall_true_s"] else "")
+            )
 
 
 def _emit(data: Any, as_json: bool, text: str) -> None:

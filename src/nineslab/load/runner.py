@@ -112,6 +112,18 @@ class LoadRun:
             "open_loop": True,
         }
 
+    def freeze(self, seconds: float) -> tuple[float, float]:
+        """Stop the whole load generator (SIGSTOP of its process group) for `seconds`: a known client
+        stall, for calibration. Returns when it stopped and resumed (wall clock)."""
+        assert self.proc is not None
+        os.killpg(self.proc.pid, signal.SIGSTOP)
+        stopped = time.time()
+        try:
+            time.sleep(seconds)
+        finally:
+            os.killpg(self.proc.pid, signal.SIGCONT)
+        return stopped, time.time()
+
     def alive(self) -> bool:
         """Whether Locust still runs (a suite checks this between faults)."""
         return self.proc is not None and self.proc.poll() is None
