@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import signal
 import sys
 import time
 from typing import Any
@@ -416,6 +417,9 @@ def _print_status(st: dict[str, Any]) -> None:
 
 
 def main() -> None:
+    # Ctrl-C must interrupt even when started with SIGINT ignored (a shell's background job inherits
+    # that): Python then skips its own handler, and Ansible started from here would ignore it too.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         cli(standalone_mode=False)
     except click.exceptions.Abort:
