@@ -6,6 +6,7 @@ recorder — within 0.5 percentage points. A closed loop read 99.1 % against a t
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import time
 from collections.abc import Iterator
@@ -77,3 +78,26 @@ def test_request_availability_matches_the_truth_of_a_timed_cut(lab: dict[str, An
     # retried after the cut, at 1 s, and answered just over the SLO: that edge is left out here).
     failed = {s.error for s in samples if cut_on + 0.05 <= s.start < cut_off - 1.5}
     assert failed <= ({"deadline", "dns"} if mode == "hang" else {"dns", "refused"}), failed
+
+
+def test_holds_for_target_plans_first_then_runs_the_baseline_the_bound_needs(lab: dict[str, Any]) -> None:
+    reports = Path(os.environ["NINESLAB_REPORTS_DIR"])
+    runs_before = sorted(reports.iterdir())
+    plan = nineslab_json("suite", "--lab", LAB, "--only", "gateway-kill", "--rate", "200", "--plan")["plan"]
+    assert sorted(reports.iterdir()) == runs_before, "--plan runs nothing"
+    # 1az's 99.9 % budget is 31,536 s a year: a few thousand clean baseline requests prove it.
+    assert 2_000 < plan["requests"]["baseline"] < 20_000 and plan["capped"] == []
+    res = subprocess.run(
+        [NINESLAB, "suite", "--lab", LAB, "--only", "gateway-kill", "--rate", "200", "--holds-for-target", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    out = json.loads(res.stdout)
+    run = Path(out["run"])
+    suite = json.loads((run / "suite.json").read_text())
+    assert suite["baseline_s"] == plan["baseline_s"]
+    assert suite["holds"] == {"gateway-kill": plan["holds"]["gateway-kill"]}
+    results = json.loads((run / "results.json").read_text())
+    # Poisson arrivals: the baseline holds about rate × its length, never much less than planned.
+    assert results["projection"]["baseline"]["requests"] >= 0.9 * plan["requests"]["baseline"]

@@ -151,3 +151,21 @@ def _evidence_needed(terms: list[dict[str, Any]], base: dict[str, Any], slack_s:
             continue
         need = requests_for_bound(bad, total, current + share / weight)
         part["requests_needed"] = None if need is None else max(0, need - total)
+
+
+def evidence_plan(weights: dict[str, float], budget_s: float) -> dict[str, int]:
+    """Clean requests each part needs so that, with no failure seen, the 95 % upper bounds of all parts
+    together fit the budget. weights: part -> seconds a year its error ratio is multiplied by
+    (events × repair for a fault, the rest of the year for the baseline). With no failure in n requests
+    the bound is ≈ z²/n, so part i costs ≈ z²·w_i/n_i; giving each part the budget share ∝ √w_i
+    minimises Σ n_i (Lagrange) — the baseline, weighted by most of the year, gets most of it.
+    This is the least evidence a perfect estate needs: any failure seen needs more."""
+    roots = {k: math.sqrt(w) for k, w in weights.items() if w > 0}
+    total_root = sum(roots.values())
+    plan = {k: 0 for k in weights}
+    if budget_s <= 0 or not total_root:
+        return plan
+    for k, root in roots.items():
+        share = budget_s * root / total_root
+        plan[k] = requests_for_bound(0, 0, share / weights[k]) or 0
+    return plan

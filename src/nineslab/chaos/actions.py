@@ -59,4 +59,3 @@ def recover_fault(fault: str, configuration: dict[str, Any] | None = None) -> di
     if result.get("recovered"):
         record_fault_event({"fault": fault, "phase": "recover", "start": started, "end": time.time()})
     return result
-

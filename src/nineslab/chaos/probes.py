@@ -24,4 +24,3 @@ def api_serves(within_s: float = 20.0, configuration: dict[str, Any] | None = No
         if time.monotonic() >= deadline:
             return False
         time.sleep(0.5)
-

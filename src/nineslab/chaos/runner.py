@@ -10,6 +10,7 @@ import os
 import subprocess
 import time
 from collections.abc import Callable
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +18,14 @@ from nineslab.analysis.core import AFTER_RECOVERY_S
 from nineslab.analysis.verdict import ran_clean
 from nineslab.chaos.current_run import RUN_DIR_ENV
 from nineslab.chaos.experiments import check_experiment, experiment_path
+from nineslab.chaos.sizing import plan_suite
 from nineslab.defaults import HEAL_WAIT_S, RATE
 from nineslab.faults import FaultSpec, applicable, heal, load_catalogue
 from nineslab.health import require_healthy
 from nineslab.lab import Lab
 from nineslab.paths import venv_tool
 from nineslab.report import write_report
+from nineslab.report.build import load_assumptions
 from nineslab.report.render import headline
 from nineslab.runs import OUTCOME_FILE, RESULTS_FILE, new_run_dir, write_json
 from nineslab.topology import Topology
@@ -146,18 +149,50 @@ def run_experiment(lab: Lab, name_or_path: str, say: Progress) -> dict[str, Any]
     return _finish(lab, run_dir, say, outcome)
 
 
+def with_hold(experiment: Path, hold_s: float, into: Path) -> Path:
+    """A copy of an experiment file (the user's edits kept) whose inject actions hold for `hold_s`."""
+    exp = json.loads(experiment.read_text())
+    for act in exp["method"]:
+        provider = act.get("provider", {}) if isinstance(act, dict) else {}
+        if provider.get("func") == "inject_fault":
+            provider.setdefault("arguments", {})["hold_s"] = hold_s
+    into.mkdir(parents=True, exist_ok=True)
+    path = into / experiment.name
+    path.write_text(json.dumps(exp, indent=2, ensure_ascii=False) + "\n")
+    return path
+
+
 def run_suite(
-    lab: Lab, say: Progress, rate: float = RATE, gap_s: float = GAP_S, only: list[str] | None = None
+    lab: Lab,
+    say: Progress,
+    rate: float = RATE,
+    gap_s: float = GAP_S,
+    only: list[str] | None = None,
+    holds_for_target: bool = False,
+    plan_only: bool = False,
 ) -> dict[str, Any]:
-    """Every fault that applies to the deployed topology, in catalogue order, under one continuous load."""
+    """Every fault that applies to the deployed topology, in catalogue order, under one continuous load.
+    holds_for_target: holds and baseline sized so that the 95 % bound can meet the target (printed with
+    the run time first); plan_only: print that plan and stop."""
     topology = lab.topology()
     every = applicable_faults(lab, topology)
     specs = [s for s in every if not only or s.name in only]
     paths = [experiment_path(s.name).resolve() for s in specs]
     for path in paths:
         check_experiment(path, topology, lab.provider.capabilities)  # every file is checked before the lab is touched
+    baseline_s = gap_s
+    plan = None
+    if holds_for_target or plan_only:
+        plan = plan_suite(specs, load_assumptions(), topology.target, rate, gap_s, OVERHEAD_S)
+        say(plan.summary(rate, topology.target))
+        if plan_only:
+            return {"topology": topology.name, "rate": rate, "plan": asdict(plan)}
+        baseline_s = plan.baseline_s
     run_dir = start_run(lab, topology, f"suite-{topology.name}")
     (run_dir / "journals").mkdir()
+    if plan is not None:
+        paths = [with_hold(p, plan.holds[s.name], run_dir / "experiments") for s, p in zip(specs, paths, strict=True)]
+        specs = [replace(s, hold_s=plan.holds[s.name]) for s in specs]
     write_json(
         run_dir / "suite.json",
         {
@@ -165,16 +200,21 @@ def run_suite(
             "lab": lab.name,
             "rate": rate,
             "faults": [s.name for s in specs],
+            "holds": {s.name: s.hold_s for s in specs},
+            "baseline_s": baseline_s,
+            "plan": asdict(plan) if plan else None,
             "started": time.time(),
         },
     )
     remaining = sum(s.hold_s + OVERHEAD_S for s in specs)
-    load = lab.load(run_dir, rate=rate, duration_s=remaining + 600)
+    load = lab.load(run_dir, rate=rate, duration_s=baseline_s + remaining + 600)
     load.start()
     results = []
     load_stopped: str | None = None
     try:
-        time.sleep(gap_s)  # baseline
+        if baseline_s > gap_s:
+            say(f"baseline: {baseline_s / 60:.1f} min of load before the first fault")
+        time.sleep(baseline_s)  # baseline
         for i, (spec, path) in enumerate(zip(specs, paths, strict=True), 1):
             if not load.alive():  # a fault without load would be unmeasured: stop here, loudly
                 say(f"!!! the load generator stopped (see locust.log) — {spec.name} and the rest are not run")

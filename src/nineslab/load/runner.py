@@ -167,4 +167,3 @@ class LoadRun:
         total += len(new)
         errors += sum(1 for s in new if not s.ok)
         return {"requests": total, "errors": errors, "exit_code": self.proc.returncode}
-

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+import random
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -105,21 +108,58 @@ def test_projection_arithmetic_and_verdict() -> None:
     assert not project(impacts, assumptions, 0.99995)["meets_target"]  # budget 1576.8 s
 
 
+def reference_outages(start: list[float], ok: list[bool]) -> list[tuple[float, float]]:
+    """Outages by a plain walk over the requests (independent of the numpy edge detection)."""
+    out, begin = [], None
+    for t, good in zip(start, ok, strict=True):
+        if not good and begin is None:
+            begin = t
+        elif good and begin is not None:
+            out.append((begin, t))
+            begin = None
+    if begin is not None:
+        out.append((begin, start[-1]))
+    return out
+
+
+def reference_windows(start: list[float], ok: list[bool], w: float) -> tuple[int, int, int]:
+    """(windows up, windows with requests, empty windows) by counting each request into its window."""
+    t0, t1 = start[0], start[-1] + 1e-9
+    n = max(1, math.ceil((t1 - t0) / w - 1e-9))
+    counts: dict[int, list[int]] = {}
+    for t, good in zip(start, ok, strict=True):
+        c = counts.setdefault(min(int((t - t0) / w), n - 1), [0, 0])
+        c[0] += 1
+        c[1] += good
+    up = sum(1 for total, g in counts.values() if g >= 0.99 * total)
+    return up, len(counts), n - len(counts)
+
+
+def test_time_availability_on_an_irregular_history() -> None:
+    # 1 s windows over [0, 5): w0 all good, w1 empty, w2 one of two failed, w3 empty, w4 good.
+    start = np.array([1000.0, 1000.5, 1002.1, 1002.9, 1004.2])
+    ok = np.array([True, True, True, False, True])
+    t = time_availability(start, ok, 1.0)
+    assert (t["good"], t["total"], t["empty_windows"]) == (2, 3, 2)
+    assert outages(start, ok) == [(1002.9, 1004.2)]
+
+
 oks = st.lists(st.booleans(), min_size=0, max_size=300)
 
 
 @settings(max_examples=200, deadline=None)
-@given(oks, st.floats(min_value=0.001, max_value=0.5))
-def test_invariants(flags: list[bool], step: float) -> None:
-    start = 1000.0 + np.arange(len(flags)) * step
+@given(oks, st.floats(min_value=0.001, max_value=0.5), st.randoms(use_true_random=False))
+def test_invariants(flags: list[bool], step: float, rnd: random.Random) -> None:
+    # irregular spacing: each gap between requests is 0-3 steps
+    start = 1000.0 + np.cumsum([0.0] + [step * rnd.randint(0, 3) for _ in flags[1:]]) if flags else np.array([])
     ok = np.array(flags, dtype=bool)
     r = request_availability(ok)
     if r.total:
         assert 0 <= r.lo <= r.value <= r.hi <= 1  # type: ignore[operator]
+        assert (r.good, r.total) == (sum(flags), len(flags))
     outs = outages(start, ok)
-    assert len(outs) == int(np.count_nonzero(np.diff(np.concatenate(([0], (~ok).astype(int)))) == 1))
+    assert outs == reference_outages([float(x) for x in start], flags)
     span = float(start[-1] - start[0]) if len(flags) else 0.0
-    assert sum(b - a for a, b in outs) <= span + 1e-9
     gap = longest_gap(start, ok)
     if gap is not None:
         inner = [b - a for a, b in outs if a > start[ok][0] and b <= start[ok][-1]]
@@ -128,4 +168,4 @@ def test_invariants(flags: list[bool], step: float) -> None:
         imp = fault_impact(start, ok, float(start[0]), float(start[-1]), after_s=0.0)
         assert 0 <= imp["error_seconds"] <= span + 0.1 + 1e-9
         t = time_availability(start, ok, 0.1)
-        assert t["total"] + t["empty_windows"] >= 1
+        assert (t["good"], t["total"], t["empty_windows"]) == reference_windows(list(start), flags, 0.1)

@@ -15,9 +15,7 @@ from nineslab.topology import load_topology
 
 def _inventory(topology: str) -> dict[str, Any]:
     topo = load_topology(topology)
-    hosts = [
-        InventoryHost(h.name, h.role, str(h.address), h.zone, h.region, f"unit-{h.name}") for h in topo.hosts
-    ]
+    hosts = [InventoryHost(h.name, h.role, str(h.address), h.zone, h.region, f"unit-{h.name}") for h in topo.hosts]
     return build_inventory("unit", topo, hosts)["all"]
 
 
