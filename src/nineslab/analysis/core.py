@@ -113,6 +113,35 @@ def window_counts(
     return total, good
 
 
+def series(
+    start: npt.NDArray[np.float64],
+    ok: npt.NDArray[np.bool_],
+    latency_ms: npt.NDArray[np.float64],
+    t0: float,
+    t1: float,
+    bin_s: float,
+) -> dict[str, Any]:
+    """Requests/s, error ratio and p99 latency per bin [t0 + k*bin, t0 + (k+1)*bin) over [t0, t1): what
+    the charts draw. A bin without requests has no error ratio and no p99 (None), never 0."""
+    if t1 <= t0:
+        return {"t0": t0, "bin_s": bin_s, "rps": [], "error_ratio": [], "p99_ms": []}
+    total, good = window_counts(start, ok, t0, t1, bin_s)
+    inside = (start >= t0) & (start < t1)
+    idx = np.minimum(((start[inside] - t0) / bin_s).astype(np.int64), total.size - 1)
+    lat = latency_ms[inside]
+    order = np.argsort(idx, kind="stable")
+    bounds = np.searchsorted(idx[order], np.arange(total.size + 1))
+    p99: list[float | None] = []
+    for k in range(total.size):
+        chunk = lat[order[bounds[k] : bounds[k + 1]]]
+        p99.append(round(float(np.percentile(chunk, 99)), 2) if chunk.size else None)
+    err = [None if t == 0 else round(1 - g / t, 4) for t, g in zip(total.tolist(), good.tolist(), strict=True)]
+    # the last bin may be cut short by t1: its rate is over the part that exists
+    widths = [min(bin_s, t1 - (t0 + k * bin_s)) for k in range(total.size)]
+    rps = [round(t / w, 2) if w > 0 else None for t, w in zip(total.tolist(), widths, strict=True)]
+    return {"t0": t0, "bin_s": bin_s, "rps": rps, "error_ratio": err, "p99_ms": p99}
+
+
 def time_availability(
     start: npt.NDArray[np.float64],
     ok: npt.NDArray[np.bool_],

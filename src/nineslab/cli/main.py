@@ -351,6 +351,17 @@ def compare(runs: tuple[str, ...], topologies: str, rate: float, lab: str, as_js
 
 
 @cli.command()
+@click.option("--port", default=8080, type=click.IntRange(1, 65535), show_default=True, help="Port on 127.0.0.1.")
+@click.option("--for", "seconds", type=POSITIVE, help="Stop after this many seconds (default: until Ctrl-C).")
+def serve(port: int, seconds: float | None) -> None:
+    """Serve the run store (reports/, with its index.html of every run) on 127.0.0.1."""
+    from nineslab.report.serve import serve as serve_store
+    from nineslab.runs import reports_root
+
+    serve_store(reports_root(), port, lambda msg: click.echo(msg, err=True), seconds)
+
+
+@cli.command()
 @LAB_OPTION
 @JSON_OPTION
 @click.option(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import time
 from pathlib import Path
 from typing import Any
@@ -11,14 +12,26 @@ import numpy as np
 import yaml
 
 from nineslab import analysis
-from nineslab.analysis.core import AFTER_RECOVERY_S, window_counts
+from nineslab.analysis.core import AFTER_RECOVERY_S
 from nineslab.defaults import SLO_MS
 from nineslab.errors import NinesError
+from nineslab.faults import load_catalogue
 from nineslab.load.samples import CLIENT_OVERLOAD, read_heartbeats, read_samples
 from nineslab.paths import ASSUMPTIONS_FILE
 from nineslab.runs import OUTCOME_FILE
 
 SCHEMA = "nineslab.results/2"
+PANEL_LEAD_S = 5.0  # a fault's panel starts this long before its inject
+PANEL_BIN_S = 0.5  # and is drawn in bins this wide (100 requests each at 200 req/s)
+
+
+def _expected(topology: str) -> dict[str, str]:
+    """What the catalogue says each fault should do to this topology (shown beside what was measured);
+    an unreadable catalogue only loses the text."""
+    try:
+        return {s.name: s.expected_for(topology) for s in load_catalogue()}
+    except NinesError:
+        return {}
 
 
 def load_assumptions(path: Path | None = None) -> dict[str, analysis.Assumption]:
@@ -139,6 +152,7 @@ def build_results(
     ok = arr.ok(slo_ms)
     span_start = float(arr.start[0]) if len(arr) else 0.0
     span_end = float(arr.start[-1]) if len(arr) else 0.0
+    expected = _expected(topology)
     faults = []
     for w, end, after_s, (a, b) in zip(windows, ends, afters, spans, strict=True):
         imp = analysis.fault_impact(arr.start, ok, w["effective_start"], end, after_s=after_s)
@@ -148,7 +162,8 @@ def build_results(
             imp["unmeasured_because"].append(f"the load generator itself stalled for {stalled:.2f} s in its window")
         if not imp["measured"]:
             incomplete.append(f"fault {w['fault']} is unmeasured: {'; '.join(imp['unmeasured_because'])}")
-        faults.append({**w, "recover_end": end, "impact": imp})
+        panel = analysis.series(arr.start, ok, arr.latency_ms, w["inject_start"] - PANEL_LEAD_S, b, PANEL_BIN_S)
+        faults.append({**w, "recover_end": end, "impact": imp, "expected": expected.get(w["fault"]), "panel": panel})
     impacts: dict[str, dict[str, Any]] = {}
     for f in faults:  # a fault run twice: the costlier run counts (conservative), both are reported
         steady = f["impact"]["steady"]
@@ -211,7 +226,15 @@ def build_results(
         "load": _read_json(run_dir / "load.json"),
         # Faults that apply to the topology (as the run recorded them) but were not run.
         "not_run": [f for f in outcome.get("applicable", []) if f not in run_faults],
-        "timeline": _timeline(arr, ok, span_start, span_end),
+        # whole 1 s bins: the last one is not a sliver ending at the last request
+        "timeline": analysis.series(
+            arr.start,
+            ok,
+            arr.latency_ms,
+            span_start,
+            span_start + (math.floor(span_end - span_start) + 1.0 if len(arr) else 0.0),
+            1.0,
+        ),
         "versions": _read_json(run_dir / "versions.json"),
     }
     results["verdict"] = analysis.verdict(results)
@@ -228,18 +251,3 @@ def _error_counts(arr: Any, ok: Any) -> dict[str, int]:
     if slow:
         out["over_slo"] = slow
     return out
-
-
-def _timeline(arr: Any, ok: Any, t0: float, t1: float) -> dict[str, Any]:
-    if not len(arr):
-        return {"t0": t0, "rps": [], "error_ratio": [], "p99_ms": []}
-    total, good = window_counts(arr.start, ok, t0, t1 + 1e-9, 1.0)
-    idx = np.minimum(((arr.start - t0) // 1.0).astype(np.int64), total.size - 1)
-    p99 = []
-    order = np.argsort(idx, kind="stable")
-    bounds = np.searchsorted(idx[order], np.arange(total.size + 1))
-    for k in range(total.size):
-        lat = arr.latency_ms[order[bounds[k] : bounds[k + 1]]]
-        p99.append(float(np.percentile(lat, 99)) if lat.size else None)
-    err = [None if t == 0 else round(1 - g / t, 4) for t, g in zip(total.tolist(), good.tolist(), strict=True)]
-    return {"t0": t0, "rps": total.tolist(), "error_ratio": err, "p99_ms": p99}

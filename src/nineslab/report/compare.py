@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import html
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from nineslab.report.render import pct
+from nineslab.report.charts import compare_figures
+from nineslab.report.index import write_index
+from nineslab.report.render import page, pct, table
 from nineslab.runs import new_run_dir, write_json
 
 SCHEMA = "nineslab.compare/1"
@@ -45,6 +47,9 @@ def compare_results(results: list[dict[str, Any]]) -> dict[str, Any]:
                 "time_1s": r["time_1s"]["value"],
                 "projected": r["projection"]["availability"],
                 "projected_nines": r["projection"]["nines"],
+                "projected_lo": r["projection"]["availability_lo"],
+                "projected_nines_lo": r["projection"]["nines_lo"],
+                "target_nines": r["projection"]["target_nines"],
                 "verdict": r["verdict"],
                 "biggest_eater": r["projection"]["biggest_eater"],
                 "complete": r["complete"],
@@ -55,45 +60,50 @@ def compare_results(results: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+SUMMARY_ROWS: list[tuple[str, str, Callable[[Any], str]]] = [
+    ("target", "target", lambda v: pct(v, 3)),
+    ("measured (requests)", "measured", pct),
+    ("measured (1 s windows)", "time_1s", pct),
+    ("projected", "projected", lambda v: pct(v, 5)),
+    ("projected, 95 % bound", "projected_lo", lambda v: pct(v, 5)),
+    ("projected nines", "projected_nines", lambda v: f"{v:.2f}"),
+    ("verdict", "verdict", str),
+    ("biggest budget eater", "biggest_eater", str),
+]
+
+
+def summary_rows(cmp: dict[str, Any]) -> list[list[str]]:
+    return [[name] + [fmt(t.get(key)) for t in cmp["topologies"]] for name, key, fmt in SUMMARY_ROWS]
+
+
+def fault_rows(cmp: dict[str, Any]) -> list[list[str]]:
+    topos = [t["topology"] for t in cmp["topologies"]]
+    return [
+        [row["fault"]] + ["not run" if row[t] is None else f"{row[t]['error_seconds']:.2f}" for t in topos]
+        for row in cmp["faults"]
+    ]
+
+
 def compare_markdown(cmp: dict[str, Any]) -> str:
     topos = [t["topology"] for t in cmp["topologies"]]
-    out = ["# nineslab comparison", "", "| | " + " | ".join(topos) + " |", "|---|" + "---|" * len(topos)]
-    for label, key, fmt in (
-        ("target", "target", lambda v: pct(v, 3)),
-        ("measured (requests)", "measured", pct),
-        ("measured (1 s windows)", "time_1s", pct),
-        ("projected", "projected", lambda v: pct(v, 5)),
-        ("projected nines", "projected_nines", lambda v: f"{v:.2f}"),
-        ("verdict", "verdict", str),
-        ("biggest budget eater", "biggest_eater", str),
-    ):
-        out.append(f"| {label} | " + " | ".join(fmt(t[key]) for t in cmp["topologies"]) + " |")
-    out += [
-        "",
-        "## Error-seconds per fault",
-        "",
-        "| fault | " + " | ".join(topos) + " |",
-        "|---|" + "---|" * len(topos),
-    ]
-    for row in cmp["faults"]:
-        cells = ["not run" if row[t] is None else f"{row[t]['error_seconds']:.2f}" for t in topos]
-        out.append(f"| {row['fault']} | " + " | ".join(cells) + " |")
-    return "\n".join(out) + "\n"
+
+    def md_table(first: str, rows: list[list[str]]) -> list[str]:
+        head = [f"| {first} | " + " | ".join(topos) + " |", "|---|" + "---|" * len(topos)]
+        return head + ["| " + " | ".join(r) + " |" for r in rows]
+
+    out = ["# nineslab comparison", "", *md_table("", summary_rows(cmp)), "", "## Error-seconds per fault", ""]
+    return "\n".join(out + md_table("fault", fault_rows(cmp))) + "\n"
 
 
 def compare_html(cmp: dict[str, Any]) -> str:
-    md = compare_markdown(cmp)
-    rows = []
-    for line in md.splitlines():
-        if line.startswith("|") and not line.startswith("|---"):
-            cells = [c.strip() for c in line.strip("|").split("|")]
-            rows.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
-        elif line.startswith("#"):
-            rows.append(f"</table><h2>{html.escape(line.lstrip('# '))}</h2><table>")
-    return (
-        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>nineslab comparison</title>'
-        "<style>body{font-family:sans-serif;margin:2em}td{border:1px solid #ccc;padding:3px 8px}"
-        "table{border-collapse:collapse}</style></head><body><table>" + "".join(rows) + "</table></body></html>\n"
+    topos = [t["topology"] for t in cmp["topologies"]]
+    figures = {f"fig-compare-{i}": fig for i, fig in enumerate(compare_figures(cmp))}
+    return page(
+        "compare.html.j2",
+        figures,
+        cmp=cmp,
+        summary=table(["", *topos], summary_rows(cmp)),
+        per_fault=table(["fault", *topos], fault_rows(cmp)),
     )
 
 
@@ -104,4 +114,5 @@ def write_comparison(results: list[dict[str, Any]]) -> Path:
     write_json(run_dir / "compare.json", cmp)
     (run_dir / "compare.md").write_text(compare_markdown(cmp))
     (run_dir / "compare.html").write_text(compare_html(cmp))
+    write_index(run_dir.parent)
     return run_dir

@@ -1,12 +1,19 @@
-"""results -> report.md, report.html (self-contained: inline SVG, no script, no external asset), junit.xml."""
+"""results -> report.md, junit.xml, and report.html from Jinja2 templates with Plotly charts (one
+self-contained file: plotly.js and the chart data inline, no external asset)."""
 
 from __future__ import annotations
 
+import functools
 import html
+import json
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
+import jinja2
+from markupsafe import Markup
+
 from nineslab.analysis.verdict import PASS, PASS_POINT, label, verdict_reasons
+from nineslab.report import charts
 
 
 def pct(x: float | None, digits: int = 4) -> str:
@@ -167,62 +174,72 @@ def to_markdown(res: dict[str, Any]) -> str:
     return "\n".join(out) + "\n"
 
 
-def _svg_timeline(res: dict[str, Any]) -> str:
-    tl = res["timeline"]
-    n = len(tl["rps"])
-    if n == 0:
-        return "<p>No samples.</p>"
-    width, left, h, gap = 960, 60, 110, 30
-
-    def x(t: float) -> float:
-        return float(left + (t - tl["t0"]) / max(n, 1) * (width - left - 10))
-
-    series = [
-        ("requests/s", tl["rps"], None),
-        ("error ratio", tl["error_ratio"], 1.0),
-        ("p99 latency ms", tl["p99_ms"], None),
-    ]
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{3 * (h + gap) + 20}" role="img" '
-        f'aria-label="timeline">'
-    ]
-    for f in res["faults"]:
-        x0, x1 = x(f["inject_start"]), x(f["recover_end"])
-        parts.append(
-            f'<rect x="{x0:.1f}" y="0" width="{max(1.0, x1 - x0):.1f}" height="{3 * (h + gap)}" '
-            f'fill="#f4a261" fill-opacity="0.25"><title>{html.escape(f["fault"])}</title></rect>'
-        )
-        parts.append(
-            f'<text x="{x0 + 2:.1f}" y="{3 * (h + gap) + 14}" font-size="10" '
-            f'transform="rotate(0)">{html.escape(f["fault"])}</text>'
-        )
-    for i, (name, values, fixed_max) in enumerate(series):
-        top = i * (h + gap) + 14
-        vals = [v for v in values if v is not None]
-        vmax = fixed_max or (max(vals) if vals else 1.0) or 1.0
-        parts.append(f'<text x="4" y="{top - 2}" font-size="12" font-weight="bold">{name}</text>')
-        parts.append(f'<line x1="{left}" y1="{top + h}" x2="{width - 10}" y2="{top + h}" stroke="#999"/>')
-        parts.append(f'<text x="4" y="{top + 10}" font-size="10">{vmax:.3g}</text>')
-        pts = [
-            f"{x(tl['t0'] + k + 0.5):.1f},{top + h - (v / vmax) * h:.1f}" for k, v in enumerate(values) if v is not None
-        ]
-        colour = "#c0392b" if name == "error ratio" else "#2c7fb8"
-        parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="1.5" points="{" ".join(pts)}"/>')
-    parts.append("</svg>")
-    return "".join(parts)
-
-
-def _table(header: list[str], rows: list[list[str]]) -> str:
+def table(header: list[str], rows: list[list[str]]) -> Markup:
     head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
     body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return Markup(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+
+
+@functools.cache
+def templates() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("nineslab.report", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,  # a missing value is a bug in nineslab, not an empty cell
+    )
+    # JSON inside <script>: "</" would end the element early.
+    env.filters["tojson_script"] = lambda v: Markup(json.dumps(v, separators=(",", ":")).replace("</", "<\\/"))
+    return env
+
+
+@functools.cache
+def plotly_js() -> str:
+    """plotly.js, embedded once per page: the file opens offline and every chart zooms."""
+    from plotly.offline import get_plotlyjs
+
+    return str(get_plotlyjs())
+
+
+def page(template: str, figures: dict[str, dict[str, Any]], **context: Any) -> str:
+    """A self-contained HTML page: the template, plotly.js (when it has charts) and its figures' data."""
+    return (
+        templates()
+        .get_template(template)
+        .render(figures=figures, plotly_js=Markup(plotly_js()) if figures else "", **context)
+    )
+
+
+def panel_facts(res: dict[str, Any]) -> list[dict[str, Any]]:
+    """The text beside each fault's panel: what was done, what it cost, what the catalogue expected."""
+    out = []
+    for i, f in enumerate(res["faults"], 1):
+        imp = f["impact"]
+        steady = imp["steady"]
+        lo, hi = steady.get("ci95") or (None, None)
+        out.append(
+            {
+                "n": i,
+                "fault": f["fault"],
+                "kind": f["kind"],
+                "op": f.get("op", ""),
+                "hosts": ", ".join(f["hosts"]) or "—",
+                "hold": f"{f['hold_s']:g} s",
+                "error_seconds": f"{imp['error_seconds']:.3f}",
+                "ttr": secs(imp["time_to_recover_s"]),
+                "steady": pct(steady["error_ratio"], 2),
+                # the CI is of availability; the impact's interval is its mirror image
+                "steady_ci": "n/a" if lo is None or hi is None else f"{pct(1 - hi, 2)}–{pct(1 - lo, 2)}",
+                "steady_n": steady["total"],
+                "after": pct(imp["after"]["error_ratio"], 2),
+                "expected": f.get("expected") or "not stated in the catalogue",
+                "measured": imp.get("measured", True),
+                "unmeasured_because": imp.get("unmeasured_because", []),
+            }
+        )
+    return out
 
 
 def to_html(res: dict[str, Any]) -> str:
-    p = res["projection"]
-    cls = "pass" if res["verdict"] in (PASS, PASS_POINT) else "fail"
-    proj_rows = projection_rows(res)
-    incomplete = "".join(f'<p class="warn">{html.escape(reason)}</p>' for reason in verdict_reasons(res))
     measured = [
         ["request-based", _ci(res["requests"])],
         ["time-based, 1 s windows", _ci(res["time_1s"]) + f", empty windows {res['time_1s']['empty_windows']}"],
@@ -234,35 +251,32 @@ def to_html(res: dict[str, Any]) -> str:
         ["outages", str(res["outage_count"])],
         ["latency p50 / p99 (HTTP successes)", " / ".join(millis(res["latency_ms"][p]) for p in ("p50", "p99"))],
         ["errors", ", ".join(f"{k}: {v}" for k, v in res["errors"].items()) or "none"],
+        ["client stalls", f"{res['client']['stalls']} ({res['client']['stall_seconds']:.2f} s)"],
     ]
-    by_tables = "".join(
-        f"<h3>{html.escape(k)}</h3>"
-        + _table([k, "availability", "n"], [[n, pct(r["value"], 3), str(r["total"])] for n, r in t.items()])
-        for k, t in res["by"].items()
+    figures = {"fig-budget": charts.budget_figure(res["projection"])}
+    if res["timeline"]["rps"]:
+        figures["fig-timeline"] = charts.timeline_figure(res)
+    for i, f in enumerate(res["faults"], 1):
+        figures[f"fig-fault-{i}"] = charts.panel_figure(f)
+    return page(
+        "report.html.j2",
+        figures,
+        res=res,
+        headline=headline(res),
+        reasons=verdict_reasons(res),
+        verdict_class="pass" if res["verdict"] in (PASS, PASS_POINT) else "fail",
+        marks=charts.fault_marks(res),
+        panels=panel_facts(res),
+        tables={
+            "faults": table(FAULT_HEADER, fault_rows(res)),
+            "projection": table(PROJECTION_HEADER, projection_rows(res)),
+            "measured": table(["measure", "value"], measured),
+            "by": {
+                k: table([k, "availability", "n"], [[n, pct(r["value"], 3), str(r["total"])] for n, r in t.items()])
+                for k, t in res["by"].items()
+            },
+        },
     )
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>nineslab report {html.escape(res["run"])}</title>
-<style>
-body{{font-family:sans-serif;margin:2em;max-width:1000px}} table{{border-collapse:collapse;margin:1em 0}}
-td,th{{border:1px solid #ccc;padding:3px 8px;font-size:13px;text-align:left}}
-.verdict{{font-size:1.3em;padding:.6em;border-radius:4px}}
-.pass{{background:#d8f3dc}} .fail{{background:#ffd6d6}} .warn{{color:#a00;font-weight:bold}} small{{color:#555}}
-</style></head><body>
-<h1>nineslab report — {html.escape(res["topology"])}</h1>
-<div id="verdict" class="verdict {cls}">{html.escape(headline(res))}</div>
-{incomplete}
-<p><small>run {html.escape(res["run"])}; SLO {res["slo_ms"]:g} ms; {html.escape(p["model"])}</small></p>
-<h2>Timeline</h2><p><small>per second; shaded: fault windows (inject → recovered)</small></p>
-{_svg_timeline(res)}
-<h2>Per fault</h2>{_table(FAULT_HEADER, fault_rows(res))}
-<h2>Annual projection</h2>
-{_table(PROJECTION_HEADER, proj_rows)}
-<h2>Measured</h2>{_table(["measure", "value"], measured)}
-<p><small>{html.escape("; ".join(f"{k}: {v}" for k, v in res["rules"].items()))}</small></p>
-<h2>By zone, LB, gateway</h2>
-{by_tables}
-</body></html>
-"""
 
 
 def to_junit(res: dict[str, Any]) -> str:

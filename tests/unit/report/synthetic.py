@@ -49,3 +49,34 @@ def make_run(
         outcome = {"topology": topology, "experiments": [experiment], "healthy": True, "applicable": ["lb-kill"]}
         (run / "outcome.json").write_text(json.dumps(outcome))
     return run
+
+
+def make_suite(root: Path, faults: int = 20, rate: float = 200.0, spacing_s: float = 40.0) -> Path:
+    """A synthetic suite as big as a real 3dc one: `faults` faults, each held 10 s with every request
+    failing for its first 2 s, one every `spacing_s`, under `rate` req/s (evenly spaced)."""
+    run = root / "20260101-000000-suite-3dc"
+    (run / "samples").mkdir(parents=True)
+    t0, step = 1_000_000.0, 1.0 / rate
+    injects = [30.0 + i * spacing_s for i in range(faults)]
+    lines = ["start,lag_ms,latency_ms,status,error,lb,gateway,app,zone"]
+    n = int((injects[-1] + spacing_s) * rate)
+    for i in range(n):
+        t = i * step
+        bad = any(a <= t < a + 2.0 for a in injects)
+        lines.append(
+            f"{t0 + t:.6f},0.1,0.5,0,refused,,,," if bad else f"{t0 + t:.6f},0.1,4.0,200,,lb-a,gw-a,app-a,east-a"
+        )
+    (run / "samples" / "samples-client-1.csv").write_text("\n".join(lines) + "\n")
+    events = []
+    for k, a in enumerate(injects):
+        name = f"fault-{k + 1:02d}"
+        common = {"fault": name, "hosts": ["gw-a"], "op": "kill", "kind": "process", "hold_s": 10.0}
+        events.append({**common, "phase": "inject", "start": t0 + a, "end": t0 + a + 0.01})
+        events.append({"fault": name, "phase": "recover", "start": t0 + a + 10.0, "end": t0 + a + 10.01})
+    (run / "faults.jsonl").write_text("".join(json.dumps(e) + "\n" for e in events))
+    (run / "status-before.json").write_text(json.dumps({"topology": "3dc", "target": 0.99999}))
+    names = [e["fault"] for e in events if e["phase"] == "inject"]
+    experiments = [{"experiment": x, "status": "completed", "deviated": False} for x in names]
+    outcome = {"topology": "3dc", "experiments": experiments, "healthy": True, "applicable": names}
+    (run / "outcome.json").write_text(json.dumps(outcome))
+    return run

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -62,8 +63,10 @@ def test_renderings_carry_the_verdict(tmp_path: Path) -> None:
     assert not res["projection"]["meets_target"] and res["verdict"] == "FAIL"
     md, page = to_markdown(res), to_html(res)
     assert md.splitlines()[2].startswith("**FAIL: projected")
-    assert 'id="verdict" class="verdict fail"' in page and "<svg" in page
-    assert "http://" not in page.replace('xmlns="http://www.w3.org/2000/svg"', ""), "self-contained: no URLs"
+    assert 'id="verdict" class="verdict fail"' in page and 'data-figure="fig-timeline"' in page
+    # self-contained: plotly.js inline, nothing loaded from anywhere
+    assert not re.search(r"""<(script|img|link|iframe)[^>]*(src|href)=["']?(https?:)?//""", page), "no external asset"
+    assert page.count("<script>") == 2 and "Plotly.newPlot" in page
     suite = ET.fromstring(to_junit(res))
     names = [c.get("name") for c in suite.iter("testcase")]
     assert names == ["lb-kill", "tier-verdict"]
