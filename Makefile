@@ -19,7 +19,7 @@ define apt_install
 	fi
 endef
 
-.PHONY: setup setup-test demo deploy status destroy faults chaos suite heal load report compare test test-unit lint bench
+.PHONY: setup setup-test demo deploy status destroy faults chaos suite heal load report compare serve test test-unit lint bench
 
 setup: $(VENV)/.done
 
@@ -70,6 +70,9 @@ report: setup  ## SLA report of the latest run (run=RUN for another); exit 1 if 
 compare: setup  ## the suite on 1az, 2az and 3dc, side by side (takes about 25 min)
 	$(NINESLAB) compare
 
+serve: setup  ## make serve [port=8080]: reports/ and its index of every run on 127.0.0.1
+	$(NINESLAB) serve --port $(or $(port),8080)
+
 setup-test: setup  ## setup + what only the tests need (Debian chromium, for the HTML report test)
 	$(call apt_install,$(APT_TEST_PACKAGES))
 
@@ -91,3 +94,4 @@ bench: setup  ## deploy/destroy wall time per topology; Locust vs wrk on the sam
 	$(VENV)/bin/python bench/load.py
 	$(VENV)/bin/python bench/analysis.py
 	$(VENV)/bin/python bench/calibration.py
+	$(VENV)/bin/python bench/report_open.py

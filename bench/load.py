@@ -58,8 +58,20 @@ LAG_GOAL_MS = 10.0
 def open_loop(lab: str, rate: int, seconds: int, processes: int) -> dict[str, float]:
     """`nineslab load` at `rate`: successful requests/s and scheduling lag percentiles from its samples."""
     out = json.loads(
-        sh(NINESLAB, "load", "--lab", lab, "--rate", str(rate), "--duration", str(seconds),
-           "--processes", str(processes), "--json", timeout=seconds + 120)  # fmt: skip
+        sh(
+            NINESLAB,
+            "load",
+            "--lab",
+            lab,
+            "--rate",
+            str(rate),
+            "--duration",
+            str(seconds),
+            "--processes",
+            str(processes),
+            "--json",
+            timeout=seconds + 120,
+        )  # fmt: skip
     )
     samples = read_samples(Path(out["run"]) / "samples")
     lags = sorted(s.lag_ms for s in samples) or [0.0]
@@ -142,6 +154,7 @@ def main() -> None:
         print(f"{p} process(es): highest rate with p99 lag < {LAG_GOAL_MS:g} ms: {b['rate']:.0f} req/s "
               f"({b['ok_rps'] / wrk:.3f} of wrk)")  # fmt: skip
     print(f"recorder cost: {cost:.2f} µs/request")
+
 
 if __name__ == "__main__":
     main()

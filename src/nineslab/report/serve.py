@@ -21,13 +21,13 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
 
 def serve(root: Path, port: int, say: Callable[[str], None], seconds: float | None = None) -> None:
     """Serve `root` (index first rewritten) until interrupted, or for `seconds`."""
-    index = write_index(root)
     handler = functools.partial(_Quiet, directory=str(root))
     try:
         server = http.server.ThreadingHTTPServer((HOST, port), handler)
     except OSError as exc:
         raise NinesError(f"--port {port}: cannot listen on {HOST} ({exc.strerror}) — pick another port") from None
     with server:
+        index = write_index(root)  # only once the port is ours: a refused serve changes nothing
         say(f"serving {root} at http://{HOST}:{server.server_address[1]}/{index.name} (Ctrl-C stops)")
         server.timeout = 0.5
         end = None if seconds is None else time.monotonic() + seconds

@@ -4,6 +4,7 @@ figure; the run index lists runs newest first; `serve` answers on 127.0.0.1."""
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 import urllib.request
@@ -124,3 +125,16 @@ def test_serve_answers_with_the_index_on_localhost(tmp_path: Path) -> None:
         assert json.loads(r.read())["topology"] == "2az"
     thread.join(5)
     assert not thread.is_alive(), "--for ends the server by itself"
+
+
+def test_serve_on_a_port_in_use_is_a_one_line_error(tmp_path: Path) -> None:
+    from tests.unit.cli_run import run_cli
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        res = run_cli("serve", "--port", str(port), "--for", "1", env={"NINESLAB_REPORTS_DIR": str(tmp_path)})
+    assert res.returncode == 2 and len(res.stderr.strip().splitlines()) == 1
+    assert f"--port {port}" in res.stderr and "pick another port" in res.stderr
+    assert not (tmp_path / "index.html").exists(), "a refused serve changes nothing"
