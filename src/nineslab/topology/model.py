@@ -26,6 +26,21 @@ class Segment:
 @dataclass(frozen=True)
 class Zone(Segment):
     region: str = ""
+    # The zone's floating LB address (VRRP), when it has two LBs and escape.lb_vip is on.
+    vip: ipaddress.IPv4Address | None = None
+
+
+CLIENT_RESOLVERS = ("caching", "stub")
+
+
+@dataclass(frozen=True)
+class Escape:
+    """The escape mechanisms, each a switch (all on by default): health-checked authoritative DNS, a
+    caching resolver in front of the client (or the seed's glibc stub), a floating LB address per zone."""
+
+    dns_health_checks: bool = True
+    client_resolver: str = "caching"
+    lb_vip: bool = True
 
 
 @dataclass(frozen=True)
@@ -57,6 +72,7 @@ class Topology:
     zones: tuple[Zone, ...]
     client_segment: Segment
     hosts: tuple[Host, ...]
+    escape: Escape = field(default_factory=Escape)
     source: str = field(default="", compare=False)
 
     def by_role(self, role: str) -> list[Host]:
@@ -73,6 +89,22 @@ class Topology:
             if z.name == name:
                 return z
         raise KeyError(name)
+
+    def vip_zones(self) -> list[Zone]:
+        """Zones whose LBs share a floating address (escape.lb_vip on and a vip given)."""
+        return [z for z in self.zones if self.escape.lb_vip and z.vip is not None]
+
+    def entry_points(self) -> list[str]:
+        """What DNS hands out for the API name: a zone's floating address where it has one, else each
+        of its LBs."""
+        out = []
+        vips = {z.name: str(z.vip) for z in self.vip_zones()}
+        for z in self.zones:
+            if z.name in vips:
+                out.append(vips[z.name])
+            else:
+                out += [str(h.address) for h in self.hosts if h.role == "lb" and h.zone == z.name]
+        return out
 
     @property
     def client(self) -> Host:

@@ -5,10 +5,21 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections import Counter
+from dataclasses import fields
 from typing import Any
 
 from nineslab.errors import TopologyError
-from nineslab.topology.model import HOST_ROLES, LAB_NETWORK, Host, Region, Segment, Topology, Zone
+from nineslab.topology.model import (
+    CLIENT_RESOLVERS,
+    HOST_ROLES,
+    LAB_NETWORK,
+    Escape,
+    Host,
+    Region,
+    Segment,
+    Topology,
+    Zone,
+)
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,23}$")
 FORWARDING_ROLES = {"lb": "gateway", "gateway": "app"}
@@ -81,7 +92,7 @@ class _Checker:
 def build_topology(raw: Any, source: str) -> Topology:
     c = _Checker(source)
     data = c.mapping(raw, "top level")
-    known_keys = {"name", "description", "target", "dns_name", "regions", "client", "hosts"}
+    known_keys = {"name", "description", "target", "dns_name", "regions", "client", "hosts", "escape"}
     for key in data:
         if key not in known_keys:
             raise c.fail(str(key), "unknown key", f"remove it; known keys: {', '.join(sorted(known_keys))}")
@@ -95,6 +106,7 @@ def build_topology(raw: Any, source: str) -> Topology:
 
     regions: list[Region] = []
     zones: list[Zone] = []
+    zone_fields: dict[str, str] = {}
     for ri, rraw in enumerate(c.seq(c.required(data, "regions", ""), "regions")):
         rfield = f"regions[{ri}]"
         r = c.mapping(rraw, rfield)
@@ -103,9 +115,19 @@ def build_topology(raw: Any, source: str) -> Topology:
         for zi, zraw in enumerate(c.seq(c.required(r, "zones", rfield), f"{rfield}.zones")):
             zfield = f"{rfield}.zones[{zi}]"
             z = c.mapping(zraw, zfield)
+            for key in z:
+                if key not in ("name", "cidr", "vip"):
+                    raise c.fail(f"{zfield}.{key}", "unknown key", "remove it; known keys: cidr, name, vip")
             zname = c.name(c.required(z, "name", zfield), f"{zfield}.name")
             cidr = c.network(c.required(z, "cidr", zfield), f"{zfield}.cidr")
-            zones.append(Zone(name=zname, cidr=cidr, region=rname))
+            vip = None
+            if z.get("vip") is not None:
+                vip = c.address(z["vip"], f"{zfield}.vip")
+                seg = Segment(zname, cidr)
+                if vip not in cidr or vip in (cidr.network_address, cidr.broadcast_address, seg.gateway):
+                    raise c.fail(f"{zfield}.vip", f"{vip} is not a usable address of {cidr}", f"pick one inside {cidr}")
+            zones.append(Zone(name=zname, cidr=cidr, region=rname, vip=vip))
+            zone_fields[zname] = zfield
             znames.append(zname)
         regions.append(Region(name=rname, zones=tuple(znames)))
     _unique(c, [r.name for r in regions], "regions[].name")
@@ -141,7 +163,7 @@ def build_topology(raw: Any, source: str) -> Topology:
         hosts.append(_host(c, h, hfield, zone, zone.region, role=role, name=hname, zone_names=zone_names))
 
     _unique(c, [h.name for h in hosts], "hosts[].name")
-    _unique(c, [str(h.address) for h in hosts], "hosts[].address")
+    _unique(c, [str(h.address) for h in hosts] + [str(z.vip) for z in zones if z.vip], "hosts[].address and vips")
     topo = Topology(
         name=name,
         description=str(data.get("description", "")),
@@ -151,9 +173,10 @@ def build_topology(raw: Any, source: str) -> Topology:
         zones=tuple(zones),
         client_segment=client_seg,
         hosts=tuple(hosts),
+        escape=_escape(c, data.get("escape")),
         source=source,
     )
-    _check_placement(c, topo)
+    _check_placement(c, topo, zone_fields)
     return topo
 
 
@@ -196,13 +219,35 @@ def _host(
     )
 
 
+def _escape(c: _Checker, raw: Any) -> Escape:
+    """The `escape:` block: each mechanism a switch; missing keys keep the defaults (all on)."""
+    if raw is None:
+        return Escape()
+    data = c.mapping(raw, "escape")
+    known = {f.name for f in fields(Escape)}
+    for key in data:
+        if key not in known:
+            raise c.fail(f"escape.{key}", "unknown key", f"remove it; known keys: {', '.join(sorted(known))}")
+    for key in ("dns_health_checks", "lb_vip"):
+        if key in data and not isinstance(data[key], bool):
+            raise c.fail(f"escape.{key}", f"{data[key]!r} is not a switch", "write true or false")
+    resolver = data.get("client_resolver", Escape.client_resolver)
+    if resolver not in CLIENT_RESOLVERS:
+        raise c.fail(
+            "escape.client_resolver", f"unknown value {resolver!r}", f"use one of: {', '.join(CLIENT_RESOLVERS)}"
+        )
+    return Escape(
+        dns_health_checks=data.get("dns_health_checks", True), client_resolver=resolver, lb_vip=data.get("lb_vip", True)
+    )
+
+
 def _unique(c: _Checker, values: list[str], field: str) -> None:
     dup = [v for v, n in Counter(values).items() if n > 1]
     if dup:
         raise c.fail(field, f"{dup[0]!r} appears more than once", "make every name and address unique")
 
 
-def _check_placement(c: _Checker, topo: Topology) -> None:
+def _check_placement(c: _Checker, topo: Topology, zone_fields: dict[str, str]) -> None:
     counts = Counter(h.role for h in topo.hosts)
     etcd = counts["etcd"]
     if etcd < 3 or etcd % 2 == 0:
@@ -212,8 +257,29 @@ def _check_placement(c: _Checker, topo: Topology) -> None:
     for role, need in (("lb", 1), ("gateway", 1), ("app", 1)):
         if counts[role] < need:
             raise c.fail("hosts", f"no {role} host", f"add at least one host with role: {role}")
-    if counts["dns"] != 2:
-        raise c.fail("hosts", f"{counts['dns']} dns hosts", "use exactly two (primary first, then secondary)")
+    if counts["dns"] < 2:
+        raise c.fail("hosts", f"{counts['dns']} dns hosts", "use at least two nameservers (the first is the primary)")
+    if topo.escape.client_resolver == "stub" and counts["dns"] > 3:
+        raise c.fail(
+            "escape.client_resolver",
+            f"stub, with {counts['dns']} nameservers",
+            "a glibc stub uses at most 3: list at most three dns hosts, or use `caching`",
+        )
+    for zone in topo.zones:
+        where = zone_fields.get(zone.name, f"zone {zone.name}")
+        lbs = [h for h in topo.hosts if h.role == "lb" and h.zone == zone.name]
+        if zone.vip is not None and len(lbs) != 2:
+            raise c.fail(
+                f"{where}.vip",
+                f"{len(lbs)} LBs share it",
+                "a floating address needs exactly two LBs in the zone",
+            )
+        if topo.escape.lb_vip and len(lbs) == 2 and zone.vip is None:
+            raise c.fail(
+                where,
+                f"{zone.name} has two LBs but no `vip:`",
+                "give the zone a floating address (`vip:` an unused address of its subnet) or set escape.lb_vip: false",
+            )
     for i, host in enumerate(topo.hosts[1:]):
         target_role = FORWARDING_ROLES.get(host.role)
         if target_role is None:

@@ -72,7 +72,7 @@ def test_selectors_pick_hosts_of_a_role(role: str, select: str, leader: str | No
 def test_selectors_never_include_the_client_and_refuse_what_does_not_exist() -> None:
     topo = load_topology("3dc")
     assert "client" not in [h.name for h in select_hosts(topo, "any", "all")]
-    assert [h.name for h in select_hosts(topo, "any", "region:south")] == ["lb-c", "gw-c", "app-c", "etcd-c"]
+    assert [h.name for h in select_hosts(topo, "any", "region:south")] == ["lb-c", "gw-c", "app-c", "etcd-c", "dns-c"]
     with pytest.raises(NinesError, match="matches no host"):
         select_hosts(topo, "any", "zone:west-z")
     with pytest.raises(NinesError, match="no leader"):

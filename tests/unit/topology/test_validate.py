@@ -13,6 +13,7 @@ import yaml
 from nineslab.errors import TopologyError
 from nineslab.paths import TOPOLOGY_DIR
 from nineslab.topology import load_topology
+from nineslab.topology.model import Escape
 from nineslab.topology.validate import build_topology
 
 REFERENCE = {"1az": (0.999, 1, 1), "2az": (0.9999, 2, 1), "3dc": (0.99999, 3, 2)}
@@ -25,7 +26,9 @@ def test_reference_topologies_load(name: str) -> None:
     assert topo.target == target
     assert len(topo.zones) == zones and len(topo.regions) == regions
     assert len(topo.by_role("etcd")) == 3
-    assert len(topo.by_role("dns")) == 2
+    # nameservers: one per zone in 2az and 3dc, two in 1az; every escape mechanism on
+    assert len(topo.by_role("dns")) == max(2, zones)
+    assert topo.escape == Escape()
     assert len(topo.by_role("lb")) >= 2 and len(topo.by_role("gateway")) >= 2 and len(topo.by_role("app")) >= 2
     assert topo.client.zone is None
 
@@ -94,8 +97,40 @@ def _mutations() -> list[tuple[str, Any, str]]:
     def unknown_key(d: dict[str, Any]) -> None:
         d["hosts"][0]["weight"] = 3
 
-    def three_dns(d: dict[str, Any]) -> None:
-        d["hosts"].append({"name": "dns-c", "role": "dns", "zone": "east-a", "address": "198.18.1.99"})
+    def one_dns(d: dict[str, Any]) -> None:
+        d["hosts"] = [h for h in d["hosts"] if h["name"] != "dns-b"]
+
+    def four_dns_for_a_stub(d: dict[str, Any]) -> None:
+        d["escape"] = {"client_resolver": "stub"}
+        d["hosts"] += [
+            {"name": f"dns-x{i}", "role": "dns", "zone": "east-a", "address": f"198.18.1.{90 + i}"} for i in range(2)
+        ]
+
+    def unknown_escape_key(d: dict[str, Any]) -> None:
+        d["escape"] = {"dns_failover": True}
+
+    def escape_not_a_switch(d: dict[str, Any]) -> None:
+        d["escape"] = {"lb_vip": "yes"}
+
+    def unknown_resolver(d: dict[str, Any]) -> None:
+        d["escape"] = {"client_resolver": "systemd"}
+
+    def vip_with_one_lb(d: dict[str, Any]) -> None:
+        d["regions"][0]["zones"][0]["vip"] = "198.18.1.10"
+
+    def vip_outside_its_zone(d: dict[str, Any]) -> None:
+        d["regions"][0]["zones"][0]["vip"] = "198.18.2.10"
+
+    def vip_on_a_host_address(d: dict[str, Any]) -> None:
+        d["hosts"].append(
+            {"name": "lb-a2", "role": "lb", "zone": "east-a", "address": "198.18.1.12", "sends_to": ["east-a"]}
+        )
+        d["regions"][0]["zones"][0]["vip"] = "198.18.1.12"
+
+    def two_lbs_without_a_vip(d: dict[str, Any]) -> None:
+        d["hosts"].append(
+            {"name": "lb-a2", "role": "lb", "zone": "east-a", "address": "198.18.1.12", "sends_to": ["east-a"]}
+        )
 
     def lb_without_sends_to(d: dict[str, Any]) -> None:
         del d["hosts"][0]["sends_to"]
@@ -119,7 +154,15 @@ def _mutations() -> list[tuple[str, Any, str]]:
         ("target as percent", bad_target, "target: 99.99 is not an availability target"),
         ("missing hosts", missing_hosts, "hosts: is missing"),
         ("unknown key", unknown_key, "hosts[0].weight: unknown key"),
-        ("three resolvers", three_dns, "exactly two"),
+        ("one nameserver", one_dns, "use at least two nameservers"),
+        ("four nameservers for a stub", four_dns_for_a_stub, "escape.client_resolver: stub, with 4 nameservers"),
+        ("unknown escape key", unknown_escape_key, "escape.dns_failover: unknown key"),
+        ("escape not a switch", escape_not_a_switch, "escape.lb_vip: 'yes' is not a switch"),
+        ("unknown resolver", unknown_resolver, "escape.client_resolver: unknown value 'systemd'"),
+        ("vip with one LB", vip_with_one_lb, "regions[0].zones[0].vip: 1 LBs share it"),
+        ("vip outside its zone", vip_outside_its_zone, "regions[0].zones[0].vip: 198.18.2.10 is not a usable"),
+        ("vip on a host address", vip_on_a_host_address, "'198.18.1.12' appears more than once"),
+        ("two LBs without a vip", two_lbs_without_a_vip, "regions[0].zones[0]: east-a has two LBs but no `vip:`"),
         ("lb without sends_to", lb_without_sends_to, "hosts[0].sends_to"),
         ("sends to a zone with no gateway", sends_to_zone_without_gateway, "no gateway"),
     ]
