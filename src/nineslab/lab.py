@@ -51,6 +51,9 @@ class DeployResult:
     status: dict[str, Any]
 
 
+TOPOLOGY_SNAPSHOT = "topology.yaml"  # the topology as deployed, in the lab's state directory
+
+
 class Lab:
     """A facade over one lab: its topology, its provider (hosts), its etcd, its status. The work is done
     by deploy/, providers/, health/ and services/; this class only ties them to one lab name."""
@@ -79,7 +82,10 @@ class Lab:
                 raise LabError(
                     f"no lab named {self.name!r} is deployed — run `nineslab deploy --topology 3dc --lab {self.name}`"
                 )
-            self._topology = load_topology(meta["topology_file"])
+            # The copy taken at deploy: editing topologies/*.yaml under a running lab changes nothing
+            # until the next deploy (the hosts are what was deployed).
+            snapshot = self.dir / TOPOLOGY_SNAPSHOT
+            self._topology = load_topology(str(snapshot) if snapshot.is_file() else meta["topology_file"])
         return self._topology
 
     # -- deploy ---------------------------------------------------------------------------------
@@ -96,6 +102,7 @@ class Lab:
             )
         start = time.monotonic()
         self.dir.mkdir(parents=True, exist_ok=True)
+        (self.dir / TOPOLOGY_SNAPSHOT).write_text(Path(topology.source).read_text())
         self.meta_path.write_text(
             json.dumps(
                 {

@@ -55,4 +55,7 @@ def binaries() -> dict[str, str]:
         "caddy": str(venv_tool("caddy")),
         "haproxy": shutil.which("haproxy", path="/usr/sbin:/usr/bin") or "/usr/sbin/haproxy",
         "dnsmasq": shutil.which("dnsmasq", path="/usr/sbin:/usr/bin") or "/usr/sbin/dnsmasq",
+        "pdns": shutil.which("pdns_server", path="/usr/sbin:/usr/bin") or "/usr/sbin/pdns_server",
+        "unbound": shutil.which("unbound", path="/usr/sbin:/usr/bin") or "/usr/sbin/unbound",
+        "keepalived": shutil.which("keepalived", path="/usr/sbin:/usr/bin") or "/usr/sbin/keepalived",
     }

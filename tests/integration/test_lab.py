@@ -28,7 +28,7 @@ def test_deploys_healthy_with_one_etcd_leader(lab: tuple[str, str, dict[str, Any
     assert st["topology"] == topology and st["target"] == TARGETS[topology]
     assert st["entrypoint"]["url"] == "http://api.nines.lab/api/"
     assert st["entrypoint"]["client_netns"] == f"{name}-client"
-    assert len(st["entrypoint"]["resolvers"]) == 2
+    assert len(st["entrypoint"]["resolvers"]) >= 2 and st["entrypoint"]["client_resolver"] == "caching"
     assert all(h["netns"] == f"{name}-{h['name']}" and h["address"].startswith("198.1") for h in st["hosts"])
     etcd_hosts = sorted(h["name"] for h in st["hosts"] if h["role"] == "etcd")
     assert len(etcd_hosts) == 3 and sorted(st["etcd"]["healthy_members"]) == etcd_hosts

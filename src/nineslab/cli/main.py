@@ -439,7 +439,8 @@ def _print_status(st: dict[str, Any]) -> None:
         f"{'HEALTHY' if st['healthy'] else 'UNHEALTHY'}"
     )
     click.echo(
-        f"entrypoint {ep['url']} from netns {ep['client_netns']} via {', '.join(ep['resolvers'])}: "
+        f"entrypoint {ep['url']} from netns {ep['client_netns']} via {ep.get('client_resolver', 'stub')} resolver "
+        f"-> {', '.join(ep['resolvers'])}: "
         f"{'ok ' + served if ep['healthy'] else 'FAILING ' + str(ep.get('error') or '')}"
     )
     e = st["etcd"]

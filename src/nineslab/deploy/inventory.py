@@ -4,6 +4,7 @@ topology (etcd cluster, each LB's backends, each gateway's root key, the routes 
 from __future__ import annotations
 
 import sys
+from dataclasses import asdict
 from typing import Any
 
 from nineslab import defaults
@@ -46,8 +47,13 @@ def build_inventory(lab: str, topology: Topology, hosts: list[InventoryHost]) ->
                 "routes_txn": gateway.routes_txn(topology),
                 "routes_range": gateway.routes_range(),
                 "routes_wanted": gateway.wanted_route_keys(topology),
-                "lb_addresses": dns.lb_addresses(topology),
-                "resolvers": dns.resolvers(topology),
+                "entry_points": topology.entry_points(),
+                "nameservers": dns.nameservers(topology),
+                "dns_domain": dns.domain(topology),
+                "dns_lua_record": dns.lua_record(topology),
+                "dns_ttl": dns.TTL_S,
+                "dns_check_interval": dns.CHECK_INTERVAL_S,
+                "escape": asdict(topology.escape),
                 "etcd_client_port": defaults.ETCD_CLIENT_PORT,
                 "etcd_peer_port": defaults.ETCD_PEER_PORT,
             },

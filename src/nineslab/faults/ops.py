@@ -78,7 +78,8 @@ def plan_hosts(lab: Lab, hosts: list[Host], params: Params) -> State:
     for h in hosts:
         owned_netns(lab, h)
     only = params.get("daemon")
-    chosen = {h.name: [d for d in daemons(h.role) if only in (None, d)] for h in hosts}
+    topo = lab.topology()
+    chosen = {h.name: [d for d in daemons(h, topo) if only in (None, d)] for h in hosts}
     if only is not None and not any(chosen.values()):
         raise NinesError(f"params.daemon: no selected host runs {only!r} — use one of the role's daemons")
     return {"hosts": [h.name for h in hosts], "daemons": chosen}
@@ -92,7 +93,7 @@ def _daemons_of(lab: Lab, state: State, key: str = "hosts") -> list[tuple[Host, 
     for name in state[key]:
         host = topo.host(name)
         ns = owned_netns(lab, host)
-        out += [(host, ns, d) for d in chosen.get(name, daemons(host.role))]
+        out += [(host, ns, d) for d in chosen.get(name, daemons(host, topo))]
     return out
 
 
@@ -107,7 +108,8 @@ def _start(lab: Lab, state: State, key: str = "hosts") -> None:
 
 
 def _every_daemon(lab: Lab) -> list[tuple[Host, str, str]]:
-    hosts = [h for h in lab.topology().hosts if daemons(h.role)]
+    topo = lab.topology()
+    hosts = [h for h in topo.hosts if daemons(h, topo)]
     return _daemons_of(lab, {"hosts": [h.name for h in hosts]})
 
 

@@ -32,7 +32,7 @@ def lab_status(lab: str, provider: Provider, topology: Topology) -> dict[str, An
     results = Checker(provider, client_ns).run(checks)
     hosts = []
     for h in topology.hosts:
-        pids = {d: daemon_pid(lab, h.name, d) for d in daemons(h.role)}
+        pids = {d: daemon_pid(lab, h.name, d) for d in daemons(h, topology)}
         checked = h.role == "client" or bool(results[h.name].get("healthy"))
         healthy = present[h.name] and all(pids.values()) and checked
         hosts.append(
@@ -57,7 +57,8 @@ def lab_status(lab: str, provider: Provider, topology: Topology) -> dict[str, An
         "entrypoint": {
             "url": entrypoint_url(topology),
             "client_netns": client_ns,
-            "resolvers": dns_service.resolvers(topology),
+            "resolvers": dns_service.nameservers(topology),
+            "client_resolver": topology.escape.client_resolver,
             "healthy": bool(entry.get("healthy")),
             "served_by": entry.get("served_by", {}),
             "error": entry.get("error"),

@@ -2,22 +2,33 @@
 configuration nineslab derives for it from the topology. Ansible starts them; these modules look at them."""
 
 from nineslab.services import app, dns, etcd, gateway, lb
+from nineslab.topology import Host, Topology
 
-# role -> the daemons a host of that role runs (each one's pidfile is <host_dir>/run/<daemon>.pid).
-# A tuple: a host may run more than one (a nameserver beside a VRRP daemon, a supervisor).
+# role -> every daemon a host of that role may run (each one's pidfile is <host_dir>/run/<daemon>.pid);
+# which of them it does run depends on the topology's escape switches (daemons() below). destroy
+# stops all of them.
 DAEMONS: dict[str, tuple[str, ...]] = {
     "etcd": ("etcd",),
     "gateway": ("traefik",),
     "app": ("caddy",),
-    "lb": ("haproxy",),
-    "dns": ("dnsmasq",),
+    "lb": ("haproxy", "keepalived"),
+    "dns": ("pdns", "dnsmasq"),
+    "client": ("unbound",),
 }
 MODULES = {"etcd": etcd, "gateway": gateway, "app": app, "lb": lb, "dns": dns}
 
 
-def daemons(role: str) -> tuple[str, ...]:
-    """The daemons of a host of `role` (none for the client)."""
-    return DAEMONS.get(role, ())
+def daemons(host: Host, topology: Topology) -> tuple[str, ...]:
+    """The daemons `host` runs in `topology`: a nameserver is PowerDNS or dnsmasq; an LB of a zone with a
+    floating address runs keepalived beside haproxy; the client runs unbound when its resolver caches."""
+    if host.role == "dns":
+        return (dns.daemon(topology),)
+    if host.role == "lb":
+        vip = any(z.name == host.zone for z in topology.vip_zones())
+        return ("haproxy", "keepalived") if vip else ("haproxy",)
+    if host.role == "client":
+        return ("unbound",) if topology.escape.client_resolver == "caching" else ()
+    return DAEMONS.get(host.role, ())
 
 
 __all__ = ["DAEMONS", "MODULES", "daemons"]

@@ -42,7 +42,7 @@ def _http(url: str, data: bytes | None = None) -> dict[str, Any]:
     }
 
 
-def _dns_a(server: str, name: str) -> list[str]:
+def dns_a(server: str, name: str) -> list[str]:
     """One A query over UDP, straight to `server` (not through resolv.conf)."""
     qid = random.randrange(65536)
     question = b"".join(bytes([len(p)]) + p.encode() for p in name.split(".")) + b"\x00" + struct.pack(">HH", 1, 1)
@@ -80,10 +80,14 @@ def run_check(check: dict[str, Any]) -> dict[str, Any]:
         return res
     if kind == "dns":
         try:
-            addrs = _dns_a(check["server"], check["name"])
+            addrs = dns_a(check["server"], check["name"])
         except OSError as exc:
             return {"ok": False, "healthy": False, "error": f"{type(exc).__name__}: {exc}"}
-        return {"ok": True, "addresses": addrs, "healthy": sorted(addrs) == sorted(check["expect"])}
+        if check.get("subset"):
+            healthy = bool(addrs) and set(addrs) <= set(check["expect"])
+        else:
+            healthy = sorted(addrs) == sorted(check["expect"])
+        return {"ok": True, "addresses": addrs, "healthy": healthy}
     if kind == "entry":
         # The client's own path: system resolver (resolv.conf of the namespace) -> LB -> gateway -> app.
         res = _http(check["url"])

@@ -2,7 +2,8 @@
 Run inside the host's namespace right after its daemon starts (and by etcd's rolling restart, before
 the next member may stop). Polls every 0.1 s: Ansible's own `until`/`delay` takes whole seconds.
 
-usage: wait_ready.py URL [STATUS] [JSON_KEY=VALUE] [TIMEOUT_S]"""
+usage: wait_ready.py URL [STATUS] [JSON_KEY=VALUE] [TIMEOUT_S]
+       wait_ready.py dns://SERVER/NAME   (ready when SERVER answers NAME with an address)"""
 
 import json
 import sys
@@ -15,6 +16,19 @@ want_status = int(sys.argv[2]) if len(sys.argv) > 2 else 200
 key, _, want_value = (sys.argv[3] if len(sys.argv) > 3 else "=").partition("=")
 deadline = time.monotonic() + (float(sys.argv[4]) if len(sys.argv) > 4 else 30.0)
 last = "no answer"
+if url.startswith("dns://"):
+    from nineslab.services.checker import dns_a  # the same query the health checks make
+
+    server, _, name = url.removeprefix("dns://").partition("/")
+    while time.monotonic() < deadline:
+        try:
+            if dns_a(server, name):
+                sys.exit(0)
+            last = "an empty answer"
+        except OSError as exc:
+            last = str(exc) or type(exc).__name__
+        time.sleep(0.1)
+    sys.exit(f"{url} not ready in time (last: {last})")
 while time.monotonic() < deadline:
     try:
         with urllib.request.urlopen(url, timeout=1) as r:
