@@ -5,17 +5,21 @@ VENV := .venv
 NINESLAB := $(VENV)/bin/nineslab
 topology ?= 3dc
 lab ?= nines
-APT_PACKAGES := haproxy dnsmasq-base iproute2 util-linux procps wrk nftables coreutils
+APT_PACKAGES := haproxy dnsmasq-base pdns-server pdns-backend-bind unbound keepalived curl iproute2 util-linux procps wrk nftables coreutils
 # Only the test of the HTML report needs a browser (large): installed by `make test`, not by `make setup`.
 APT_TEST_PACKAGES := chromium
 export NINESLAB_LAB := $(lab)
 
-# $(call apt_install,PACKAGES): install the Debian packages that are missing, nothing else.
+# $(call apt_install,PACKAGES): install the Debian packages that are missing, nothing else. Their
+# services (haproxy, pdns, unbound, keepalived) must not start on the machine: policy-rc.d says no.
 define apt_install
 	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "setup: installing Debian packages:$$missing"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  policy=/usr/sbin/policy-rc.d; own=""; \
+	  if [ ! -e $$policy ]; then printf '#!/bin/sh\nexit 101\n' > $$policy; chmod +x $$policy; own=1; fi; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; rc=$$?; \
+	  if [ -n "$$own" ]; then rm -f $$policy; fi; [ $$rc = 0 ]; \
 	fi
 endef
 

@@ -18,6 +18,7 @@ import yaml
 from nineslab.deploy import build_inventory, run_playbook
 from nineslab.errors import LabError, NinesError
 from nineslab.health import Checker, EtcdClient, lab_status, unhealthy_hosts
+from nineslab.health.status import vip_holders
 from nineslab.load import LOAD_PIDFILE, LoadRun
 from nineslab.paths import lab_dir
 from nineslab.process import stop_daemons
@@ -170,6 +171,10 @@ class Lab:
 
     def status(self, topology: Topology | None = None) -> dict[str, Any]:
         return lab_status(self.name, self.provider, topology or self.topology())
+
+    def vip_holders(self) -> dict[str, str | None]:
+        """Zone -> the LB holding its floating address now."""
+        return vip_holders(self.provider, self.topology())
 
     def in_client(self) -> list[str]:
         """Command prefix that runs a program as the lab's client does: in its namespace, with its

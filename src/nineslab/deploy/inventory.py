@@ -31,6 +31,8 @@ def build_inventory(lab: str, topology: Topology, hosts: list[InventoryHost]) ->
             hv["gateway_rootkey"] = gateway.rootkey(host)
         if ih.role == "lb":
             hv["lb_backends"] = lb.backends(topology, host)
+            hv["lb_vrrp"] = lb.vrrp(topology, host)
+            hv["lb_interface"] = ih.interface
         groups[ih.role]["hosts"][ih.name] = hv
     return {
         "all": {

@@ -63,7 +63,8 @@ def inject(lab: Lab, name: str, spec: FaultSpec | None = None) -> dict[str, Any]
         raise NinesError(f"fault {spec.name!r} is already injected — `nineslab recover {spec.name}` or `nineslab heal`")
     inject_start = time.time()
     leader = lab.etcd.leader() if spec.select in ("leader", "follower") else None
-    hosts = select_hosts(topology, spec.role, spec.select, leader)
+    holders = [h for h in lab.vip_holders().values() if h] if spec.select == "holder" else None
+    hosts = select_hosts(topology, spec.role, spec.select, leader, holders)
     op = OPS[spec.op]
     record = fault_record(spec, [h.name for h in hosts], op.plan(lab, hosts, spec.params), inject_start)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -3,6 +3,7 @@ through the entry point (DNS -> LB -> gateway -> app), all from the client names
 
 from __future__ import annotations
 
+import subprocess
 from typing import Any
 
 from nineslab.errors import LabError
@@ -18,6 +19,19 @@ from nineslab.topology import Topology
 ENTRY = "@entrypoint"
 
 
+def vip_holders(provider: Provider, topology: Topology) -> dict[str, str | None]:
+    """Zone -> the LB that holds its floating address now (None: nobody does), for zones that have one."""
+    out: dict[str, str | None] = {}
+    for zone in topology.vip_zones():
+        out[zone.name] = None
+        for lb in (h for h in topology.by_role("lb") if h.zone == zone.name):
+            cmd = ["ip", "-n", provider.netns(lb), "-o", "-4", "addr", "show"]
+            res = subprocess.run(cmd, capture_output=True, text=True, timeout=10)
+            if f" {zone.vip}/" in res.stdout:
+                out[zone.name] = lb.name
+    return out
+
+
 def entrypoint_url(topology: Topology) -> str:
     return f"http://{topology.dns_name}{API_PATH}"
 
@@ -30,6 +44,7 @@ def lab_status(lab: str, provider: Provider, topology: Topology) -> dict[str, An
     }
     checks[ENTRY] = {"kind": "entry", "url": entrypoint_url(topology)}
     results = Checker(provider, client_ns).run(checks)
+    holders = vip_holders(provider, topology)
     hosts = []
     for h in topology.hosts:
         pids = {d: daemon_pid(lab, h.name, d) for d in daemons(h, topology)}
@@ -65,7 +80,12 @@ def lab_status(lab: str, provider: Provider, topology: Topology) -> dict[str, An
         },
         "hosts": hosts,
         "etcd": etcd_info,
-        "healthy": all(h["healthy"] for h in hosts) and bool(entry.get("healthy")) and etcd_info["leader"] is not None,
+        "vips": holders,
+        # a floating address nobody holds is an outage of its zone's way in
+        "healthy": all(h["healthy"] for h in hosts)
+        and bool(entry.get("healthy"))
+        and etcd_info["leader"] is not None
+        and all(holders.values()),
     }
 
 

@@ -25,6 +25,7 @@ class InventoryHost:
     zone: str | None
     region: str | None
     netns: str
+    interface: str = ""  # the host's network device inside its namespace
 
 
 class Provider(abc.ABC):

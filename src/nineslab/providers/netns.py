@@ -179,6 +179,7 @@ class NetnsProvider(Provider):
                 zone=h["zone"] or None,
                 region=h["region"] or None,
                 netns=h["netns"],
+                interface=f"{self.lab}-eth0",  # terraform/local/scripts/host.sh names it so
             )
             for name, h in hosts.items()
         ]

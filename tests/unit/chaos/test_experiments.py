@@ -9,15 +9,16 @@ import pytest
 
 from nineslab.chaos.experiments import EXPERIMENT_DIR, check_experiment, experiment_for
 from nineslab.errors import NinesError
-from nineslab.faults import load_catalogue
+from nineslab.faults import applicable, load_catalogue
 from nineslab.topology import load_topology
 
 
 def test_every_catalogue_fault_has_an_experiment_file_that_injects_it() -> None:
-    topo = load_topology("3dc")
+    topos = [load_topology(t) for t in ("3dc", "1az")]
     for spec in load_catalogue():
         path = EXPERIMENT_DIR / f"{spec.name}.json"
         assert path.is_file(), f"missing {path}: run `nineslab chaos generate`"
+        topo = next(t for t in topos if applicable(spec, t))
         assert check_experiment(path, topo) == spec.name
         exp = json.loads(path.read_text())
         assert exp["rollbacks"], "rollbacks always recover"
