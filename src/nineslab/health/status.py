@@ -60,6 +60,7 @@ def lab_status(lab: str, provider: Provider, topology: Topology) -> dict[str, An
                 "netns": provider.netns(h),
                 # The host's main daemon (the first); every daemon of the host must run for it to be healthy.
                 "pid": next(iter(pids.values()), None),
+                "daemons": pids,
                 "healthy": healthy,
             }
         )
