@@ -68,6 +68,10 @@ def _ip_router(lab: Lab, *args: str, check: bool = True) -> subprocess.Completed
     return subprocess.run(["ip", "-n", lab.provider.router_netns(), *args], capture_output=True, text=True, check=check)
 
 
+def _is_switch(value: Any) -> str | None:
+    return None if isinstance(value, bool) else "must be true or false"
+
+
 def _is_daemon_name(value: Any) -> str | None:
     return None if isinstance(value, str) and value.isidentifier() else "must be a daemon name (see `nineslab status`)"
 
@@ -149,11 +153,22 @@ def sweep_pause(lab: Lab) -> Swept:
 
 
 # -- power off: the host's switch port goes dark and its processes die ----------------------------
+def plan_power_off(lab: Lab, hosts: list[Host], params: Params) -> State:
+    """plan_hosts, and whether the client's resolver cache is flushed once the hosts are off
+    (params.flush_client_resolver: the cache is what carries clients while nameservers are gone)."""
+    return {**plan_hosts(lab, hosts, {}), "flush_client_resolver": bool(params.get("flush_client_resolver"))}
+
+
 def apply_power_off(lab: Lab, state: State) -> None:
     topo = lab.topology()
     for name in state["hosts"]:
         _ip_router(lab, "link", "set", lab.provider.port(topo, topo.host(name)), "down")
     _signal(lab, state, signal.SIGKILL)
+    client = topo.client
+    # A restarted unbound starts with an empty cache; a stub client has no cache to flush.
+    if state.get("flush_client_resolver") and "unbound" in daemons(client, topo):
+        wait_gone(signal_daemon(lab.name, client.name, "unbound", signal.SIGKILL))
+        start_daemon(lab.name, lab.provider.netns(client), client.name, "unbound")
 
 
 def _ports_up(lab: Lab, hosts: list[str]) -> None:
@@ -291,11 +306,12 @@ OPS: dict[str, Op] = {
         Op("pause", plan_hosts, apply_pause, recover_pause, sweep_pause, "SIGSTOP of the host's daemons", _DAEMON),
         Op(
             "power_off",
-            plan_hosts,
+            plan_power_off,
             apply_power_off,
             recover_power_off,
             sweep_power_off,
             "switch port down + processes killed",
+            {"flush_client_resolver": _is_switch},
             needs=frozenset({SWITCH_PORT}),
         ),
         Op(

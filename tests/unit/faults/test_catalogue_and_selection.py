@@ -125,9 +125,16 @@ EVERYWHERE = [
     ("topology", "expected"),
     [
         # only 1az has a zone with a floating address (two LBs): the VIP-holder faults apply there
-        ("1az", EVERYWHERE[:6] + ["vip-holder-kill", "vip-holder-pause", "vip-holder-power-off"] + EVERYWHERE[6:]),
-        ("2az", EVERYWHERE),
-        ("3dc", EVERYWHERE[:12] + ["region-south-cut"] + EVERYWHERE[12:]),
+        (
+            "1az",
+            EVERYWHERE[:6]
+            + ["vip-holder-kill", "vip-holder-pause", "vip-holder-power-off"]
+            + EVERYWHERE[6:12]
+            + ["zone-power-off-cold-resolver"]
+            + EVERYWHERE[12:],
+        ),
+        ("2az", EVERYWHERE[:12] + ["zone-power-off-cold-resolver"] + EVERYWHERE[12:]),
+        ("3dc", EVERYWHERE[:12] + ["zone-power-off-cold-resolver", "region-south-cut"] + EVERYWHERE[12:]),
     ],
 )
 def test_which_faults_apply_is_read_from_the_topology(topology: str, expected: list[str]) -> None:
