@@ -141,7 +141,7 @@ except OSError as e:
 
 
 def client_resolve(lab: str, name: str = "api.nines.lab") -> dict[str, Any]:
-    """getaddrinfo from the client namespace: glibc, its resolv.conf (primary, then secondary)."""
+    """getaddrinfo from the client namespace through its resolv.conf (its caching resolver, or the nameservers)."""
     return in_client(lab, RESOLVE, name)
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from nineslab.lab import Lab
-from tests.integration.conftest import lab_deployed, nineslab, nineslab_json
+from tests.integration.conftest import client_resolve, lab_deployed, nineslab, nineslab_json
 
 REPO = Path(__file__).resolve().parents[2]
 LAB = "itesc"
@@ -146,6 +146,19 @@ def test_switching_escape_off_redeploys_the_seed_setup_and_on_again(lab: dict[st
         assert running()["dns-a"] == ["dnsmasq"] and running()["client"] == []
         resolv = Path(f"/etc/netns/{ns}/resolv.conf").read_text()
         assert resolv.index("198.18.1.53") < resolv.index("198.18.2.53") and "127.0.0.1" not in resolv
+        # the seed's costs come back: every lookup waits out a blackholed primary; with every
+        # nameserver down nothing resolves
+        nineslab("inject", "dns-primary-blackhole", "--lab", LAB)
+        try:
+            slow = client_resolve(LAB)
+        finally:
+            nineslab("recover", "dns-primary-blackhole", "--lab", LAB)
+        assert slow["ok"] and slow["seconds"] >= 0.9, slow
+        nineslab("inject", "dns-both-down", "--lab", LAB)
+        try:
+            assert not client_resolve(LAB)["ok"]
+        finally:
+            nineslab("recover", "dns-both-down", "--lab", LAB)
     finally:
         nineslab("deploy", "--topology", "2az", "--lab", LAB, timeout=300)
     assert running()["dns-a"] == ["pdns"] and running()["client"] == ["unbound"]

@@ -154,23 +154,15 @@ def test_zone_isolation_keeps_processes_running_and_east_b_serving(lab: dict[str
     assert client_get(LAB, "http://198.18.1.11/api/")["status"] == 200
 
 
-def test_dns_primary_blackholed_names_resolve_through_the_secondary(lab: dict[str, Any]) -> None:
-    fast = client_resolve(LAB)
-    assert fast["ok"] and fast["seconds"] < 0.5
+def test_dns_primary_blackholed_names_resolve_through_the_others(lab: dict[str, Any]) -> None:
     nineslab("inject", "dns-primary-blackhole", "--lab", LAB)
-    slow = client_resolve(LAB)
-    assert slow["ok"], "the secondary resolver answers"
-    assert slow["addresses"] == ["198.18.1.11", "198.18.2.11"]
-    assert slow["seconds"] >= 0.9, "the black-holed primary costs its timeout first"
-    nineslab("recover", "dns-primary-blackhole", "--lab", LAB)
+    try:
+        got = client_resolve(LAB)
+        assert got["ok"] and got["addresses"] == ["198.18.1.11", "198.18.2.11"]
+        assert got["seconds"] < 0.5, "the caching resolver does not wait out the dead primary"
+    finally:
+        nineslab("recover", "dns-primary-blackhole", "--lab", LAB)
     assert client_resolve(LAB)["seconds"] < 0.5
-
-
-def test_both_resolvers_down_then_back(lab: dict[str, Any]) -> None:
-    nineslab("inject", "dns-both-down", "--lab", LAB)
-    assert not client_resolve(LAB)["ok"]
-    nineslab("recover", "dns-both-down", "--lab", LAB)
-    assert eventually(lambda: client_resolve(LAB)["ok"], 5)
 
 
 def test_etcd_quorum_loss_data_plane_keeps_serving(lab: dict[str, Any]) -> None:

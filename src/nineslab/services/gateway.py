@@ -15,6 +15,10 @@ DIGEST_KEY = "nineslab/routes-digest"
 
 
 ROOTKEY_PREFIX = "traefik-"
+# escape.fast_ejection: how long a gateway waits for an app to connect or to start answering before its
+# retry middleware tries another app (the apps answer in about a millisecond; a 1 s SLO leaves room
+# for one such wait and a retry).
+FAST_TIMEOUT = "300ms"
 
 
 def rootkey(host: Host) -> str:
@@ -39,6 +43,12 @@ def route_keys(topology: Topology, gw: Host) -> dict[str, str]:
         f"{root}/http/services/apps/loadBalancer/passiveHealthCheck/failureWindow": "5s",
         f"{root}/http/services/apps/loadBalancer/passiveHealthCheck/maxFailedAttempts": "2",
     }
+    if topology.escape.fast_ejection:
+        # A frozen app holds a request no longer than this before the retry middleware tries another.
+        transport = f"{root}/http/serversTransports/fast/forwardingTimeouts"
+        keys[f"{transport}/dialTimeout"] = FAST_TIMEOUT
+        keys[f"{transport}/responseHeaderTimeout"] = FAST_TIMEOUT
+        keys[f"{root}/http/services/apps/loadBalancer/serversTransport"] = "fast"
     for i, app in enumerate(apps):
         keys[f"{root}/http/services/apps/loadBalancer/servers/{i}/url"] = f"http://{app.address}:80"
     keys[f"{root}/http/routers/api/rule"] = f"PathPrefix(`{API_PATH.rstrip('/')}`)"

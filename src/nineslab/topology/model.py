@@ -36,11 +36,14 @@ CLIENT_RESOLVERS = ("caching", "stub")
 @dataclass(frozen=True)
 class Escape:
     """The escape mechanisms, each a switch (all on by default): health-checked authoritative DNS, a
-    caching resolver in front of the client (or the seed's glibc stub), a floating LB address per zone."""
+    caching resolver in front of the client (or the seed's glibc stub), a floating LB address per zone,
+    fast ejection of a failing gateway or app (short timeouts that retry elsewhere, errors that mark a
+    server down at once)."""
 
     dns_health_checks: bool = True
     client_resolver: str = "caching"
     lb_vip: bool = True
+    fast_ejection: bool = True
 
 
 @dataclass(frozen=True)

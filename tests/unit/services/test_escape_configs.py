@@ -9,7 +9,7 @@ import pytest
 from nineslab.errors import NinesError
 from nineslab.faults.catalogue import check_params
 from nineslab.faults.ops import OPS
-from nineslab.services import daemons, dns, lb
+from nineslab.services import daemons, dns, gateway, lb
 from nineslab.services.checker import dns_answer_healthy
 from nineslab.topology import load_topology
 from tests.unit.faults.fake_lab import FakeLab
@@ -71,3 +71,13 @@ def test_the_cold_resolver_power_off_plans_the_flush_and_checks_its_parameter() 
     assert OPS["power_off"].plan(FakeLab("2az"), [topo.host("gw-a")], {})["flush_client_resolver"] is False
     with pytest.raises(NinesError, match=r"x\.params\.flush_client_resolver: 'yes' must be true or false"):
         check_params("x", "power_off", {"flush_client_resolver": "yes"})
+
+
+def test_fast_ejection_bounds_how_long_a_gateway_waits_for_an_app() -> None:
+    on = load_topology("2az")
+    off = load_topology("topologies/examples/2az-no-escape.yaml")
+    keys_on = gateway.route_keys(on, on.host("gw-a"))
+    transport = "traefik-gw-a/http/serversTransports/fast/forwardingTimeouts"
+    assert keys_on[f"{transport}/responseHeaderTimeout"] == keys_on[f"{transport}/dialTimeout"] == "300ms"
+    assert keys_on["traefik-gw-a/http/services/apps/loadBalancer/serversTransport"] == "fast"
+    assert not any("serversTransport" in k for k in gateway.route_keys(off, off.host("gw-a")))
