@@ -37,7 +37,7 @@ $(VENV)/.done: pyproject.toml
 demo: setup  ## make demo topology=3dc [keep=1]: deploy + chaos suite + SLA report (+ destroy unless keep=1)
 	@rc=0; \
 	$(NINESLAB) deploy --topology $(topology) --lab $(lab) || exit $$?; \
-	$(NINESLAB) suite --lab $(lab) || rc=$$?; \
+	$(NINESLAB) suite --lab $(lab) --processes $(or $(processes),1) || rc=$$?; \
 	$(NINESLAB) report || rc=$$?; \
 	if [ "$(keep)" != 1 ]; then $(NINESLAB) destroy --lab $(lab) || rc=$$?; fi; \
 	echo "report: $$(readlink -f $${NINESLAB_REPORTS_DIR:-reports}/latest)/report.html"; \
@@ -59,8 +59,8 @@ chaos: setup  ## make chaos experiment=zone-power-off
 	@test -n "$(experiment)" || { echo "usage: make chaos experiment=NAME (see: make faults)" >&2; exit 2; }
 	$(NINESLAB) chaos run $(experiment) --lab $(lab)
 
-suite: setup  ## every applicable fault, in catalogue order, under one load
-	$(NINESLAB) suite --lab $(lab)
+suite: setup  ## every applicable fault, in catalogue order, under one load [processes=2]
+	$(NINESLAB) suite --lab $(lab) --processes $(or $(processes),1)
 
 heal: setup
 	$(NINESLAB) heal --lab $(lab)

@@ -170,6 +170,7 @@ def run_suite(
     only: list[str] | None = None,
     holds_for_target: bool = False,
     plan_only: bool = False,
+    processes: int = 1,
 ) -> dict[str, Any]:
     """Every fault that applies to the deployed topology, in catalogue order, under one continuous load.
     holds_for_target: holds and baseline sized so that the 95 % bound can meet the target (printed with
@@ -199,6 +200,7 @@ def run_suite(
             "topology": topology.name,
             "lab": lab.name,
             "rate": rate,
+            "processes": processes,
             "faults": [s.name for s in specs],
             "holds": {s.name: s.hold_s for s in specs},
             "baseline_s": baseline_s,
@@ -207,7 +209,7 @@ def run_suite(
         },
     )
     remaining = sum(s.hold_s + OVERHEAD_S for s in specs)
-    load = lab.load(run_dir, rate=rate, duration_s=baseline_s + remaining + 600)
+    load = lab.load(run_dir, rate=rate, duration_s=baseline_s + remaining + 600, processes=processes)
     load.start()
     results = []
     load_stopped: str | None = None

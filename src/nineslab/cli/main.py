@@ -258,7 +258,16 @@ def chaos_generate(force: bool) -> None:
     help="Size holds and the baseline so the 95 %% bound can meet the target (prints the run time first).",
 )
 @click.option("--plan", "plan_only", is_flag=True, help="Print the --holds-for-target plan and stop.")
-def suite(lab: str, as_json: bool, rate: float, only: tuple[str, ...], holds_for_target: bool, plan_only: bool) -> None:
+@click.option(
+    "--processes",
+    default=1,
+    type=click.IntRange(min=1),
+    show_default=True,
+    help="Locust processes: 2 keeps the load generator from stalling under hang-type faults on 2 cores.",
+)
+def suite(
+    lab: str, as_json: bool, rate: float, only: tuple[str, ...], holds_for_target: bool, plan_only: bool, processes: int
+) -> None:
     """Every fault that applies to the deployed topology, in catalogue order, under one continuous load,
     into one run directory; then its report and verdict. Exit 1 if any experiment did not complete or
     deviated, or the lab did not come back (the tier verdict's exit code is `nineslab report`'s).
@@ -274,6 +283,7 @@ def suite(lab: str, as_json: bool, rate: float, only: tuple[str, ...], holds_for
         only=list(only) or None,
         holds_for_target=holds_for_target,
         plan_only=plan_only,
+        processes=processes,
     )
     if plan_only:
         if as_json:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from nineslab.paths import TOPOLOGY_DIR
 from tests.unit.cli_run import run_cli as _nineslab
 
@@ -36,3 +38,13 @@ def test_topologies_lists_the_reference_files() -> None:
     res = _nineslab("topologies")
     assert res.returncode == 0
     assert [line.split()[0] for line in res.stdout.splitlines()] == ["1az", "2az", "3dc"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("suite", "--processes", "0"), ("suite", "--rate", "-5"), ("serve", "--port", "70000"), ("serve", "--for", "0")],
+)
+def test_bad_arguments_are_one_line_errors_that_change_nothing(args: tuple[str, ...], tmp_path: Path) -> None:
+    res = _nineslab(*args, env={"NINESLAB_REPORTS_DIR": str(tmp_path), "NINESLAB_STATE_DIR": str(tmp_path / "state")})
+    assert res.returncode == 2 and "Error: Invalid value" in res.stderr
+    assert list(tmp_path.iterdir()) == [], "nothing written"
