@@ -77,6 +77,7 @@ def error_kind(exception: BaseException | None, status: int) -> str:
         ("ReadTimeout", "read_timeout"),
         ("timed out", "timeout"),
         ("refused", "refused"),
+        ("unreachable", "unreachable"),
         ("reset", "reset"),
         ("RemoteDisconnected", "disconnected"),
     ):

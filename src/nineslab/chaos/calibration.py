@@ -1,8 +1,9 @@
 """Calibration: inject an outage of known length under load and compare what the report measures.
 The outage is one nftables rule in the lab's router namespace that answers every new connection to an
-LB with a TCP reset: from the moment it is in place clients are refused at once (no retry, no timeout
-to blur the edge), and from the moment it is gone they connect again — one switch, on and off, timed
-to the millisecond here. The table is the lab's own (`nineslab_calibration`), deleted afterwards."""
+LB (its own address or a zone's floating one) with a TCP reset: from the moment it is in place clients
+are refused at once (no retry, no timeout to blur the edge), and from the moment it is gone they
+connect again — one switch, on and off, timed to the millisecond here. The table is the lab's own
+(`nineslab_calibration`), deleted afterwards."""
 
 from __future__ import annotations
 
@@ -92,7 +93,8 @@ def run_calibration(
     lbs = [str(h.address) for h in topo.by_role("lb")]
     run_dir = start_run(lab, topo, f"calibration-{kind}-{outage_s:g}s")
     load = lab.load(run_dir, rate=rate, duration_s=settle_s * 2 + outage_s + client_stall_s + AFTER_RECOVERY_S + 10)
-    switch = RejectSwitch(lab, lbs, kind)
+    # every way in: each LB's own address and the floating ones DNS hands out
+    switch = RejectSwitch(lab, sorted(set(lbs) | set(topo.entry_points())), kind)
     load.start()
     stall: tuple[float, float] | None = None
     try:

@@ -47,6 +47,7 @@ assert recorder.error_kind(None, 503) == "http_5xx"
 assert recorder.error_kind(OSError("Failed to resolve 'api.nines.lab'"), 0) == "dns"
 assert recorder.error_kind(ConnectionRefusedError("[Errno 111] Connection refused"), 0) == "refused"
 assert recorder.error_kind(OSError("Connection reset by peer"), 0) == "reset"
+assert recorder.error_kind(OSError(101, "Network is unreachable"), 0) == "unreachable"
 import gevent
 from geventhttpclient.useragent import RetriesExceeded
 deadline = gevent.Timeout(2)
