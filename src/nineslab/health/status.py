@@ -25,7 +25,7 @@ def vip_holders(provider: Provider, topology: Topology) -> dict[str, str | None]
     for zone in topology.vip_zones():
         out[zone.name] = None
         for lb in (h for h in topology.by_role("lb") if h.zone == zone.name):
-            cmd = ["ip", "-n", provider.netns(lb), "-o", "-4", "addr", "show"]
+            cmd = [*provider.exec_prefix(provider.netns(lb)), "ip", "-o", "-4", "addr", "show"]
             res = subprocess.run(cmd, capture_output=True, text=True, timeout=10)
             if f" {zone.vip}/" in res.stdout:
                 out[zone.name] = lb.name

@@ -46,6 +46,22 @@ def _stacked(series: dict[str, Any], offset: float, xtitle: str, height: int) ->
     return {"data": data, "layout": layout}
 
 
+def _fault_band(x0: float, x1: float) -> dict[str, Any]:
+    """A fault window shaded behind all three plots."""
+    return {
+        "type": "rect",
+        "xref": "x",
+        "yref": "paper",
+        "x0": x0,
+        "x1": x1,
+        "y0": 0,
+        "y1": 1,
+        "fillcolor": FAULT_FILL,
+        "line": {"width": 0},
+        "layer": "below",
+    }
+
+
 def fault_marks(res: dict[str, Any]) -> list[dict[str, Any]]:
     """Numbered fault windows in seconds since the run's first request (the timeline's legend)."""
     t0 = res["timeline"]["t0"]
@@ -66,20 +82,7 @@ def timeline_figure(res: dict[str, Any]) -> dict[str, Any]:
     tl = res["timeline"]
     fig = _stacked(tl, tl["t0"], "seconds since the first request", 520)
     for m in fault_marks(res):
-        fig["layout"]["shapes"].append(
-            {
-                "type": "rect",
-                "xref": "x",
-                "yref": "paper",
-                "x0": m["x0"],
-                "x1": max(m["x1"], m["x0"] + 0.5),
-                "y0": 0,
-                "y1": 1,
-                "fillcolor": FAULT_FILL,
-                "line": {"width": 0},
-                "layer": "below",
-            }
-        )
+        fig["layout"]["shapes"].append(_fault_band(m["x0"], max(m["x1"], m["x0"] + 0.5)))
         fig["layout"]["annotations"].append(
             {
                 "x": m["x0"],
@@ -106,20 +109,7 @@ def panel_figure(fault: dict[str, Any]) -> dict[str, Any]:
     marks = [(0.0, "inject", RED)]
     if recovered is not None:
         marks += [(recovered, "recovered", GREEN), (recovered + AFTER_RECOVERY_S, "window end", GREY)]
-        fig["layout"]["shapes"].append(
-            {
-                "type": "rect",
-                "xref": "x",
-                "yref": "paper",
-                "x0": 0,
-                "x1": recovered,
-                "y0": 0,
-                "y1": 1,
-                "fillcolor": FAULT_FILL,
-                "line": {"width": 0},
-                "layer": "below",
-            }
-        )
+        fig["layout"]["shapes"].append(_fault_band(0, recovered))
     for x, text, colour in marks:
         fig["layout"]["shapes"].append(
             {
