@@ -5,7 +5,7 @@ VENV := .venv
 NINESLAB := $(VENV)/bin/nineslab
 topology ?= 3dc
 lab ?= nines
-APT_PACKAGES := haproxy dnsmasq-base pdns-server pdns-backend-bind unbound keepalived curl iproute2 util-linux procps wrk nftables coreutils
+APT_PACKAGES := haproxy runit dnsmasq-base pdns-server pdns-backend-bind unbound keepalived curl iproute2 util-linux procps wrk nftables coreutils
 # Only the test of the HTML report needs a browser (large): installed by `make test`, not by `make setup`.
 APT_TEST_PACKAGES := chromium
 export NINESLAB_LAB := $(lab)

@@ -25,8 +25,11 @@ def daemon_pid(lab: str, host: str, daemon: str) -> int | None:
 
 
 def stop_daemons(lab: str, daemons: list[tuple[str, str]], timeout: float = 5.0) -> list[str]:
-    """SIGTERM every (host, daemon) at once, SIGKILL what is still alive after `timeout`.
-    Returns "host/daemon" for each process that was stopped."""
+    """SIGTERM every (host, daemon) at once, SIGKILL what is still alive after `timeout`; the hosts'
+    supervisors go first, or they would start the daemons again. Returns "host/daemon" for each
+    process that was stopped."""
+    for host in sorted({host for host, _ in daemons}):
+        stop_supervisor(lab, host)
     pids = {f"{host}/{daemon}": pid for host, daemon in daemons if (pid := daemon_pid(lab, host, daemon))}
     for pid in pids.values():
         with contextlib.suppress(ProcessLookupError):  # it may exit on its own meanwhile
@@ -39,6 +42,54 @@ def stop_daemons(lab: str, daemons: list[tuple[str, str]], timeout: float = 5.0)
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
     return sorted(pids)
+
+
+# The host's supervision tree (escape.supervisor): one runsvdir per host, its pidfile run/runsvdir.pid,
+# one runsv per daemon under <host_dir>/sv/<daemon>.
+SUPERVISOR = "runsvdir"
+
+
+def children(pid: int) -> list[int]:
+    """The PIDs whose parent is `pid` (read from /proc: these kernels have no task/*/children)."""
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    out.append(int(entry.name))
+            except (OSError, IndexError, ValueError):
+                continue
+    return out
+
+
+def stop_supervisor(lab: str, host: str) -> list[int]:
+    """SIGKILL the host's supervision tree — runsvdir by its pidfile, then the runsv processes it started —
+    so that nothing restarts the host's daemons (a power-off, destroy). The daemons themselves are left
+    to the caller. Returns the PIDs killed."""
+    top = daemon_pid(lab, host, SUPERVISOR)
+    if top is None:
+        return []
+    tree = [top, *children(top)]
+    for pid in tree:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    for pid in tree:
+        wait_gone(pid)
+    pidfile(lab, host, SUPERVISOR).unlink(missing_ok=True)
+    return tree
+
+
+def hold_down(lab: str, host: str, daemon: str) -> int | None:
+    """A daemon down until recovered: under a supervisor, tell its runsv not to start it again ('o': the
+    service ran once) before the SIGKILL; without one, the SIGKILL alone. Returns the PID killed."""
+    control = host_dir(lab, host) / "sv" / daemon / "supervise" / "control"
+    with contextlib.suppress(OSError):  # no runsv reads the pipe (ENXIO) or none exists: unsupervised
+        fd = os.open(control, os.O_WRONLY | os.O_NONBLOCK)
+        try:
+            os.write(fd, b"o")
+        finally:
+            os.close(fd)
+    return signal_daemon(lab, host, daemon, signal.SIGKILL)
 
 
 def alive(pid: int) -> bool:

@@ -101,13 +101,13 @@ def test_etcd_leader_kill_elects_a_new_leader_within_3s_and_data_plane_serves(la
     assert eventually(lambda: len(status()["etcd"]["healthy_members"]) == 3, 10)
 
 
-def test_gateway_kill_moves_traffic_to_the_other_gateway(lab: dict[str, Any]) -> None:
-    nineslab("inject", "gateway-kill", "--lab", LAB)  # target one = gw-a
+def test_gateway_down_moves_traffic_to_the_other_gateway(lab: dict[str, Any]) -> None:
+    nineslab("inject", "gateway-down", "--lab", LAB)  # target one = gw-a, held down
     assert settles(LAB, LB_B, served_by("gw-b"), SETTLE_S) is not None, "the LB ejects the dead gateway"
     served = [client_get(LAB, LB_B) for _ in range(8)]
     assert all(r["status"] == 200 for r in served)
     assert {r["headers"]["x-nines-gateway"] for r in served} == {"gw-b"}
-    nineslab("recover", "gateway-kill", "--lab", LAB)
+    nineslab("recover", "gateway-down", "--lab", LAB)
     assert eventually(lambda: client_try(LAB, "http://198.18.1.21/api/")["status"] == 200, 10)
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from nineslab.errors import NinesError
-from nineslab.process import signal_daemon, start_daemon, wait_gone
+from nineslab.process import hold_down, signal_daemon, start_daemon, stop_supervisor, wait_gone
 from nineslab.providers.base import ROUTER, SWITCH_PORT
 from nineslab.services import daemons, gateway
 from nineslab.services.etcd import b64 as etcd_b64
@@ -118,7 +118,14 @@ def _every_daemon(lab: Lab) -> list[tuple[Host, str, str]]:
 
 
 def apply_kill(lab: Lab, state: State) -> None:
+    """A crash: under a supervisor (escape.supervisor) the daemon is back at once — the fault measures that."""
     _signal(lab, state, signal.SIGKILL)
+
+
+def apply_stop(lab: Lab, state: State, key: str = "hosts") -> None:
+    """Down until recovered: the supervisor is told to leave the daemon down, then it is killed."""
+    for h, _ns, d in _daemons_of(lab, state, key):
+        wait_gone(hold_down(lab.name, h.name, d))
 
 
 def recover_start(lab: Lab, state: State) -> None:
@@ -163,6 +170,7 @@ def apply_power_off(lab: Lab, state: State) -> None:
     topo = lab.topology()
     for name in state["hosts"]:
         _ip_router(lab, "link", "set", lab.provider.port(topo, topo.host(name)), "down")
+        stop_supervisor(lab.name, name)  # the whole host is off: nothing on it restarts anything
     _signal(lab, state, signal.SIGKILL)
     client = topo.client
     # A restarted unbound starts with an empty cache; a stub client has no cache to flush.
@@ -247,7 +255,7 @@ def plan_cold_start(lab: Lab, hosts: list[Host], params: Params) -> State:
 
 
 def apply_cold_start(lab: Lab, state: State) -> None:
-    apply_kill(lab, state)
+    apply_stop(lab, state)
     for h, ns, d in _daemons_of(lab, state, "restarted"):
         wait_gone(signal_daemon(lab.name, h.name, d, signal.SIGKILL))
         start_daemon(lab.name, ns, h.name, d)
@@ -302,7 +310,8 @@ _DAEMON = {"daemon": _is_daemon_name}
 OPS: dict[str, Op] = {
     op.name: op
     for op in (
-        Op("kill", plan_hosts, apply_kill, recover_start, sweep_start, "SIGKILL of the host's daemons", _DAEMON),
+        Op("kill", plan_hosts, apply_kill, recover_start, sweep_start, "SIGKILL of the daemons (crash)", _DAEMON),
+        Op("stop", plan_hosts, apply_stop, recover_start, sweep_start, "daemons held down until recovered", _DAEMON),
         Op("pause", plan_hosts, apply_pause, recover_pause, sweep_pause, "SIGSTOP of the host's daemons", _DAEMON),
         Op(
             "power_off",

@@ -8,7 +8,7 @@ from typing import Any
 
 from nineslab.errors import LabError
 from nineslab.health.checks import Checker
-from nineslab.process import daemon_pid
+from nineslab.process import SUPERVISOR, daemon_pid
 from nineslab.providers import Provider
 from nineslab.services import MODULES, daemons
 from nineslab.services import dns as dns_service
@@ -49,7 +49,10 @@ def lab_status(lab: str, provider: Provider, topology: Topology) -> dict[str, An
     for h in topology.hosts:
         pids = {d: daemon_pid(lab, h.name, d) for d in daemons(h, topology)}
         checked = h.role == "client" or bool(results[h.name].get("healthy"))
-        healthy = present[h.name] and all(pids.values()) and checked
+        supervisor = daemon_pid(lab, h.name, SUPERVISOR) if pids else None
+        # A supervised host whose supervision tree is gone would not restart a crashed daemon.
+        unsupervised = bool(pids) and topology.escape.supervisor and supervisor is None
+        healthy = present[h.name] and all(pids.values()) and checked and not unsupervised
         hosts.append(
             {
                 "name": h.name,
@@ -61,6 +64,8 @@ def lab_status(lab: str, provider: Provider, topology: Topology) -> dict[str, An
                 # The host's main daemon (the first); every daemon of the host must run for it to be healthy.
                 "pid": next(iter(pids.values()), None),
                 "daemons": pids,
+                # PID of the host's supervision tree (escape.supervisor), None when it has none running.
+                "supervisor": supervisor,
                 "healthy": healthy,
             }
         )

@@ -38,12 +38,15 @@ class Escape:
     """The escape mechanisms, each a switch (all on by default): health-checked authoritative DNS, a
     caching resolver in front of the client (or the seed's glibc stub), a floating LB address per zone,
     fast ejection of a failing gateway or app (short timeouts that retry elsewhere, errors that mark a
-    server down at once)."""
+    server down at once), every daemon under a process supervisor (runit: a crashed one is back at
+    once), route pushes through a canary gateway with automatic rollback."""
 
     dns_health_checks: bool = True
     client_resolver: str = "caching"
     lb_vip: bool = True
     fast_ejection: bool = True
+    supervisor: bool = True
+    guarded_push: bool = True
 
 
 @dataclass(frozen=True)

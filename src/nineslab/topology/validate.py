@@ -228,7 +228,7 @@ def _escape(c: _Checker, raw: Any) -> Escape:
     for key in data:
         if key not in known:
             raise c.fail(f"escape.{key}", "unknown key", f"remove it; known keys: {', '.join(sorted(known))}")
-    for key in ("dns_health_checks", "lb_vip", "fast_ejection"):
+    for key in known - {"client_resolver"}:
         if key in data and not isinstance(data[key], bool):
             raise c.fail(f"escape.{key}", f"{data[key]!r} is not a switch", "write true or false")
     resolver = data.get("client_resolver", Escape.client_resolver)
@@ -236,12 +236,7 @@ def _escape(c: _Checker, raw: Any) -> Escape:
         raise c.fail(
             "escape.client_resolver", f"unknown value {resolver!r}", f"use one of: {', '.join(CLIENT_RESOLVERS)}"
         )
-    return Escape(
-        dns_health_checks=data.get("dns_health_checks", True),
-        client_resolver=resolver,
-        lb_vip=data.get("lb_vip", True),
-        fast_ejection=data.get("fast_ejection", True),
-    )
+    return Escape(**{**data, "client_resolver": resolver})
 
 
 def _unique(c: _Checker, values: list[str], field: str) -> None:

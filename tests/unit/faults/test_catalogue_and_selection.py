@@ -33,7 +33,7 @@ def test_catalogue_covers_every_fault_class_the_issue_names() -> None:
         "zone-isolate",
         "region-south-cut",
         "dns-primary-blackhole",
-        "dns-primary-kill",
+        "dns-primary-down",
         "dns-both-down",
         "etcd-quorum-loss",
         "etcd-total-loss",
@@ -114,9 +114,10 @@ def test_unreadable_catalogue_is_one_line(tmp_path: Path) -> None:
 # Which faults applied to which topology while the rule was "the topology has an `expected` text":
 # the rule now reads the topology itself (roles, zones, regions) and gives the same sets.
 EVERYWHERE = [
-    "gateway-kill", "gateway-pause", "app-kill", "app-pause", "lb-kill", "lb-pause", "etcd-follower-kill",
+    "gateway-kill", "gateway-down", "gateway-pause", "app-kill", "app-pause", "lb-kill", "lb-down", "lb-pause",
+    "etcd-follower-kill",
     "etcd-leader-kill", "etcd-leader-pause", "gateway-host-power-off", "zone-power-off", "zone-isolate",
-    "dns-primary-blackhole", "dns-primary-kill", "dns-both-down", "etcd-quorum-loss", "etcd-total-loss",
+    "dns-primary-blackhole", "dns-primary-down", "dns-both-down", "etcd-quorum-loss", "etcd-total-loss",
     "etcd-cold-start-gateway", "bad-route",
 ]  # fmt: skip
 
@@ -127,14 +128,14 @@ EVERYWHERE = [
         # only 1az has a zone with a floating address (two LBs): the VIP-holder faults apply there
         (
             "1az",
-            EVERYWHERE[:6]
+            EVERYWHERE[:8]
             + ["vip-holder-kill", "vip-holder-pause", "vip-holder-power-off"]
-            + EVERYWHERE[6:12]
+            + EVERYWHERE[8:14]
             + ["zone-power-off-cold-resolver"]
-            + EVERYWHERE[12:],
+            + EVERYWHERE[14:],
         ),
-        ("2az", EVERYWHERE[:12] + ["zone-power-off-cold-resolver"] + EVERYWHERE[12:]),
-        ("3dc", EVERYWHERE[:12] + ["zone-power-off-cold-resolver", "region-south-cut"] + EVERYWHERE[12:]),
+        ("2az", EVERYWHERE[:14] + ["zone-power-off-cold-resolver"] + EVERYWHERE[14:]),
+        ("3dc", EVERYWHERE[:14] + ["zone-power-off-cold-resolver", "region-south-cut"] + EVERYWHERE[14:]),
     ],
 )
 def test_which_faults_apply_is_read_from_the_topology(topology: str, expected: list[str]) -> None:

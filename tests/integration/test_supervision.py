@@ -1,0 +1,121 @@
+"""Supervised daemons (escape.supervisor) on a real 1az lab: a crashed gateway is back by itself within
+1 s and serves its real route within 3 s; a `stop` fault keeps etcd's quorum lost for the whole hold;
+with supervision switched off a crash stays down until recovered, and switching it back on puts every
+daemon under its host's supervisor again."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.integration.conftest import (
+    STATE_DIR,
+    alive,
+    client_try,
+    eventually,
+    in_client,
+    lab_deployed,
+    lab_pids,
+    nineslab,
+    nineslab_json,
+)
+
+REPO = Path(__file__).resolve().parents[2]
+LAB = "itsup"
+GW = "http://198.18.1.21/api/"  # gw-a1, asked directly (not through an LB)
+
+# Run in the client namespace: SIGKILL gw-a1's traefik (by its pidfile), then time until a new process
+# names itself in the pidfile and until the gateway answers its API route again (bounded, 5 s).
+CRASH = r"""
+import json, os, signal, sys, time, urllib.request
+pidfile, url = sys.argv[1].split(",")
+old = int(open(pidfile).read())
+os.kill(old, signal.SIGKILL)
+t0, back, serves = time.monotonic(), None, None
+while time.monotonic() - t0 < 5 and serves is None:
+    try:
+        new = int(open(pidfile).read())
+        if back is None and new != old and os.path.exists(f"/proc/{new}"):
+            back = time.monotonic() - t0
+    except (OSError, ValueError):
+        pass
+    try:
+        with urllib.request.urlopen(url, timeout=0.3) as r:
+            if r.status == 200 and back is not None:
+                serves = time.monotonic() - t0
+    except Exception:
+        pass
+    time.sleep(0.01)
+print(json.dumps({"back_s": back, "serves_s": serves}))
+"""
+
+
+def status() -> dict[str, Any]:
+    return nineslab_json("status", "--lab", LAB, check=False)  # exit 1 while unhealthy
+
+
+def sv_state(host: str, daemon: str) -> str:
+    sv = STATE_DIR / LAB / "hosts" / host / "sv" / daemon
+    return subprocess.run(["sv", "status", str(sv)], capture_output=True, text=True).stdout.split(":")[0]
+
+
+@pytest.fixture(scope="module")
+def lab() -> Iterator[dict[str, Any]]:
+    with lab_deployed(LAB, "1az") as deployed:
+        yield deployed
+
+
+def test_every_host_runs_under_its_own_supervisor(lab: dict[str, Any]) -> None:
+    hosts = {h["name"]: h for h in status()["hosts"]}
+    assert all(h["supervisor"] and alive(h["supervisor"]) for h in hosts.values()), "one runsvdir per host"
+    assert len({h["supervisor"] for h in hosts.values()}) == len(hosts)
+
+
+def test_a_crashed_gateway_is_back_within_1s_and_serves_its_route_within_3s_without_heal(lab: dict[str, Any]) -> None:
+    pidfile = STATE_DIR / LAB / "hosts" / "gw-a1" / "run" / "traefik.pid"
+    timing = in_client(LAB, CRASH, f"{pidfile},{GW}")
+    assert timing["back_s"] is not None and timing["back_s"] < 1.0, timing
+    assert timing["serves_s"] is not None and timing["serves_s"] < 3.0, timing
+    assert status()["healthy"]
+
+
+def test_a_stop_fault_holds_etcd_quorum_lost_for_the_whole_hold(lab: dict[str, Any]) -> None:
+    nineslab("inject", "etcd-quorum-loss", "--lab", LAB)
+    try:
+        held = [status()["etcd"] for _ in range(3) if time.sleep(2) is None]
+        stopped = [h for h in ("etcd-a1", "etcd-a2", "etcd-a3") if sv_state(h, "etcd") == "down"]
+    finally:
+        nineslab("recover", "etcd-quorum-loss", "--lab", LAB)
+    assert all(e["leader"] is None for e in held), "no quorum at any time during the hold (6 s and more)"
+    assert len(stopped) == 2, "the supervisor keeps the majority down, it does not restart it"
+    assert eventually(lambda: len(status()["etcd"]["healthy_members"]) == 3, 15)
+
+
+def test_without_supervision_a_crash_stays_down_until_recovered_and_switching_back_supervises(
+    lab: dict[str, Any], tmp_path: Path
+) -> None:
+    data = yaml.safe_load((REPO / "topologies" / "1az.yaml").read_text())
+    data["escape"] = {"supervisor": False}
+    variant = tmp_path / "1az-unsupervised.yaml"
+    variant.write_text(yaml.safe_dump(data))
+    before = lab_pids(LAB)
+    off = nineslab_json("deploy", "--topology", str(variant), "--lab", LAB)
+    assert off["status"]["healthy"] and all(h["supervisor"] is None for h in off["status"]["hosts"])
+    assert not (STATE_DIR / LAB / "hosts" / "gw-a1" / "sv").exists()
+    assert lab_pids(LAB)["gw-a1/traefik"] == before["gw-a1/traefik"], "switching off restarts nothing"
+
+    nineslab("inject", "gateway-kill", "--lab", LAB)
+    time.sleep(2)
+    assert client_try(LAB, GW)["status"] == 0, "nothing restarts a crashed gateway without a supervisor"
+    nineslab("recover", "gateway-kill", "--lab", LAB)
+    assert eventually(lambda: client_try(LAB, GW)["status"] == 200, 10)
+
+    on = nineslab_json("deploy", "--topology", "1az", "--lab", LAB)
+    assert on["status"]["healthy"] and all(h["supervisor"] for h in on["status"]["hosts"])
+    assert sv_state("gw-a1", "traefik") == "run"
