@@ -88,7 +88,10 @@ def test_a_crashed_gateway_is_back_within_1s_and_serves_its_route_within_3s_with
 def test_a_stop_fault_holds_etcd_quorum_lost_for_the_whole_hold(lab: dict[str, Any]) -> None:
     nineslab("inject", "etcd-quorum-loss", "--lab", LAB)
     try:
-        held = [status()["etcd"] for _ in range(3) if time.sleep(2) is None]
+        held = []
+        for _ in range(3):
+            time.sleep(2)
+            held.append(status()["etcd"])
         stopped = [h for h in ("etcd-a1", "etcd-a2", "etcd-a3") if sv_state(h, "etcd") == "down"]
     finally:
         nineslab("recover", "etcd-quorum-loss", "--lab", LAB)
