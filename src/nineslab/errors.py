@@ -15,3 +15,7 @@ class LabError(NinesError):
 
 class Interrupted(NinesError):
     """The user pressed Ctrl-C: the work stopped part-way; the message says how to finish or undo it."""
+
+
+class RolledBack(NinesError):
+    """A guarded change failed its canary and was rolled back by itself (exit 3)."""

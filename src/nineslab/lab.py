@@ -23,6 +23,7 @@ from nineslab.load import LOAD_PIDFILE, LoadRun
 from nineslab.paths import lab_dir
 from nineslab.process import stop_daemons
 from nineslab.providers import DEFAULT_PROVIDER, get_provider
+from nineslab.routes.guard import publish_topology
 from nineslab.services import DAEMONS
 from nineslab.topology import Topology, load_topology
 
@@ -121,6 +122,12 @@ class Lab:
         tf_seconds = time.monotonic() - start
         inventory = self.dir / "inventory.yml"
         inventory.write_text(yaml.safe_dump(build_inventory(self.name, topology, hosts), sort_keys=False))
+        if meta:
+            # Over a running lab, changed routes go through the guard first (canary, automatic rollback).
+            self._topology = None
+            pushed = publish_topology(self, topology)
+            if pushed:
+                say(f"routes: changed routes pushed through the canary {pushed.get('canary')} (guarded)")
         say("services: configuring etcd, routes, apps, gateways, LBs, DNS (ansible)")
         result = run_playbook(inventory, self.dir, progress=say)
         say("checking the lab end to end")

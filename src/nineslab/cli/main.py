@@ -8,13 +8,14 @@ import os
 import signal
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import click
 
 from nineslab.analysis import exit_code
 from nineslab.defaults import DEADLINE_S, HEAL_WAIT_S, RATE, SLO_MS
-from nineslab.errors import Interrupted, NinesError
+from nineslab.errors import Interrupted, NinesError, RolledBack
 from nineslab.faults import engine as faults_engine
 from nineslab.health import unhealthy_hosts
 from nineslab.lab import DEFAULT_LAB, Lab, check_lab_name
@@ -214,6 +215,55 @@ def load(lab: str, as_json: bool, duration: float, rate: float, deadline: float,
             f"{summary['requests']} requests, {summary['errors']} errors "
             f"({summary['requests'] / duration:.0f} req/s); samples in {run.samples_dir}"
         )
+
+
+@cli.group()
+def routes() -> None:
+    """Route changes: pushed through a canary gateway with automatic rollback (escape.guarded_push),
+    their history, and rollback to any revision."""
+
+
+@routes.command("push")
+@click.argument("file", type=click.Path(path_type=Path))
+@LAB_OPTION
+@JSON_OPTION
+def routes_push(file: Path, lab: str, as_json: bool) -> None:
+    """Publish the change in FILE (`set:` key: value, `delete:` keys, relative to each gateway's root key):
+    to one canary gateway first, checked with real requests, then to the rest. A failing canary is rolled
+    back automatically (exit 3); a malformed file writes nothing (exit 2)."""
+    from nineslab.routes import load_change, push
+
+    change = load_change(file)  # checked before the lab is even looked at
+    result = push(Lab(lab), change)
+    where = f"canary {result['canary']} passed in {result['canary_s']:.1f}s, then " if result["guarded"] else ""
+    _emit(result, as_json, f"pushed {file}: {where}{len(result['gateways'])} gateways, revision {result['revision']}")
+
+
+@routes.command("history")
+@LAB_OPTION
+@JSON_OPTION
+def routes_history(lab: str, as_json: bool) -> None:
+    """Every route push and rollback of the lab, oldest first, with the etcd revision each wrote."""
+    from nineslab.routes import history
+
+    entries = history(Lab(lab))
+    lines = [f"{'REVISION':>8}  {'OUTCOME':<12} {'BEFORE':>6}  WHAT"]
+    for e in entries:
+        what = f"to revision {e['to']}" if e["outcome"] == "rollback" else e.get("source", "")
+        lines.append(f"{e['revision']:>8}  {e['outcome']:<12} {e['before']:>6}  {what} {e.get('reason', '')}".rstrip())
+    _emit(entries, as_json, "\n".join(lines) if entries else "no route push yet")
+
+
+@routes.command("rollback")
+@click.argument("revision", type=click.IntRange(min=1), required=False)
+@LAB_OPTION
+@JSON_OPTION
+def routes_rollback(revision: int | None, lab: str, as_json: bool) -> None:
+    """Every gateway's routes back to REVISION (default: before the last push), in one transaction."""
+    from nineslab.routes import rollback
+
+    result = rollback(Lab(lab), revision)
+    _emit(result, as_json, f"routes restored to revision {result['to']} ({result['keys']} keys changed)")
 
 
 @cli.group()
@@ -479,6 +529,9 @@ def main() -> None:
     except Interrupted as exc:
         click.echo(f"nineslab: interrupted: {exc}", err=True)
         sys.exit(130)
+    except RolledBack as exc:
+        click.echo(f"nineslab: rolled back: {exc}", err=True)
+        sys.exit(3)
     except NinesError as exc:
         click.echo(f"nineslab: error: {exc}", err=True)
         sys.exit(2)

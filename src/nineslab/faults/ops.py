@@ -9,6 +9,7 @@ on processes named by the lab's own pidfiles, and on rules inside the lab's rout
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import subprocess
 import time
@@ -19,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 from nineslab.errors import NinesError
 from nineslab.process import hold_down, signal_daemon, start_daemon, stop_supervisor, wait_gone
 from nineslab.providers.base import ROUTER, SWITCH_PORT
+from nineslab.routes import RouteChange, guard
 from nineslab.services import daemons, gateway
-from nineslab.services.etcd import b64 as etcd_b64
 from nineslab.topology import Host, Topology
 from nineslab.topology.model import LAB_NETWORK
 
@@ -261,33 +262,39 @@ def apply_cold_start(lab: Lab, state: State) -> None:
         start_daemon(lab.name, ns, h.name, d)
 
 
-# -- config: a bad route pushed into etcd, rolled back to the previous revision ---------------------
+# -- config: a broken route, pushed through the guarded path or written around it -------------------
+BAD_CHANGE = RouteChange(source="fault bad-route", puts={"http/routers/api/rule": BAD_RULE})
+
+
 def plan_bad_route(lab: Lab, hosts: list[Host], params: Params) -> State:
-    keys = [f"{gateway.rootkey(h)}/http/routers/api/rule" for h in hosts]
-    before = lab.etcd.call("/v3/kv/range", {"key": etcd_b64(keys[0])})
-    return {"revision": int(before["header"]["revision"]), "keys": keys}
+    """The revision to restore and every gateway root the write may touch."""
+    return {"revision": guard.revision(lab), "roots": [f"{gateway.rootkey(h)}/" for h in hosts]}
 
 
 def apply_bad_route(lab: Lab, state: State) -> None:
-    lab.etcd.txn([{"requestPut": {"key": etcd_b64(k), "value": etcd_b64(BAD_RULE)}} for k in state["keys"]])
+    """Written straight into etcd for the selected gateways at once, bypassing any guard."""
+    lab.etcd.txn(BAD_CHANGE.ops([r.rstrip("/") for r in state["roots"]], token="fault"))
+
+
+def apply_bad_push(lab: Lab, state: State) -> None:
+    """Pushed the way changes are published (`nineslab routes push`): through a canary that rolls it
+    back by itself when escape.guarded_push is on, to every gateway at once when it is off."""
+    with contextlib.suppress(NinesError):  # the canary failed and rolled back: that is the fault's story
+        guard.push(lab, BAD_CHANGE)
 
 
 def recover_bad_route(lab: Lab, state: State) -> None:
-    """Every touched key back to its value at the revision before the bad write, in one txn."""
-    ops = []
-    for key in state["keys"]:
-        old = lab.etcd.call("/v3/kv/range", {"key": etcd_b64(key), "revision": state["revision"]})
-        kvs = old.get("kvs", [])
-        if kvs:
-            ops.append({"requestPut": {"key": etcd_b64(key), "value": kvs[0]["value"]}})
-        else:
-            ops.append({"requestDeleteRange": {"key": etcd_b64(key)}})
-    lab.etcd.txn(ops)
+    """Every touched gateway root back to the revision before the bad write, in one txn (nothing to do
+    when the guard already rolled it back)."""
+    ops = guard.restore_ops(lab, state["revision"], state.get("roots") or [gateway.ROOTKEY_PREFIX])
+    if ops:
+        lab.etcd.txn(ops)
 
 
 def sweep_routes(lab: Lab, wait_s: float = 20.0) -> Swept:
-    """If etcd does not hold the topology's routes (a bad push never rolled back), write them all.
-    Waits (bounded) for etcd to answer: the other sweeps have just started its members."""
+    """If a gateway's API route is broken by nineslab's bad rule or missing (a bad write never rolled
+    back), write the topology's routes. Route changes a user pushed are left as they are. Waits
+    (bounded) for etcd to answer: the other sweeps have just started its members."""
     topology = lab.topology()
     deadline = time.monotonic() + wait_s
     while True:
@@ -298,7 +305,8 @@ def sweep_routes(lab: Lab, wait_s: float = 20.0) -> Swept:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.5)
-    if gateway.routes_match(topology, current):
+    rules = [f"{gateway.rootkey(g)}/http/routers/api/rule" for g in topology.by_role("gateway")]
+    if all(current.get(k) not in (None, BAD_RULE) for k in rules):
         return [], []
     lab.etcd.txn(gateway.routes_txn(topology)["failure"])
     return ["restored the routes in etcd"], []
@@ -361,12 +369,21 @@ OPS: dict[str, Op] = {
             fits=lambda topology: bool(topology.by_role("etcd")),
         ),
         Op(
+            "bad_push",
+            plan_bad_route,
+            apply_bad_push,
+            recover_bad_route,
+            sweep_routes,
+            "a broken route pushed the usual way (a canary first under escape.guarded_push)",
+            fits=lambda topology: bool(topology.by_role("etcd")),
+        ),
+        Op(
             "bad_route",
             plan_bad_route,
             apply_bad_route,
             recover_bad_route,
             sweep_routes,
-            "a broken route pushed into etcd; rolled back to the previous revision",
+            "a broken route written into etcd around the push path; rolled back to the previous revision",
             fits=lambda topology: bool(topology.by_role("etcd")),
         ),
     )

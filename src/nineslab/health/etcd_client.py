@@ -22,10 +22,16 @@ class EtcdClient:
         """One JSON-gateway call (`/v3/kv/range`, `/v3/kv/txn`, ...), answered by the first member that can."""
         eps = etcd_service.endpoints(self.topology)
         checks = {ep: {"kind": "http", "url": f"{ep}{path}", "data": body} for ep in eps}
+        refused = None
         for res in self.checker.run(checks).values():
             answer = res.get("body")
             if res.get("status") == 200 and isinstance(answer, dict) and "error" not in answer:
                 return answer
+            if isinstance(answer, dict) and answer.get("message", answer.get("error")):
+                refused = str(answer.get("message", answer.get("error")))
+        if refused:
+            # etcd answered, and said no (a compacted or future revision, a bad request): its words.
+            raise LabError(f"etcd refused {path}: {refused}")
         raise LabError(f"no etcd member of lab {self.lab!r} answered {path} — is etcd up? (`nineslab status`)")
 
     def get(self, key: str) -> str | None:

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 TIMEOUT_S = 2.0
-IDENTITY_HEADERS = ("X-Nines-LB", "X-Nines-Gateway", "X-Nines-App", "X-Nines-Zone")
+IDENTITY_HEADERS = ("X-Nines-LB", "X-Nines-Gateway", "X-Nines-App", "X-Nines-Zone", "X-Nines-Routes")
 
 
 def _http(url: str, data: bytes | None = None) -> dict[str, Any]:
@@ -73,6 +73,26 @@ def dns_answer_healthy(addresses: list[str], check: dict[str, Any]) -> bool:
     return sorted(addresses) == sorted(check["expect"])
 
 
+def canary(check: dict[str, Any]) -> dict[str, Any]:
+    """Real requests to one gateway (every 50 ms, bounded by `within_s`) after a route push: healthy
+    once `passes` answers in a row are 200 and carry the push's token in X-Nines-Routes (the change is
+    loaded and serves); failed at `failures` errors in a row (a 200 without the token is the old
+    configuration, still serving: neither)."""
+    start, good, bad, last = time.monotonic(), 0, 0, {}
+    while time.monotonic() - start < check["within_s"]:
+        last = _http(check["url"])
+        if last["ok"] and last["status"] == 200:
+            bad = 0
+            good = good + 1 if last["served_by"].get("X-Nines-Routes") == check["token"] else 0
+        else:
+            good, bad = 0, bad + 1
+        if good >= check["passes"] or bad >= check["failures"]:
+            break
+        time.sleep(0.05)
+    healthy = good >= check["passes"]
+    return {**last, "healthy": healthy, "loaded": healthy, "errors_in_a_row": bad, "seconds": time.monotonic() - start}
+
+
 def run_check(check: dict[str, Any]) -> dict[str, Any]:
     kind = check["kind"]
     if kind == "http":
@@ -91,6 +111,8 @@ def run_check(check: dict[str, Any]) -> dict[str, Any]:
         except OSError as exc:
             return {"ok": False, "healthy": False, "error": f"{type(exc).__name__}: {exc}"}
         return {"ok": True, "addresses": addrs, "healthy": dns_answer_healthy(addrs, check)}
+    if kind == "canary":
+        return canary(check)
     if kind == "entry":
         # The client's own path: system resolver (resolv.conf of the namespace) -> LB -> gateway -> app.
         res = _http(check["url"])

@@ -67,13 +67,21 @@ def routes_match(topology: Topology, current: dict[str, str]) -> bool:
     return all(current.get(k) == v for k, v in all_route_keys(topology).items())
 
 
+def routes_digest(topology: Topology) -> str:
+    return hashlib.sha256(json.dumps(all_route_keys(topology), sort_keys=True).encode()).hexdigest()
+
+
+def digest_put(topology: Topology) -> dict[str, Any]:
+    """The op that records this topology's route set as published (deploy's route step then does nothing)."""
+    return {"requestPut": {"key": b64(DIGEST_KEY), "value": b64(routes_digest(topology))}}
+
+
 def routes_txn(topology: Topology) -> dict[str, Any]:
     """One etcd v3 transaction (JSON gateway form): if the digest key already holds this exact route
     set, do nothing; otherwise put every key and the digest together, atomically."""
-    keys = all_route_keys(topology)
-    digest = hashlib.sha256(json.dumps(keys, sort_keys=True).encode()).hexdigest()
-    puts = [{"requestPut": {"key": b64(k), "value": b64(v)}} for k, v in keys.items()]
-    puts.append({"requestPut": {"key": b64(DIGEST_KEY), "value": b64(digest)}})
+    digest = routes_digest(topology)
+    puts = [{"requestPut": {"key": b64(k), "value": b64(v)}} for k, v in all_route_keys(topology).items()]
+    puts.append(digest_put(topology))
     return {
         "compare": [{"key": b64(DIGEST_KEY), "target": "VALUE", "result": "EQUAL", "value": b64(digest)}],
         "success": [],
@@ -86,10 +94,16 @@ def routes_range() -> dict[str, Any]:
     return {**prefix_range(ROOTKEY_PREFIX), "keys_only": True}
 
 
+# The response header a route push writes beside its change (routes.change.MARKER, under each root).
+ROUTES_MARKER = "http/middlewares/identity/headers/customResponseHeaders/X-Nines-Routes"
+
+
 def wanted_route_keys(topology: Topology) -> list[str]:
-    """The route keys this topology wants (base64, as etcd's JSON gateway returns them): any other
-    key under a gateway root key was left by an earlier topology and is deleted on deploy."""
-    return sorted(b64(k) for k in all_route_keys(topology))
+    """The route keys this topology wants (base64, as etcd's JSON gateway returns them), with the
+    marker of the last route push: any other key under a gateway root key was left by an earlier
+    topology and is deleted on deploy."""
+    markers = [f"{rootkey(g)}/{ROUTES_MARKER}" for g in topology.by_role("gateway")]
+    return sorted(b64(k) for k in [*all_route_keys(topology), *markers])
 
 
 def health_check(host: Host, topology: Topology) -> dict[str, Any]:
