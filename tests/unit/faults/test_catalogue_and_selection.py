@@ -118,7 +118,7 @@ EVERYWHERE = [
     "etcd-follower-kill",
     "etcd-leader-kill", "etcd-leader-pause", "gateway-host-power-off", "zone-power-off", "zone-isolate",
     "dns-primary-blackhole", "dns-primary-down", "dns-both-down", "etcd-quorum-loss", "etcd-total-loss",
-    "etcd-cold-start-gateway", "bad-route",
+    "etcd-cold-start-gateway", "bad-route", "bad-route-bypass",
 ]  # fmt: skip
 
 

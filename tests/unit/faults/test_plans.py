@@ -63,10 +63,7 @@ def test_cold_start_stops_every_etcd_member_and_restarts_the_gateway() -> None:
 def test_bad_route_remembers_the_revision_to_roll_back_to() -> None:
     lab = FakeLab("2az")
     state = plan_bad_route(lab, _hosts("2az", "gw-a", "gw-b"), {})
-    assert state == {
-        "revision": 41,
-        "keys": ["traefik-gw-a/http/routers/api/rule", "traefik-gw-b/http/routers/api/rule"],
-    }
+    assert state == {"revision": 41, "roots": ["traefik-gw-a/", "traefik-gw-b/"]}
 
 
 def test_a_host_of_another_lab_or_outside_the_lab_network_is_refused() -> None:
