@@ -23,7 +23,7 @@ define apt_install
 	fi
 endef
 
-.PHONY: setup setup-test demo deploy status destroy faults chaos suite heal load report compare serve test test-unit lint bench
+.PHONY: setup setup-test demo deploy status destroy faults chaos suite heal load report compare ledger routes serve test test-unit lint bench
 
 setup: $(VENV)/.done
 
@@ -73,6 +73,13 @@ report: setup  ## SLA report of the latest run (run=RUN for another); exit 1 if 
 
 compare: setup  ## the suite on 1az, 2az and 3dc, side by side (takes about 25 min)
 	$(NINESLAB) compare
+
+ledger: setup  ## what each escape mechanism buys on the deployed lab (on vs off; about 25 min for 2az)
+	$(NINESLAB) ledger --lab $(lab)
+
+routes: setup  ## make routes file=FILE: push a route change through a canary gateway (auto rollback)
+	@test -n "$(file)" || { echo "usage: make routes file=ROUTES.yaml (see README: Route changes)" >&2; exit 2; }
+	$(NINESLAB) routes push $(file) --lab $(lab)
 
 serve: setup  ## make serve [port=8080]: reports/ and its index of every run on 127.0.0.1
 	$(NINESLAB) serve --port $(or $(port),8080)

@@ -411,6 +411,37 @@ def compare(runs: tuple[str, ...], topologies: str, rate: float, lab: str, as_js
 
 
 @cli.command()
+@LAB_OPTION
+@JSON_OPTION
+@click.option("--rate", default=RATE, type=POSITIVE, show_default=True, help="Load of each side's run.")
+@click.option("--mechanism", "mechanisms", multiple=True, help="Only these escape mechanisms (repeatable).")
+@click.option("--plan", "plan_only", is_flag=True, help="Print which faults each mechanism needs, and stop.")
+def ledger(lab: str, as_json: bool, rate: float, mechanisms: tuple[str, ...], plan_only: bool) -> None:
+    """The nines ledger of the deployed lab: per escape mechanism, the faults it addresses run with it on
+    and with it off (the lab redeployed with that one switch off, then back), error-seconds and projected
+    minutes/year saved. Runs already in the store with the same topology, switches, rate and holds are
+    reused. Writes ledger.html and ledger.json to a new run directory."""
+    from nineslab.chaos.ledger import MECHANISMS, estimate_s, plan, run_ledger
+
+    the_lab = Lab(lab)
+    bad = sorted(set(mechanisms) - set(MECHANISMS))
+    if bad:
+        raise click.BadParameter(f"{bad[0]!r} is not one of {', '.join(MECHANISMS)}", param_hint="--mechanism")
+    chosen = list(mechanisms) or list(MECHANISMS)
+    if plan_only:
+        topology = the_lab.topology()
+        planned = plan(the_lab, topology, chosen)
+        minutes = estimate_s(the_lab, topology, chosen) / 60
+        lines = [f"{m:<18} {', '.join(f)}" for m, f in planned.items()]
+        _emit({"plan": planned, "estimate_min": minutes}, as_json, "\n".join([*lines, f"about {minutes:.0f} min"]))
+        return
+    out = run_ledger(the_lab, _progress(as_json), rate=rate, mechanisms=chosen)
+    data = json.loads((out / "ledger.json").read_text())
+    lines = [f"{m:<18} {v:8.1f} projected min/year saved" for m, v in data["saved_minutes_per_year"].items()]
+    _emit({"run": str(out), **data}, as_json, "\n".join([*lines, f"ledger: {out / 'ledger.html'}"]))
+
+
+@cli.command()
 @click.option("--port", default=8080, type=click.IntRange(1, 65535), show_default=True, help="Port on 127.0.0.1.")
 @click.option("--for", "seconds", type=POSITIVE, help="Stop after this many seconds (default: until Ctrl-C).")
 def serve(port: int, seconds: float | None) -> None:

@@ -4,6 +4,7 @@ through the entry point (DNS -> LB -> gateway -> app), all from the client names
 from __future__ import annotations
 
 import subprocess
+from dataclasses import asdict
 from typing import Any
 
 from nineslab.errors import LabError
@@ -75,6 +76,8 @@ def lab_status(lab: str, provider: Provider, topology: Topology) -> dict[str, An
         "lab": lab,
         "topology": topology.name,
         "target": topology.target,
+        # The escape switches the lab runs with: a run's status-before.json tells which estate it measured.
+        "escape": asdict(topology.escape),
         "entrypoint": {
             "url": entrypoint_url(topology),
             "client_netns": client_ns,

@@ -190,6 +190,7 @@ def build_results(
         "run": run_dir.name,
         "topology": topology,
         "target": target,
+        "escape": before.get("escape"),  # the escape switches of the estate measured (None before they existed)
         "generated_at": time.time(),
         "complete": not incomplete,
         "incomplete_reasons": incomplete,

@@ -270,3 +270,22 @@ def compare_figures(cmp: dict[str, Any]) -> list[dict[str, Any]]:
         },
     }
     return [nines, per_fault]
+
+
+def ledger_figure(ledger: dict[str, Any]) -> dict[str, Any]:
+    """Minutes per year each mechanism saves, stacked by the fault that earns it (faults with a rate)."""
+    mechanisms = list(ledger["saved_minutes_per_year"])
+    faults = sorted({r["fault"] for r in ledger["rows"] if r["saved_minutes_per_year"] is not None})
+    data = []
+    for fault in faults:
+        by = {r["mechanism"]: r["saved_minutes_per_year"] for r in ledger["rows"] if r["fault"] == fault}
+        data.append({"type": "bar", "name": fault, "x": mechanisms, "y": [by.get(m) for m in mechanisms]})
+    return {
+        "data": data,
+        "layout": {
+            "height": 380,
+            "barmode": "relative",
+            "yaxis": {"title": {"text": "projected minutes / year saved"}},
+            "margin": {"t": 30},
+        },
+    }

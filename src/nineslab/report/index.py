@@ -18,7 +18,7 @@ STAMP_LEN = len("20261126-132321")
 def run_kind(name: str) -> str:
     """What made a run, from its directory name `<stamp>-<label>`."""
     lbl = name[STAMP_LEN + 1 :]
-    for prefix in ("suite", "compare", "calibration", "load"):
+    for prefix in ("suite", "compare", "ledger", "calibration", "load"):
         if lbl == prefix or lbl.startswith(prefix + "-"):
             return prefix
     return "experiment"
@@ -61,6 +61,13 @@ def run_rows(root: Path) -> list[dict[str, Any]]:
                 nines=f"{proj.get('nines', 0):.2f}",
                 nines_lo=f"{proj.get('nines_lo', 0):.2f}",
                 link=f"{run.name}/report.html" if (run / "report.html").exists() else None,
+            )
+        elif (ledger := _read(run / "ledger.json")).get("rows") is not None:
+            saved = ledger.get("saved_minutes_per_year", {})
+            row.update(
+                topology=ledger.get("topology", ""),
+                verdict=", ".join(f"{m}: {v:.1f} min/yr" for m, v in saved.items()) or "nothing saved",
+                link=f"{run.name}/ledger.html" if (run / "ledger.html").exists() else None,
             )
         elif cmp.get("topologies"):
             row.update(
