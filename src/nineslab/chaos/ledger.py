@@ -57,7 +57,7 @@ def plan(lab: Lab, topology: Topology, mechanisms: list[str]) -> dict[str, list[
 
 
 def reusable(topology: Topology, rate: float, faults: list[str]) -> dict[str, Any] | None:
-    """The newest results in the run store that measured every one of `faults` on this topology with
+    """The newest results in the run store that ran every one of `faults` on this topology with
     these escape switches, this rate, the catalogue's holds and the default SLO; None if there is none."""
     holds = {s.name: s.hold_s for s in load_catalogue()}
     for path in sorted(reports_root().glob(f"*/{RESULTS_FILE}"), reverse=True):
@@ -71,7 +71,8 @@ def reusable(topology: Topology, rate: float, faults: list[str]) -> dict[str, An
         if (res.get("load") or {}).get("rate") != rate:
             continue
         seen = {f["fault"]: f for f in res.get("faults", [])}
-        if all(f in seen and seen[f]["impact"].get("measured") and seen[f]["hold_s"] == holds[f] for f in faults):
+        # An unmeasured fault (a client stall in its window) is reused as it is: the ledger row says so.
+        if all(f in seen and seen[f]["hold_s"] == holds[f] for f in faults):
             return dict(res)
     return None
 

@@ -42,9 +42,26 @@ def test_topologies_lists_the_reference_files() -> None:
 
 @pytest.mark.parametrize(
     "args",
-    [("suite", "--processes", "0"), ("suite", "--rate", "-5"), ("serve", "--port", "70000"), ("serve", "--for", "0")],
+    [
+        ("suite", "--processes", "0"),
+        ("suite", "--rate", "-5"),
+        ("serve", "--port", "70000"),
+        ("serve", "--for", "0"),
+        ("ledger", "--mechanism", "teleport"),
+        ("ledger", "--rate", "0"),
+        ("routes", "rollback", "0"),
+    ],
 )
 def test_bad_arguments_are_one_line_errors_that_change_nothing(args: tuple[str, ...], tmp_path: Path) -> None:
     res = _nineslab(*args, env={"NINESLAB_REPORTS_DIR": str(tmp_path), "NINESLAB_STATE_DIR": str(tmp_path / "state")})
     assert res.returncode == 2 and "Error: Invalid value" in res.stderr
     assert list(tmp_path.iterdir()) == [], "nothing written"
+
+
+def test_a_malformed_routes_file_is_refused_before_any_lab_is_looked_at(tmp_path: Path) -> None:
+    bad = tmp_path / "routes.yaml"
+    bad.write_text("set:\n  http/routers/api/rule: [1, 2]\n")
+    res = _nineslab("routes", "push", str(bad), "--lab", "nolab", env={"NINESLAB_STATE_DIR": str(tmp_path / "s")})
+    assert res.returncode == 2 and res.stderr.count("\n") == 1
+    assert f"{bad}: set.http/routers/api/rule: [1, 2] is not a value" in res.stderr
+    assert not (tmp_path / "s").exists(), "nothing written"
