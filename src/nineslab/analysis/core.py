@@ -249,6 +249,7 @@ def fault_impact(
     recover_end: float,
     after_s: float = AFTER_RECOVERY_S,
     sustain_s: float = 1.0,
+    in_flight_s: float = 0.0,
 ) -> dict[str, Any]:
     """What one fault cost, from its effective start (`inject_start`: the injection in place).
     error_seconds = ∫ error ratio dt over 100 ms windows from inject to recover_end + after_s (a window
@@ -256,12 +257,16 @@ def fault_impact(
     request of the run: what was not measured is not charged, and the fault says it is unmeasured);
     time_to_recover: see time_to_recover; steady impact = error ratio over the second half of the hold
     (the fault's lasting effect), with its interval; after impact = error ratio in the `after_s`
-    following recovery. `measured` is False when the load did not cover the window."""
+    following recovery. `measured` is False when the load did not cover the window.
+    in_flight_s: the error-seconds also count the requests started this long before the injection (the
+    request deadline): they were in flight when it landed, and what they lost is the fault's, not the
+    baseline's."""
     end = recover_end + after_s
-    total, good = window_counts(start, ok, inject_start, end, 0.1)
+    first = inject_start - in_flight_s
+    total, good = window_counts(start, ok, first, end, 0.1)
     seen = total > 0
     # Windows after the run's last request are not covered at all (the load had stopped).
-    covered = np.arange(seen.size) * 0.1 + inject_start <= (float(start[-1]) if start.size else -np.inf)
+    covered = np.arange(seen.size) * 0.1 + first <= (float(start[-1]) if start.size else -np.inf)
     # A window in which no request started (clients stuck waiting on a dead path) keeps the state of
     # the last window that had requests: an outage does not end because requests stopped starting.
     err_ratio = np.where(seen, 1 - good / np.maximum(total, 1), np.nan)

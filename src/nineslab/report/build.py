@@ -13,7 +13,7 @@ import yaml
 
 from nineslab import analysis
 from nineslab.analysis.core import AFTER_RECOVERY_S
-from nineslab.defaults import SLO_MS
+from nineslab.defaults import DEADLINE_S, SLO_MS
 from nineslab.errors import NinesError
 from nineslab.faults import load_catalogue
 from nineslab.load.samples import CLIENT_OVERLOAD, read_heartbeats, read_samples
@@ -134,8 +134,11 @@ def build_results(
     span_end = samples[-1].start if samples else 0.0
     starts = [w["effective_start"] for w in windows]
     ends = [w["recover_end"] if w["recover_end"] is not None else span_end for w in windows]
-    afters = after_windows(starts, ends)
-    spans = [(a, e + after) for a, e, after in zip(starts, ends, afters, strict=True)]
+    # A request started up to one deadline before a fault lands may still be in flight then: what it
+    # loses is the fault's (its window opens that much earlier), never the baseline's.
+    in_flight_s = float(_read_json(run_dir / "load.json").get("deadline_s") or DEADLINE_S)
+    afters = after_windows([a - in_flight_s for a in starts], ends)
+    spans = [(a - in_flight_s, e + after) for a, e, after in zip(starts, ends, afters, strict=True)]
     for i in range(1, len(windows)):  # windows are in inject order
         if starts[i] < ends[i - 1]:
             earlier, later = windows[i - 1]["fault"], windows[i]["fault"]
@@ -155,7 +158,7 @@ def build_results(
     expected = _expected(topology)
     faults = []
     for w, end, after_s, (a, b) in zip(windows, ends, afters, spans, strict=True):
-        imp = analysis.fault_impact(arr.start, ok, w["effective_start"], end, after_s=after_s)
+        imp = analysis.fault_impact(arr.start, ok, w["effective_start"], end, after_s=after_s, in_flight_s=in_flight_s)
         stalled = sum(min(b, y) - max(a, x) for x, y in stalls if x < b and y > a)
         if stalled > 0:
             imp["measured"] = False
@@ -201,7 +204,8 @@ def build_results(
             "time_based": "windows of 1 s and 100 ms; up when >= 99% of the requests started in it succeeded; "
             "windows without requests are left out (counted as empty_windows)",
             "outage": "a maximal run of failed requests: first failure's start -> next success's start",
-            "fault_window": f"effective inject -> recovery + {AFTER_RECOVERY_S:g} s, cut at the next fault's inject",
+            "fault_window": "effective inject - the request deadline (requests in flight when it lands) -> "
+            f"recovery + {AFTER_RECOVERY_S:g} s, cut where the next fault's window opens",
             "client_stall": f"the load generator lagged > {analysis.CLIENT_STALL_MS:g} ms (scheduling or event loop): "
             "left out of the figures outside fault windows; a fault window with a stall is unmeasured",
         },

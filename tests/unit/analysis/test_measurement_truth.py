@@ -164,3 +164,21 @@ def test_the_shipped_assumptions_all_have_a_source_with_reasoning() -> None:
     # Variants of a rated fault (vip-holder-*, zone-power-off-cold-resolver) carry no rate of their own.
     assert set(rates) <= {s.name for s in load_catalogue()} and len(rates) >= 20, "every rate names a fault"
     assert all(len(a.source) > len("assumption: ") for a in rates.values())
+
+
+def test_a_request_in_flight_when_the_fault_lands_is_the_fault_s_not_the_baseline_s(tmp_path: Path) -> None:
+    # The synthetic run's lb-kill lands at 5 s; one request started 0.3 s before it hangs to its 2 s
+    # deadline (the LB died under it). It must count against lb-kill, never against the baseline —
+    # where one failure in a few hundred requests would be projected over the whole year.
+    run = make_run(tmp_path)
+    samples = next((run / "samples").glob("samples-*.csv"))
+    lines = samples.read_text().splitlines()
+    hung = next(i for i, line in enumerate(lines) if line.startswith(f"{T0 + 4.7:.6f}"))
+    cols = lines[hung].split(",")  # start, latency_ms, status, error, ...
+    cols[1], cols[2], cols[3] = "2001.0", "0", "deadline"
+    lines[hung] = ",".join(cols)
+    samples.write_text("\n".join(lines) + "\n")
+    res = build_results(run, {"lb-kill": Assumption(1, 600, "test")})
+    assert res["projection"]["baseline"]["failed"] == 0
+    assert res["faults"][0]["impact"]["error_seconds"] == pytest.approx(3.0 + 0.01, abs=0.011)
+    assert res["requests"]["total"] - res["requests"]["good"] == 301

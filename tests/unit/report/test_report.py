@@ -27,10 +27,11 @@ def test_results_match_the_samples(tmp_path: Path) -> None:
     assert res["errors"] == {"refused": 300}
     assert set(res["by"]["lb"]) == {"lb-a", "lb-b", "(none)"}
     # steady impact 100 % -> 600 s per event, once a year, against 99.99 % (3153.6 s): PASS
-    # 0 failures in the 699 requests outside the fault window: the point estimate meets the target, but
-    # 3/699 as a bound over the rest of the year does not: not proven.
+    # 0 failures in the 499 requests outside the fault window: the point estimate meets the target, but
+    # 3/499 as a bound over the rest of the year does not: not proven.
     assert res["projection"]["meets_target"] and res["verdict"] == "PASS_POINT"
-    assert res["projection"]["baseline"]["requests"] == 699 and res["projection"]["baseline"]["failed"] == 0
+    # the window opens one request deadline (2 s) before the fault lands: 200 fewer baseline requests
+    assert res["projection"]["baseline"]["requests"] == 499 and res["projection"]["baseline"]["failed"] == 0
     assert res["projection"]["terms"][0]["annual_downtime_s"] == pytest.approx(600.0, abs=0.5)
 
 
@@ -46,7 +47,8 @@ def test_back_to_back_faults_do_not_charge_each_other(tmp_path: Path) -> None:
     res = build_results(run, {"lb-kill": Assumption(1, 600, "test"), "app-kill": Assumption(1, 600, "test")})
     first, second = res["faults"]
     assert first["fault"] == "app-kill" and first["impact"]["error_seconds"] == 0.0
-    assert first["impact"]["after_s"] == pytest.approx(3.0) and first["impact"]["time_to_recover_s"] == 0.0
+    # cut where the next fault's window opens: its inject (5 s) less the 2 s request deadline
+    assert first["impact"]["after_s"] == pytest.approx(1.0) and first["impact"]["time_to_recover_s"] == 0.0
     assert second["impact"]["error_seconds"] == pytest.approx(3.0, abs=0.011)
     assert second["impact"]["after_s"] == pytest.approx(10.0)
 
