@@ -31,7 +31,7 @@ MECHANISMS: dict[str, tuple[Any, tuple[str, ...]]] = {
     "client_resolver": ("stub", ("dns-primary-blackhole", "dns-both-down", "zone-power-off")),
     "lb_vip": (False, ("vip-holder-pause", "vip-holder-power-off", "lb-pause")),
     "fast_ejection": (False, ("gateway-pause", "app-pause", "gateway-host-power-off", "gateway-down")),
-    "supervisor": (False, ("gateway-kill", "app-kill", "lb-kill", "vip-holder-kill", "etcd-leader-kill")),
+    "supervisor": (False, ("gateway-kill", "app-kill", "lb-kill", "vip-holder-kill")),
     "guarded_push": (False, ("bad-route",)),
 }
 

@@ -26,8 +26,8 @@ def test_catalogue_covers_every_fault_class_the_issue_names() -> None:
         "gateway-pause",
         "app-kill",
         "lb-kill",
-        "etcd-follower-kill",
-        "etcd-leader-kill",
+        "etcd-follower-down",
+        "etcd-leader-down",
         "gateway-host-power-off",
         "zone-power-off",
         "zone-isolate",
@@ -115,8 +115,8 @@ def test_unreadable_catalogue_is_one_line(tmp_path: Path) -> None:
 # the rule now reads the topology itself (roles, zones, regions) and gives the same sets.
 EVERYWHERE = [
     "gateway-kill", "gateway-down", "gateway-pause", "app-kill", "app-pause", "lb-kill", "lb-down", "lb-pause",
-    "etcd-follower-kill",
-    "etcd-leader-kill", "etcd-leader-pause", "gateway-host-power-off", "zone-power-off", "zone-isolate",
+    "etcd-follower-down",
+    "etcd-leader-down", "etcd-leader-pause", "gateway-host-power-off", "zone-power-off", "zone-isolate",
     "dns-primary-blackhole", "dns-primary-down", "dns-both-down", "etcd-quorum-loss", "etcd-total-loss",
     "etcd-cold-start-gateway", "bad-route", "bad-route-bypass",
 ]  # fmt: skip
