@@ -14,9 +14,10 @@ from nineslab.paths import REPO_ROOT
 from nineslab.report import write_report
 from nineslab.report.build import build_results
 from nineslab.report.compare import write_comparison
+from nineslab.report.ledger import write_ledger
 from nineslab.report.render import to_html
 from tests.browser.cdp import Browser
-from tests.unit.report.synthetic import make_run, make_suite
+from tests.unit.report.synthetic import fault_results, make_run, make_suite
 
 SHOTS = Path(os.environ.get("NINESLAB_SCREENSHOTS", REPO_ROOT / "reports" / "screenshots"))
 DRAWN = "Number(document.body.dataset.chartsDrawn || 0)"
@@ -84,3 +85,26 @@ def test_the_compare_page_and_the_run_index_open_without_errors(tmp_path: Path) 
         assert "FAIL" in b.evaluate("document.getElementById('verdict').textContent")
         b.screenshot(SHOTS / "index-linked-report.png")
         assert b.console_errors() == []
+
+
+def test_the_ledger_page_draws_each_mechanism_s_saving_and_the_index_links_it(tmp_path: Path) -> None:
+    on = fault_results("on", {"bad-route": (0.3, 0.0, 1.3), "gateway-pause": (0.0, 0.0, 0.0)})
+    off = {
+        "guarded_push": fault_results("g", {"bad-route": (12.4, 1.0, 2409.6)}),
+        "fast_ejection": fault_results("f", {"gateway-pause": (1.8, 0.0, 7.2)}),
+    }
+    os.environ["NINESLAB_REPORTS_DIR"] = str(tmp_path)
+    try:
+        run = write_ledger("2az", 200.0, {"guarded_push": ["bad-route"], "fast_ejection": ["gateway-pause"]}, on, off)
+    finally:
+        del os.environ["NINESLAB_REPORTS_DIR"]
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with Browser() as b:
+        b.open((run / "ledger.html").as_uri(), DRAWN + " >= 1")
+        assert b.evaluate("document.querySelectorAll('.main-svg .bars .point').length") >= 2  # one bar per saving
+        assert "guarded_push" in b.evaluate("document.body.textContent")
+        b.screenshot(SHOTS / "ledger.png")
+        assert b.console_errors() == []
+        b.open((tmp_path / "index.html").as_uri(), "document.readyState === 'complete'")
+        links = b.evaluate("Array.from(document.querySelectorAll('td a')).map(a => a.getAttribute('href'))")
+        assert links == [f"{run.name}/ledger.html"]

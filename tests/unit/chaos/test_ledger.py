@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -14,6 +13,7 @@ from nineslab.defaults import SLO_MS
 from nineslab.providers.netns import NetnsProvider
 from nineslab.report.ledger import ledger_rows, table_rows, totals
 from nineslab.topology import load_topology
+from tests.unit.report.synthetic import fault_results
 
 
 class NetnsLab:
@@ -41,20 +41,11 @@ def test_the_variant_switches_one_mechanism_off_and_keeps_the_name(tmp_path: Pat
     assert topo.name == "3dc" and topo.escape.supervisor is False and topo.escape.fast_ejection is True
 
 
-def _results(run: str, impacts: dict[str, tuple[float, float, float | None]]) -> dict[str, Any]:
-    faults = [
-        {"fault": f, "hold_s": 10.0, "impact": {"error_seconds": es, "steady": {"error_ratio": st}, "measured": True}}
-        for f, (es, st, _) in impacts.items()
-    ]
-    terms = [{"fault": f, "annual_downtime_s": a} for f, (_, _, a) in impacts.items() if a is not None]
-    return {"run": run, "faults": faults, "projection": {"terms": terms}}
-
-
 def test_rows_give_what_each_mechanism_saves_per_fault_and_in_all() -> None:
-    on = _results("r-on", {"bad-route": (0.2, 0.0, 0.8), "gateway-kill": (0.1, 0.0, 1.2)})
+    on = fault_results("r-on", {"bad-route": (0.2, 0.0, 0.8), "gateway-kill": (0.1, 0.0, 1.2)})
     off = {
-        "guarded_push": _results("r-g", {"bad-route": (9.5, 1.0, 2400.0)}),
-        "supervisor": _results("r-s", {"gateway-kill": (0.4, 0.0, 4.8)}),
+        "guarded_push": fault_results("r-g", {"bad-route": (9.5, 1.0, 2400.0)}),
+        "supervisor": fault_results("r-s", {"gateway-kill": (0.4, 0.0, 4.8)}),
     }
     rows = ledger_rows({"guarded_push": ["bad-route"], "supervisor": ["gateway-kill"]}, on, off)
     by = {(r["mechanism"], r["fault"]): r for r in rows}
@@ -65,8 +56,8 @@ def test_rows_give_what_each_mechanism_saves_per_fault_and_in_all() -> None:
 
 
 def test_a_fault_without_a_rate_or_not_run_saves_nothing_projected() -> None:
-    on = _results("r-on", {"vip-holder-kill": (0.1, 0.0, None)})
-    rows = ledger_rows({"supervisor": ["vip-holder-kill", "lb-kill"]}, on, {"supervisor": _results("r", {})})
+    on = fault_results("r-on", {"vip-holder-kill": (0.1, 0.0, None)})
+    rows = ledger_rows({"supervisor": ["vip-holder-kill", "lb-kill"]}, on, {"supervisor": fault_results("r", {})})
     assert [r["saved_minutes_per_year"] for r in rows] == [None, None]
     assert not any(r["measured"] for r in rows) and totals(rows) == {"supervisor": 0.0}
 
@@ -76,7 +67,7 @@ def test_a_run_is_reused_only_with_the_same_topology_switches_rate_and_holds(
 ) -> None:
     monkeypatch.setenv("NINESLAB_REPORTS_DIR", str(tmp_path))
     topo = load_topology("2az")
-    base = _results("20260101-000000-suite-2az", {"gateway-kill": (0.1, 0.0, 1.0)})
+    base = fault_results("20260101-000000-suite-2az", {"gateway-kill": (0.1, 0.0, 1.0)})
     base.update(topology="2az", escape={**vars(topo.escape)}, slo_ms=SLO_MS, load={"rate": 200.0})
     run = tmp_path / base["run"]
     run.mkdir()

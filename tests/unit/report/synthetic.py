@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 
 def make_run(
@@ -80,3 +81,14 @@ def make_suite(root: Path, faults: int = 20, rate: float = 200.0, spacing_s: flo
     outcome = {"topology": "3dc", "experiments": experiments, "healthy": True, "applicable": names}
     (run / "outcome.json").write_text(json.dumps(outcome))
     return run
+
+
+def fault_results(run: str, impacts: dict[str, tuple[float, float, float | None]]) -> dict[str, Any]:
+    """A run's results reduced to what the ledger reads: per fault (error-seconds, steady error ratio,
+    projected seconds a year — None: no rate), each measured with a 10 s hold."""
+    faults = [
+        {"fault": f, "hold_s": 10.0, "impact": {"error_seconds": es, "steady": {"error_ratio": st}, "measured": True}}
+        for f, (es, st, _) in impacts.items()
+    ]
+    terms = [{"fault": f, "annual_downtime_s": a} for f, (_, _, a) in impacts.items() if a is not None]
+    return {"run": run, "faults": faults, "projection": {"terms": terms}}
