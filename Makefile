@@ -71,11 +71,11 @@ load: setup  ## make load duration=60 rate=500
 report: setup  ## SLA report of the latest run (run=RUN for another); exit 1 if the tier verdict fails
 	$(NINESLAB) report $(run)
 
-compare: setup  ## the suite on 1az, 2az and 3dc, side by side (takes about 25 min)
-	$(NINESLAB) compare
+compare: setup  ## the suite on 1az, 2az and 3dc, side by side (takes about 32 min) [processes=2]
+	$(NINESLAB) compare --processes $(or $(processes),1)
 
 ledger: setup  ## what each escape mechanism buys on the deployed lab (on vs off; about 25 min for 2az)
-	$(NINESLAB) ledger --lab $(lab)
+	$(NINESLAB) ledger --lab $(lab) --processes $(or $(processes),1)
 
 routes: setup  ## make routes file=FILE: push a route change through a canary gateway (auto rollback)
 	@test -n "$(file)" || { echo "usage: make routes file=ROUTES.yaml (see README: Route changes)" >&2; exit 2; }

@@ -77,9 +77,9 @@ def reusable(topology: Topology, rate: float, faults: list[str]) -> dict[str, An
     return None
 
 
-def _suite(lab: Lab, say: Progress, faults: list[str], rate: float, label: str) -> dict[str, Any]:
+def _suite(lab: Lab, say: Progress, faults: list[str], rate: float, label: str, processes: int) -> dict[str, Any]:
     say(f"ledger: {label}: running {', '.join(faults)}")
-    suite = run_suite(lab, say, rate=rate, only=faults)
+    suite = run_suite(lab, say, rate=rate, only=faults, processes=processes)
     return dict(json.loads((Path(suite["run"]) / RESULTS_FILE).read_text()))
 
 
@@ -93,7 +93,12 @@ def estimate_s(lab: Lab, topology: Topology, mechanisms: list[str]) -> float:
 
 
 def run_ledger(
-    lab: Lab, say: Progress, rate: float = RATE, mechanisms: list[str] | None = None, scratch: Path | None = None
+    lab: Lab,
+    say: Progress,
+    rate: float = RATE,
+    mechanisms: list[str] | None = None,
+    scratch: Path | None = None,
+    processes: int = 1,
 ) -> Path:
     """Measure the ledger on the deployed lab; returns the ledger's run directory."""
     unknown = sorted(set(mechanisms or []) - set(MECHANISMS))
@@ -110,7 +115,7 @@ def run_ledger(
     reference = scratch / f"{topology.name}.yaml"
     reference.write_text(Path(topology.source).read_text())
     every = sorted({f for faults in planned.values() for f in faults})
-    on = reusable(topology, rate, every) or _suite(lab, say, every, rate, "all on")
+    on = reusable(topology, rate, every) or _suite(lab, say, every, rate, "all on", processes)
     off: dict[str, dict[str, Any]] = {}
     deployed_variant = False
     try:
@@ -124,7 +129,7 @@ def run_ledger(
             say(f"ledger: {mechanism} off — redeploying {lab.name} with that switch off")
             deployed_variant = True
             lab.deploy(str(path), progress=lambda _m: None)
-            off[mechanism] = _suite(lab, say, faults, rate, f"{mechanism} off")
+            off[mechanism] = _suite(lab, say, faults, rate, f"{mechanism} off", processes)
     finally:
         if deployed_variant:
             say(f"ledger: redeploying {lab.name} as it was")

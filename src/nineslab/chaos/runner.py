@@ -243,7 +243,9 @@ def run_suite(
     return _finish(lab, run_dir, say, outcome)
 
 
-def run_compare(topologies: list[str], lab_name: str, say: Progress, rate: float = RATE) -> list[dict[str, Any]]:
+def run_compare(
+    topologies: list[str], lab_name: str, say: Progress, rate: float = RATE, processes: int = 1
+) -> list[dict[str, Any]]:
     """The same fault schedule on several topologies: each one deployed as lab `lab_name`, its suite run
     (which writes its report), then destroyed — also when something fails. Returns each run's results."""
     results = []
@@ -252,7 +254,7 @@ def run_compare(topologies: list[str], lab_name: str, say: Progress, rate: float
         try:
             say(f"compare: deploying {topo} as lab {lab_name}")
             lab.deploy(topo, progress=say)
-            suite = run_suite(lab, say, rate=rate)
+            suite = run_suite(lab, say, rate=rate, processes=processes)
             results.append(json.loads((Path(suite["run"]) / RESULTS_FILE).read_text()))
         finally:
             lab.destroy()

@@ -30,6 +30,13 @@ LAB_OPTION = click.option(
 )
 POSITIVE = click.FloatRange(min=0, min_open=True)
 JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON on stdout.")
+PROCESSES_OPTION = click.option(
+    "--processes",
+    default=1,
+    type=click.IntRange(min=1),
+    show_default=True,
+    help="Locust processes: 2 keeps the load generator from stalling under hang-type faults on 2 cores.",
+)
 
 
 def _progress(as_json: bool) -> Any:
@@ -308,13 +315,7 @@ def chaos_generate(force: bool) -> None:
     help="Size holds and the baseline so the 95 %% bound can meet the target (prints the run time first).",
 )
 @click.option("--plan", "plan_only", is_flag=True, help="Print the --holds-for-target plan and stop.")
-@click.option(
-    "--processes",
-    default=1,
-    type=click.IntRange(min=1),
-    show_default=True,
-    help="Locust processes: 2 keeps the load generator from stalling under hang-type faults on 2 cores.",
-)
+@PROCESSES_OPTION
 def suite(
     lab: str, as_json: bool, rate: float, only: tuple[str, ...], holds_for_target: bool, plan_only: bool, processes: int
 ) -> None:
@@ -390,8 +391,9 @@ def report(run: str | None, as_json: bool, assumptions: str | None, slo_ms: floa
 @click.option("--topologies", default="1az,2az,3dc", show_default=True, help="Topologies to run (without --runs).")
 @click.option("--rate", default=RATE, type=POSITIVE, show_default=True, help="Load of each suite (without --runs).")
 @click.option("--lab", default="cmp", show_default=True, help="Lab name each topology is deployed under, in turn.")
+@PROCESSES_OPTION
 @JSON_OPTION
-def compare(runs: tuple[str, ...], topologies: str, rate: float, lab: str, as_json: bool) -> None:
+def compare(runs: tuple[str, ...], topologies: str, rate: float, lab: str, processes: int, as_json: bool) -> None:
     """The same fault schedule on several topologies, side by side: each topology deployed (as --lab),
     its suite run and reported, then destroyed; or existing runs read with --runs."""
     from nineslab.chaos.runner import run_compare
@@ -401,7 +403,9 @@ def compare(runs: tuple[str, ...], topologies: str, rate: float, lab: str, as_js
     if runs:
         results = [write_report(r) for r in runs]
     else:
-        results = run_compare(topologies.split(","), check_lab_name(lab), _progress(as_json), rate=rate)
+        results = run_compare(
+            topologies.split(","), check_lab_name(lab), _progress(as_json), rate=rate, processes=processes
+        )
     out = write_comparison(results)
     if as_json:
         click.echo(json.dumps({"run": str(out), **compare_results(results)}, indent=2, default=str))
@@ -416,7 +420,8 @@ def compare(runs: tuple[str, ...], topologies: str, rate: float, lab: str, as_js
 @click.option("--rate", default=RATE, type=POSITIVE, show_default=True, help="Load of each side's run.")
 @click.option("--mechanism", "mechanisms", multiple=True, help="Only these escape mechanisms (repeatable).")
 @click.option("--plan", "plan_only", is_flag=True, help="Print which faults each mechanism needs, and stop.")
-def ledger(lab: str, as_json: bool, rate: float, mechanisms: tuple[str, ...], plan_only: bool) -> None:
+@PROCESSES_OPTION
+def ledger(lab: str, as_json: bool, rate: float, mechanisms: tuple[str, ...], plan_only: bool, processes: int) -> None:
     """The nines ledger of the deployed lab: per escape mechanism, the faults it addresses run with it on
     and with it off (the lab redeployed with that one switch off, then back), error-seconds and projected
     minutes/year saved. Runs already in the store with the same topology, switches, rate and holds are
@@ -435,7 +440,7 @@ def ledger(lab: str, as_json: bool, rate: float, mechanisms: tuple[str, ...], pl
         lines = [f"{m:<18} {', '.join(f)}" for m, f in planned.items()]
         _emit({"plan": planned, "estimate_min": minutes}, as_json, "\n".join([*lines, f"about {minutes:.0f} min"]))
         return
-    out = run_ledger(the_lab, _progress(as_json), rate=rate, mechanisms=chosen)
+    out = run_ledger(the_lab, _progress(as_json), rate=rate, mechanisms=chosen, processes=processes)
     data = json.loads((out / "ledger.json").read_text())
     lines = [f"{m:<18} {v:8.1f} projected min/year saved" for m, v in data["saved_minutes_per_year"].items()]
     _emit({"run": str(out), **data}, as_json, "\n".join([*lines, f"ledger: {out / 'ledger.html'}"]))

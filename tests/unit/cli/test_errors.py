@@ -49,6 +49,8 @@ def test_topologies_lists_the_reference_files() -> None:
         ("serve", "--for", "0"),
         ("ledger", "--mechanism", "teleport"),
         ("ledger", "--rate", "0"),
+        ("ledger", "--processes", "0"),
+        ("compare", "--processes", "0"),
         ("routes", "rollback", "0"),
     ],
 )
