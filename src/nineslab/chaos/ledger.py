@@ -47,10 +47,13 @@ def variant(topology: Topology, mechanism: str, into: Path) -> Path:
 
 
 def plan(lab: Lab, topology: Topology, mechanisms: list[str]) -> dict[str, list[str]]:
-    """mechanism -> the faults it addresses that apply here (a mechanism already off has nothing to buy)."""
+    """mechanism -> the faults it addresses that apply here (a mechanism already off, or one the topology
+    gives nothing to do — a floating address without a zone of two LBs — has nothing to buy)."""
     names = {s.name for s in applicable_faults(lab, topology)}
     out = {}
     for m in mechanisms:
+        if m == "lb_vip" and not topology.vip_zones():
+            continue
         if getattr(topology.escape, m) != MECHANISMS[m][0]:
             out[m] = [f for f in MECHANISMS[m][1] if f in names]
     return {m: faults for m, faults in out.items() if faults}
