@@ -117,6 +117,7 @@ def run_ledger(
     # The estate as deployed (its snapshot is overwritten by each variant's deploy): redeployed at the end.
     reference = scratch / f"{topology.name}.yaml"
     reference.write_text(Path(topology.source).read_text())
+    topology = load_topology(str(reference))  # each variant from this copy: one switch off, never two
     every = sorted({f for faults in planned.values() for f in faults})
     on = reusable(topology, rate, every) or _suite(lab, say, every, rate, "all on", processes)
     off: dict[str, dict[str, Any]] = {}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -79,3 +80,37 @@ def test_a_run_is_reused_only_with_the_same_topology_switches_rate_and_holds(
     base["faults"][0]["hold_s"] = 30.0
     (run / "results.json").write_text(json.dumps(base))
     assert reusable(topo, 200.0, ["gateway-kill"]) is None, "another hold"
+
+
+def test_each_variant_switches_off_one_mechanism_even_after_another_variant_was_deployed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import nineslab.chaos.ledger as ledger
+
+    class FakeLab:
+        """A lab whose deploy overwrites its topology snapshot, as the real one does."""
+
+        provider = NetnsProvider("unit")
+        name = "unit"
+        dir = tmp_path / "lab"
+
+        def __init__(self) -> None:
+            self.dir.mkdir()
+            self.snapshot = self.dir / "topology.yaml"
+            self.snapshot.write_text((Path("topologies") / "2az.yaml").read_text())
+            self.deployed: list[dict[str, Any]] = []
+
+        def topology(self) -> Any:
+            return load_topology(str(self.snapshot))
+
+        def deploy(self, path: str, progress: Any = None) -> None:
+            self.snapshot.write_text(Path(path).read_text())
+            self.deployed.append(dict(vars(load_topology(path).escape)))
+
+    lab = FakeLab()
+    monkeypatch.setattr(ledger, "reusable", lambda *a: None)
+    monkeypatch.setattr(ledger, "_suite", lambda *a: {"run": "r"})
+    monkeypatch.setattr(ledger, "write_ledger", lambda *a: tmp_path)
+    ledger.run_ledger(lab, lambda _m: None, mechanisms=["dns_health_checks", "supervisor"])  # type: ignore[arg-type]
+    off = [{k for k, v in escape.items() if v is not True and v != "caching"} for escape in lab.deployed]
+    assert off == [{"dns_health_checks"}, {"supervisor"}, set()], "one switch off at a time, then as it was"
