@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from nineslab.errors import NinesError
+from nineslab.errors import NinesError, RolledBack
 from nineslab.process import hold_down, signal_daemon, start_daemon, stop_supervisor, wait_gone
 from nineslab.providers.base import ROUTER, SWITCH_PORT
 from nineslab.routes import RouteChange, guard
@@ -279,7 +279,7 @@ def apply_bad_route(lab: Lab, state: State) -> None:
 def apply_bad_push(lab: Lab, state: State) -> None:
     """Pushed the way changes are published (`nineslab routes push`): through a canary that rolls it
     back by itself when escape.guarded_push is on, to every gateway at once when it is off."""
-    with contextlib.suppress(NinesError):  # the canary failed and rolled back: that is the fault's story
+    with contextlib.suppress(RolledBack):  # the canary failed and rolled back: that is the fault's story
         guard.push(lab, BAD_CHANGE)
 
 
