@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from nineslab.lab import Lab
-from nineslab.process import stop_supervisor
+from nineslab.process import hold_down, stop_supervisor
 from nineslab.services import etcd, gateway
 from tests.integration.conftest import (
     NINESLAB,
@@ -64,12 +64,12 @@ def test_deploy_repairs_killed_daemons_and_a_lost_host(deployed: dict[str, Any])
 
 
 def test_deploy_brings_back_an_etcd_member_that_lost_its_data(deployed: dict[str, Any]) -> None:
-    pid = lab_pids(LAB)["etcd-a2/etcd"]
-    os.kill(pid, signal.SIGKILL)
-    assert eventually(lambda: not alive(pid), 5, 0.05)
+    # The member goes down (its supervisor told not to restart it, as a failed machine stays down) and
+    # its disk is lost: etcd refuses to bootstrap it again as it was.
+    pid = hold_down(LAB, "etcd-a2", "etcd")
+    assert pid and eventually(lambda: not alive(pid), 5, 0.05)
     data = STATE_DIR / LAB / "hosts" / "etcd-a2" / "data" / "member"
-    shutil.rmtree(data)  # its disk is lost: etcd refuses to bootstrap it again as it was
-    # (its supervisor restarts it on the empty disk meanwhile: deploy must still see a wiped member)
+    shutil.rmtree(data)
     repaired = nineslab_json("deploy", "--topology", TOPOLOGY, "--lab", LAB)
     assert repaired["status"]["healthy"] and len(repaired["status"]["etcd"]["healthy_members"]) == 3
     assert data.is_dir()
