@@ -63,12 +63,12 @@ def reusable(topology: Topology, rate: float, faults: list[str]) -> dict[str, An
     """The newest results in the run store that ran every one of `faults` on this topology with
     these escape switches, this rate, the catalogue's holds and the default SLO; None if there is none."""
     holds = {s.name: s.hold_s for s in load_catalogue()}
+    escape = asdict(topology.escape)
     for path in sorted(reports_root().glob(f"*/{RESULTS_FILE}"), reverse=True):
         try:
             res = json.loads(path.read_text())
         except (OSError, ValueError):
             continue
-        escape = asdict(topology.escape)
         if res.get("topology") != topology.name or res.get("escape") != escape or res.get("slo_ms") != SLO_MS:
             continue
         if (res.get("load") or {}).get("rate") != rate:

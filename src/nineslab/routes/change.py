@@ -49,10 +49,6 @@ class RouteChange:
             out += [{"requestDeleteRange": {"key": b64(f"{root}/{key}")}} for key in gone]
         return out
 
-    def keys(self, root: str) -> list[str]:
-        """Every key the change touches under `root` (the marker included)."""
-        return [f"{root}/{k}" for k in (*self.puts, MARKER, *self.deletes)]
-
 
 def _fail(path: Path, where: str, what: str, fix: str) -> NinesError:
     return NinesError(f"{path}: {where}: {what} — {fix}")

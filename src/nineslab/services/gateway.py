@@ -62,11 +62,6 @@ def all_route_keys(topology: Topology) -> dict[str, str]:
     return keys
 
 
-def routes_match(topology: Topology, current: dict[str, str]) -> bool:
-    """Whether `current` (key -> value, read from etcd) holds every route key the topology wants."""
-    return all(current.get(k) == v for k, v in all_route_keys(topology).items())
-
-
 def routes_digest(topology: Topology) -> str:
     return hashlib.sha256(json.dumps(all_route_keys(topology), sort_keys=True).encode()).hexdigest()
 
