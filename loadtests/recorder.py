@@ -5,7 +5,8 @@ sample file, flushed as it goes: a load run killed at any moment keeps everythin
 
 Sample columns: start (the request's intended start on the schedule, epoch s), lag_ms (actual start -
 intended: the client's own scheduling lag), latency_ms (from the actual start), status (0 = no
-response), error ("" = none), lb, gateway, app, zone.
+response), error ("" = none), lb, gateway, app, zone, waf (the WAF that filtered it; "" = none: no WAF
+tier, or the LBs sent it past the tier).
 A heartbeat greenlet measures the event loop's own lag (how late a 10 ms sleep wakes), one line per
 100 ms in heartbeat-<host>-<pid>.csv: t, max_lag_ms. The analysis marks where the client stalled.
 
@@ -40,7 +41,7 @@ SEED = os.environ.get("NINESLAB_SEED", "1")
 # request is recorded as `client_overload` at once (the client, not the estate, failed it) instead of
 # waiting for a slot — waiting would make the load closed-loop again.
 IN_FLIGHT = max(16, math.ceil(RATE_PER_USER * DEADLINE_S * 2))
-HEADER = "start,lag_ms,latency_ms,status,error,lb,gateway,app,zone\n"
+HEADER = "start,lag_ms,latency_ms,status,error,lb,gateway,app,zone,waf\n"
 HEARTBEAT_HEADER = "t,max_lag_ms\n"
 # "Connection: close": every request resolves the name and connects anew, so DNS and LB faults are
 # felt by every request, as by a fleet of short-lived clients.
@@ -93,7 +94,7 @@ def record(intended: float, start: float, latency_ms: float, status: int, error:
     _out().write(
         f"{intended:.6f},{(start - intended) * 1000:.3f},{latency_ms:.3f},{status},{error},"
         f"{h.get('x-nines-lb', '')},{h.get('x-nines-gateway', '')},{h.get('x-nines-app', '')},"
-        f"{h.get('x-nines-zone', '')}\n"
+        f"{h.get('x-nines-zone', '')},{h.get('x-nines-waf', '')}\n"
     )
 
 

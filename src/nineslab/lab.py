@@ -3,6 +3,7 @@ health check; destroy = stop our daemons by pidfile + provider destroy + remove 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -15,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from nineslab import cgroups
 from nineslab.deploy import build_inventory, run_playbook
 from nineslab.errors import LabError, NinesError
 from nineslab.health import Checker, EtcdClient, lab_status, unhealthy_hosts
@@ -157,12 +159,16 @@ class Lab:
         every = sorted({d for ds in DAEMONS.values() for d in ds})
         stopped = stop_daemons(self.name, [(h, d) for h in hosts for d in every], timeout=1.0)
         self.provider.destroy()
+        # A `slow` fault's cgroups (empty now that the hosts' processes are gone); one that cannot go
+        # stays listed by leftovers().
+        with contextlib.suppress(OSError):
+            cgroups.remove_all(self.name)
         shutil.rmtree(self.dir, ignore_errors=True)
         return stopped
 
     def leftovers(self) -> list[str]:
         """Anything of this lab still on the machine (empty after destroy)."""
-        found = self.provider.leftovers()
+        found = self.provider.leftovers() + [f"cgroup {g}" for g in cgroups.lab_cgroups(self.name)]
         if self.dir.exists():
             found.append(f"dir {self.dir}")
         return found

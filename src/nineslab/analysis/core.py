@@ -63,6 +63,7 @@ class SampleArrays:
     gateway: npt.NDArray[np.int32]
     zone: npt.NDArray[np.int32]
     labels: dict[str, list[str]] = field(default_factory=dict)
+    filtered: npt.NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, dtype=np.bool_))  # a WAF saw it
 
     def __len__(self) -> int:
         return int(self.start.size)
@@ -94,6 +95,7 @@ def from_samples(samples: list[Sample]) -> SampleArrays:
         gateway=np.array([code("gateway", s.gateway) for s in samples], dtype=np.int32),
         zone=np.array([code("zone", s.zone) for s in samples], dtype=np.int32),
         labels=labels,
+        filtered=np.array([bool(s.waf) for s in samples], dtype=np.bool_),
     )
 
 
@@ -196,6 +198,43 @@ def latency_percentiles(
         return {"count": 0, **{f"p{q:g}": None for q in qs}}
     values = np.percentile(latency_ms, qs)
     return {"count": int(latency_ms.size), **{f"p{q:g}": float(v) for q, v in zip(qs, values, strict=True)}}
+
+
+# How far back "before the fault" reaches for its latency: the quiet time a suite leaves between faults.
+LATENCY_BEFORE_S = 10.0
+
+
+def latency_shift(
+    start: npt.NDArray[np.float64],
+    latency_ms: npt.NDArray[np.float64],
+    answered: npt.NDArray[np.bool_],
+    opens: float,
+    inject_start: float,
+    recover_end: float,
+    before_s: float = LATENCY_BEFORE_S,
+) -> dict[str, Any]:
+    """p50/p99 of the answered requests during the hold [inject_start, recover_end) against the
+    `before_s` before the fault's window `opens`: a slow-but-up fault shows here even when nothing fails."""
+
+    def span(a: float, b: float) -> dict[str, Any]:
+        return latency_percentiles(latency_ms[answered & (start >= a) & (start < b)], (50, 99))
+
+    return {"before": span(opens - before_s, opens), "during": span(inject_start, recover_end)}
+
+
+def unfiltered(
+    start: npt.NDArray[np.float64],
+    answered: npt.NDArray[np.bool_],
+    filtered: npt.NDArray[np.bool_],
+    a: float = -np.inf,
+    b: float = np.inf,
+) -> dict[str, Any]:
+    """Of the requests started in [a, b) that were answered, how many no WAF saw (sent past the WAF
+    tier): the price at which the WAF's escape kept them available."""
+    inside = answered & (start >= a) & (start < b)
+    total = int(np.count_nonzero(inside))
+    past = int(np.count_nonzero(inside & ~filtered))
+    return {"answered": total, "unfiltered": past, "share": past / total if total else None}
 
 
 def breakdown(arrays: SampleArrays, ok: npt.NDArray[np.bool_], key: str) -> dict[str, dict[str, Any]]:

@@ -9,7 +9,7 @@ from typing import Any
 
 from nineslab.chaos.current_run import lab_from, record_fault_event
 from nineslab.faults import inject, recover
-from nineslab.faults.catalogue import find
+from nineslab.faults.catalogue import check_params, find
 
 __all__ = ["inject_fault", "recover_fault"]
 
@@ -20,8 +20,9 @@ def inject_fault(
     select: str | None = None,
     role: str | None = None,
     configuration: dict[str, Any] | None = None,
+    params: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Inject catalogue fault `fault` (select/role/hold overridable here), hold it for `hold_s`, return.
+    """Inject catalogue fault `fault` (select/role/hold/params overridable here), hold it for `hold_s`, return.
     The window starts at this action's own start time."""
     started = time.time()
     lab = lab_from(configuration)
@@ -31,6 +32,7 @@ def inject_fault(
         select=select or spec.select,
         role=role or spec.role,
         hold_s=float(hold_s if hold_s is not None else spec.hold_s),
+        params=spec.params if params is None else check_params(f"experiment {fault}", spec.op, params),
     )
     record = inject(lab, spec.name, spec)
     record["action_start"] = started

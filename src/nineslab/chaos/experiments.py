@@ -11,7 +11,7 @@ from typing import Any
 from nineslab.analysis.core import AFTER_RECOVERY_S
 from nineslab.defaults import DEADLINE_S, RATE
 from nineslab.errors import NinesError
-from nineslab.faults.catalogue import FaultSpec, find
+from nineslab.faults.catalogue import FaultSpec, check_params, find
 from nineslab.paths import REPO_ROOT
 from nineslab.topology import Topology
 
@@ -60,7 +60,13 @@ def experiment_for(spec: FaultSpec) -> dict[str, Any]:
                 "inject",
                 "actions",
                 "inject_fault",
-                {"fault": spec.name, "hold_s": spec.hold_s, "select": spec.select, "role": spec.role},
+                {
+                    "fault": spec.name,
+                    "hold_s": spec.hold_s,
+                    "select": spec.select,
+                    "role": spec.role,
+                    **({"params": spec.params} if spec.params else {}),
+                },
             ),
             py("action", "recover", "actions", "recover_fault", {"fault": spec.name}),
         ],
@@ -113,7 +119,9 @@ def check_experiment(path: Path, topology: Topology, capabilities: frozenset[str
                     f"{path}: method[{i}].provider.arguments.target: renamed `select` — rename the key "
                     "(or `nineslab chaos generate --force` to write the stock files again)"
                 )
-            find(str(args["fault"]), topology, capabilities=capabilities)  # unknown or not applicable: one line
+            spec = find(str(args["fault"]), topology, capabilities=capabilities)  # unknown or not applicable
+            if "params" in args:
+                check_params(f"{path}: method[{i}].provider.arguments", spec.op, args["params"])
             hold = args.get("hold_s", 1)
             if isinstance(hold, bool) or not isinstance(hold, (int, float)) or not 0 < hold <= 600:
                 raise NinesError(f"{path}: method[{i}].provider.arguments.hold_s: {hold!r} — use seconds in (0, 600]")

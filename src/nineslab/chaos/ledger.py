@@ -33,6 +33,7 @@ MECHANISMS: dict[str, tuple[Any, tuple[str, ...]]] = {
     "fast_ejection": (False, ("gateway-pause", "app-pause", "gateway-host-power-off", "gateway-down")),
     "supervisor": (False, ("gateway-kill", "app-kill", "lb-kill", "vip-holder-kill")),
     "guarded_push": (False, ("bad-route",)),
+    "waf_bypass": (False, ("waf-down", "waf-slow")),
 }
 
 

@@ -10,10 +10,10 @@ from typing import Any
 from nineslab import defaults
 from nineslab.paths import binaries, host_dir, lab_dir
 from nineslab.providers import InventoryHost
-from nineslab.services import dns, etcd, gateway, lb
+from nineslab.services import dns, etcd, gateway, lb, waf
 from nineslab.topology import Topology
 
-GROUPS = ("etcd", "gateway", "app", "lb", "dns", "client")
+GROUPS = ("etcd", "gateway", "app", "waf", "lb", "dns", "client")
 
 
 def build_inventory(lab: str, topology: Topology, hosts: list[InventoryHost]) -> dict[str, Any]:
@@ -29,8 +29,11 @@ def build_inventory(lab: str, topology: Topology, hosts: list[InventoryHost]) ->
         }
         if ih.role == "gateway":
             hv["gateway_rootkey"] = gateway.rootkey(host)
+        if ih.role == "waf":
+            hv["gateway_backends"] = waf.backends(topology, host)
         if ih.role == "lb":
-            hv["lb_backends"] = lb.backends(topology, host)
+            hv["gateway_backends"] = lb.backends(topology, host)
+            hv["lb_wafs"] = lb.backends(topology, host, "waf")
             hv["lb_vrrp"] = lb.vrrp(topology, host)
             hv["lb_interface"] = ih.interface
         groups[ih.role]["hosts"][ih.name] = hv
@@ -56,6 +59,10 @@ def build_inventory(lab: str, topology: Topology, hosts: list[InventoryHost]) ->
                 "dns_ttl": dns.TTL_S,
                 "dns_check_interval": dns.CHECK_INTERVAL_S,
                 "escape": asdict(topology.escape),
+                "waf_budget_ms": topology.waf_budget_ms,
+                "waf_health_path": waf.HEALTH_PATH,
+                "waf_blocked_query": waf.BLOCKED_QUERY,
+                "waf_header": waf.HEADER,
                 "etcd_client_port": defaults.ETCD_CLIENT_PORT,
                 "etcd_peer_port": defaults.ETCD_PEER_PORT,
             },

@@ -59,10 +59,13 @@ def load_catalogue(path: Path | None = None) -> list[FaultSpec]:
 def check_params(where: str, op: str, params: Any) -> dict[str, Any]:
     """A fault's parameters against what its op takes: one-line error naming `where` otherwise."""
     if params is None:
-        return {}
+        params = {}
     if not isinstance(params, dict):
         raise NinesError(f"{where}.params: expected a mapping name -> value")
     takes = OPS[op].params
+    missing = sorted(OPS[op].required - set(params))
+    if missing:
+        raise NinesError(f"{where}.params.{missing[0]}: is missing — op {op} needs it")
     for key, value in params.items():
         if key not in takes:
             allowed = ", ".join(takes) or "none"

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from nineslab import cgroups
 from nineslab.errors import NinesError, RolledBack
 from nineslab.process import hold_down, signal_daemon, start_daemon, stop_supervisor, wait_gone
 from nineslab.providers.base import ROUTER, SWITCH_PORT
@@ -52,6 +53,7 @@ class Op:
     sweep: Sweep
     summary: str
     params: Mapping[str, ParamCheck] = field(default_factory=dict)  # the parameters this op takes
+    required: frozenset[str] = frozenset()  # of those, the ones every fault of this op must give
     needs: frozenset[str] = frozenset()  # provider capabilities (providers.base) it cannot work without
     # Whether the topology gives the op something to act on, beyond its selector matching hosts.
     fits: Callable[[Topology], bool] = lambda _topology: True
@@ -71,6 +73,11 @@ def _ip_router(lab: Lab, *args: str, check: bool = True) -> subprocess.Completed
 
 def _is_switch(value: Any) -> str | None:
     return None if isinstance(value, bool) else "must be true or false"
+
+
+def _is_share(value: Any) -> str | None:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < 1
+    return None if ok else "must be a share strictly between 0 and 1 (0.3 = 30 %)"
 
 
 def _is_daemon_name(value: Any) -> str | None:
@@ -248,6 +255,110 @@ def plan_blackhole(lab: Lab, hosts: list[Host], params: Params) -> State:
     return {"rules": pairs + [(str(LAB_NETWORK), f"{h.address}/32") for h in hosts]}
 
 
+# -- gray failures: a host that is slow (CPU throttled) or lossy (a share of its packets dropped) --------
+def plan_slow(lab: Lab, hosts: list[Host], params: Params) -> State:
+    """Every process in each host's namespace (its supervisor included) with the cpu cgroup it is in now:
+    recovery puts each one back there."""
+    problem = cgroups.unavailable()
+    if problem:
+        raise NinesError(problem)
+    found: dict[str, dict[str, str]] = {}
+    for h in hosts:
+        ns = owned_netns(lab, h)
+        pids = subprocess.run(["ip", "netns", "pids", ns], capture_output=True, text=True).stdout.split()
+        found[h.name] = {pid: group for pid in pids if (group := cgroups.cpu_cgroup(int(pid))) is not None}
+    return {"hosts": [h.name for h in hosts], "share": float(params["share"]), "cgroups": found}
+
+
+def apply_slow(lab: Lab, state: State) -> None:
+    for name, originals in state["cgroups"].items():
+        cgroups.throttle(lab.name, name, state["share"], [int(p) for p in originals])
+
+
+def recover_slow(lab: Lab, state: State) -> None:
+    for name, originals in state["cgroups"].items():
+        # a process started inside (a restarted daemon) goes where its host's processes came from
+        fallback = max(set(originals.values()), key=list(originals.values()).count, default="/")
+        cgroups.release(cgroups.CPU_ROOT / cgroups.slow_name(lab.name, name), originals, fallback)
+
+
+def sweep_slow(lab: Lab) -> Swept:
+    """Every cgroup of the lab emptied into the root and removed."""
+    try:
+        return [f"removed cgroup {g}" for g in cgroups.remove_all(lab.name)], []
+    except OSError as exc:
+        return [], [f"cannot remove a cgroup of lab {lab.name}: {exc}"]
+
+
+def _nft(lab: Lab, ns: str, script: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*lab.provider.exec_prefix(ns), "nft", "-f", "-"], input=script, capture_output=True, text=True, check=check
+    )
+
+
+def lossy_table(lab: Lab) -> str:
+    return f"{lab.name}-lossy"
+
+
+def _drop_rules(share: float, match_in: str, match_out: str, hook_in: str, hook_out: str) -> str:
+    """Two chains dropping `share` of the packets each way (numgen: 0.1 % steps)."""
+    n = max(1, round(share * 1000))
+    return (
+        f"  chain drop_in {{ type filter hook {hook_in} priority -300; policy accept; "
+        f"{match_in} numgen random mod 1000 < {n} drop; }}\n"
+        f"  chain drop_out {{ type filter hook {hook_out} priority -300; policy accept; "
+        f"{match_out} numgen random mod 1000 < {n} drop; }}\n"
+    )
+
+
+def plan_lossy(lab: Lab, hosts: list[Host], params: Params) -> State:
+    """A share of each host's packets dropped both ways, in the host's own namespace (a router rule would
+    miss traffic bridged inside the zone); loopback is left alone."""
+    spaces = [owned_netns(lab, h) for h in hosts]
+    return {"hosts": [h.name for h in hosts], "netns": spaces, "share": float(params["share"])}
+
+
+def plan_lossy_link(lab: Lab, hosts: list[Host], params: Params) -> State:
+    """A share of the packets between the hosts' zones and everything else dropped, in the router: a
+    lossy uplink (traffic inside the zone is bridged and not touched)."""
+    topo = lab.topology()
+    for h in hosts:
+        owned_netns(lab, h)
+    zones = sorted({str(topo.zone(h.zone).cidr) for h in hosts if h.zone})
+    return {"netns": [lab.provider.router_netns()], "zones": zones, "share": float(params["share"])}
+
+
+def apply_lossy(lab: Lab, state: State) -> None:
+    table = lossy_table(lab)
+    if "zones" in state:  # the router: packets forwarded from or to the zones
+        cidrs = ", ".join(state["zones"])
+        rules = _drop_rules(state["share"], f"ip saddr {{ {cidrs} }}", f"ip daddr {{ {cidrs} }}", "forward", "forward")
+    else:
+        rules = _drop_rules(state["share"], 'iifname != "lo"', 'oifname != "lo"', "input", "output")
+    for ns in state["netns"]:
+        _nft(lab, ns, f"table inet {table} {{\n{rules}}}\n")
+
+
+def _delete_table(lab: Lab, ns: str) -> bool:
+    return _nft(lab, ns, f"delete table inet {lossy_table(lab)}\n", check=False).returncode == 0
+
+
+def recover_lossy(lab: Lab, state: State) -> None:
+    for ns in state["netns"]:
+        _delete_table(lab, ns)
+
+
+def sweep_lossy(lab: Lab) -> Swept:
+    """The lab's drop table removed from every host namespace and the router."""
+    topo = lab.topology()
+    spaces = [lab.provider.router_netns()] + [lab.provider.netns(h) for h in topo.hosts]
+    actions = []
+    for ns in spaces:
+        if lab.provider.has_netns(ns) and _delete_table(lab, ns):
+            actions.append(f"removed the packet drop in {ns}")
+    return actions, []
+
+
 # -- etcd: a gateway restarted while etcd is down (cold start: 404s until etcd returns) ------------
 def plan_cold_start(lab: Lab, hosts: list[Host], params: Params) -> State:
     etcd = plan_hosts(lab, lab.topology().by_role("etcd"), {})
@@ -313,6 +424,7 @@ def sweep_routes(lab: Lab, wait_s: float = 20.0) -> Swept:
 
 
 _DAEMON = {"daemon": _is_daemon_name}
+_SHARE = {"share": _is_share}
 
 # Table order is heal's sweep order: processes and links first, then the network, then etcd's content.
 OPS: dict[str, Op] = {
@@ -321,6 +433,16 @@ OPS: dict[str, Op] = {
         Op("kill", plan_hosts, apply_kill, recover_start, sweep_start, "SIGKILL of the daemons (crash)", _DAEMON),
         Op("stop", plan_hosts, apply_stop, recover_start, sweep_start, "daemons held down until recovered", _DAEMON),
         Op("pause", plan_hosts, apply_pause, recover_pause, sweep_pause, "SIGSTOP of the host's daemons", _DAEMON),
+        Op(
+            "slow",
+            plan_slow,
+            apply_slow,
+            recover_slow,
+            sweep_slow,
+            "every process of the host throttled to a share of a CPU (cgroup cpu quota)",
+            _SHARE,
+            required=frozenset({"share"}),
+        ),
         Op(
             "power_off",
             plan_power_off,
@@ -357,6 +479,27 @@ OPS: dict[str, Op] = {
             recover_rules,
             sweep_rules,
             "packets to/from the host vanish",
+            needs=frozenset({ROUTER}),
+        ),
+        Op(
+            "lossy",
+            plan_lossy,
+            apply_lossy,
+            recover_lossy,
+            sweep_lossy,
+            "a share of the host's packets dropped both ways (nftables in its namespace)",
+            _SHARE,
+            required=frozenset({"share"}),
+        ),
+        Op(
+            "lossy_link",
+            plan_lossy_link,
+            apply_lossy,
+            recover_lossy,
+            sweep_lossy,
+            "a share of the packets between the zone and the rest dropped (nftables in the router)",
+            _SHARE,
+            required=frozenset({"share"}),
             needs=frozenset({ROUTER}),
         ),
         Op(

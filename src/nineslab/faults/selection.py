@@ -12,7 +12,7 @@ from nineslab.topology import Host, Topology
 SELECT_RE = re.compile(r"^(one|follower|leader|minority|majority|all|holder|zone:[a-z0-9-]+|region:[a-z0-9-]+)$")
 SELECTORS = "one|follower|leader|minority|majority|all|holder|zone:X|region:Y"
 # The roles a fault may name: every role of a topology but the client (the observer), and `any`.
-FAULT_ROLES = ("lb", "gateway", "app", "etcd", "dns", "any")
+FAULT_ROLES = ("lb", "waf", "gateway", "app", "etcd", "dns", "any")
 
 
 def candidates(topology: Topology, role: str) -> list[Host]:

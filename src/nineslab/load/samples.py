@@ -19,6 +19,7 @@ class Sample(NamedTuple):
     app: str
     zone: str
     lag_ms: float = 0.0  # actual start - intended start: the client's own scheduling lag
+    waf: str = ""  # the WAF that filtered it; "" when no WAF did (no WAF tier, or sent past it)
 
     @property
     def ok(self) -> bool:
@@ -26,17 +27,20 @@ class Sample(NamedTuple):
 
 
 def parse_line(line: str) -> Sample | None:
-    """None for the header and for a torn last line (a process killed mid-write). Reads both layouts:
-    start,lag_ms,latency_ms,status,... (open loop) and start,latency_ms,status,... (before it)."""
+    """None for the header and for a line that cannot be read. Reads the three layouts:
+    start,lag_ms,latency_ms,status,...,zone,waf (now), the same without waf (before the WAF tier), and
+    start,latency_ms,status,... (before open loop)."""
     parts = line.rstrip("\n").split(",")
-    if parts[0] == "start" or len(parts) not in (8, 9):
+    if parts[0] == "start" or len(parts) not in (8, 9, 10):
         return None
     try:
-        lag = 0.0
+        lag, waf = 0.0, ""
+        if len(parts) == 10:
+            waf = parts.pop()
         if len(parts) == 9:
             lag = float(parts.pop(1))
         error, lb, gateway, app, zone = parts[3:]
-        return Sample(float(parts[0]), float(parts[1]), int(parts[2]), error, lb, gateway, app, zone, lag)
+        return Sample(float(parts[0]), float(parts[1]), int(parts[2]), error, lb, gateway, app, zone, lag, waf)
     except (ValueError, TypeError):
         return None
 
@@ -56,12 +60,15 @@ def read_samples(samples_dir: Path, count_dropped: bool = False) -> list[Sample]
     dropped = 0
     for path in sorted(samples_dir.glob("samples-*.csv")):
         with path.open() as f:
-            lines = f.read().splitlines()
+            data = f.read()
+        lines = data.splitlines()
+        if not data.endswith("\n"):
+            lines = lines[:-1]  # torn by a kill mid-write (a prefix of a line may still parse)
         for i, line in enumerate(lines):
             s = parse_line(line)
             if s is not None:
                 out.append(s)
-            elif i > 0 and i < len(lines) - 1:
+            elif i > 0:
                 dropped += 1
     out.sort(key=lambda s: s.start)
     return (out, dropped) if count_dropped else out

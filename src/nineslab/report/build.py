@@ -156,6 +156,8 @@ def build_results(
     span_start = float(arr.start[0]) if len(arr) else 0.0
     span_end = float(arr.start[-1]) if len(arr) else 0.0
     expected = _expected(topology)
+    # Where the estate has a WAF tier, what its escape cost: requests answered without a WAF seeing them.
+    waf_tier = any(h.get("role") == "waf" for h in before.get("hosts", []))
     faults = []
     for w, end, after_s, (a, b) in zip(windows, ends, afters, spans, strict=True):
         imp = analysis.fault_impact(arr.start, ok, w["effective_start"], end, after_s=after_s, in_flight_s=in_flight_s)
@@ -166,7 +168,19 @@ def build_results(
         if not imp["measured"]:
             incomplete.append(f"fault {w['fault']} is unmeasured: {'; '.join(imp['unmeasured_because'])}")
         panel = analysis.series(arr.start, ok, arr.latency_ms, w["inject_start"] - PANEL_LEAD_S, b, PANEL_BIN_S)
-        faults.append({**w, "recover_end": end, "impact": imp, "expected": expected.get(w["fault"]), "panel": panel})
+        latency = analysis.latency_shift(arr.start, arr.latency_ms, arr.http_ok, a, w["effective_start"], end)
+        past_waf = analysis.unfiltered(arr.start, arr.http_ok, arr.filtered, w["effective_start"], end)
+        faults.append(
+            {
+                **w,
+                "recover_end": end,
+                "impact": imp,
+                "latency": latency,
+                "unfiltered": past_waf if waf_tier else None,
+                "expected": expected.get(w["fault"]),
+                "panel": panel,
+            }
+        )
     impacts: dict[str, dict[str, Any]] = {}
     for f in faults:  # a fault run twice: the costlier run counts (conservative), both are reported
         steady = f["impact"]["steady"]
@@ -224,6 +238,7 @@ def build_results(
         "outage_count": len(outs),
         "outages": [{"start": a, "end": b, "seconds": b - a} for a, b in outs_sorted[:20]],
         "errors": _error_counts(arr, ok),
+        "waf": analysis.unfiltered(arr.start, arr.http_ok, arr.filtered) if waf_tier else None,
         "by": {key: analysis.breakdown(arr, ok, key) for key in ("zone", "lb", "gateway")},
         "faults": faults,
         "projection": proj,

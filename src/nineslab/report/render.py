@@ -33,7 +33,31 @@ def _ci(r: dict[str, Any]) -> str:
     return f"{pct(r['value'])} (95% CI {pct(lo, 3)}–{pct(hi, 3)}, n={r['total']})"
 
 
+def latency_change(f: dict[str, Any]) -> str:
+    """p50/p99 before the fault -> during its hold, in ms (runs analysed before this existed: n/a)."""
+    lat = f.get("latency")
+    if not lat:
+        return "n/a"
+
+    def pair(d: dict[str, Any]) -> str:
+        return "—" if d["p50"] is None else f"{d['p50']:.0f}/{d['p99']:.0f}"
+
+    return f"{pair(lat['before'])} → {pair(lat['during'])} ms"
+
+
+def unfiltered_text(u: dict[str, Any] | None) -> str:
+    """Answered requests no WAF saw (sent past the WAF tier): count and share."""
+    if not u:
+        return "n/a"
+    return f"{u['unfiltered']:,} of {u['answered']:,} ({pct(u['share'], 2)})"
+
+
+def fault_header(res: dict[str, Any]) -> list[str]:
+    return FAULT_HEADER + (["served unfiltered (past the WAF)"] if res.get("waf") else [])
+
+
 def fault_rows(res: dict[str, Any]) -> list[list[str]]:
+    waf_tier = bool(res.get("waf"))
     rows = []
     for f in res["faults"]:
         imp = f["impact"]
@@ -47,7 +71,9 @@ def fault_rows(res: dict[str, Any]) -> list[list[str]]:
                 secs(imp["time_to_recover_s"]),
                 pct(imp["steady"]["error_ratio"], 2),
                 pct(imp["after"]["error_ratio"], 2),
+                latency_change(f),
             ]
+            + ([unfiltered_text(f.get("unfiltered"))] if waf_tier else [])
         )
     return rows
 
@@ -61,6 +87,7 @@ FAULT_HEADER = [
     "time to recover",
     "steady impact",
     "impact after recovery",
+    "p50/p99 before → hold",
 ]
 
 
@@ -145,13 +172,14 @@ def to_markdown(res: dict[str, Any]) -> str:
         f"- longest gap between successes: {secs(res['longest_gap_s'])}; outages: {res['outage_count']}",
         f"- latency of HTTP successes: p50 {millis(res['latency_ms']['p50'])}, p99 {millis(res['latency_ms']['p99'])}",
         f"- errors: {res['errors'] or 'none'}",
+        *([f"- served unfiltered (past the WAF tier): {unfiltered_text(res['waf'])}"] if res.get("waf") else []),
         "",
         "Rules: " + "; ".join(f"{k}: {v}" for k, v in res["rules"].items()),
         "",
         "## Per fault",
         "",
-        "| " + " | ".join(FAULT_HEADER) + " |",
-        "|" + "---|" * len(FAULT_HEADER),
+        "| " + " | ".join(fault_header(res)) + " |",
+        "|" + "---|" * len(fault_header(res)),
     ]
     out += ["| " + " | ".join(r) + " |" for r in fault_rows(res)]
     out += [
@@ -231,6 +259,8 @@ def panel_facts(res: dict[str, Any]) -> list[dict[str, Any]]:
                 "steady_ci": "n/a" if lo is None or hi is None else f"{pct(1 - hi, 2)}–{pct(1 - lo, 2)}",
                 "steady_n": steady["total"],
                 "after": pct(imp["after"]["error_ratio"], 2),
+                "latency": latency_change(f),
+                "unfiltered": unfiltered_text(f.get("unfiltered")) if res.get("waf") else None,
                 "expected": f.get("expected") or "not stated in the catalogue",
                 "measured": imp.get("measured", True),
                 "unmeasured_because": imp.get("unmeasured_because", []),
@@ -253,6 +283,8 @@ def to_html(res: dict[str, Any]) -> str:
         ["errors", ", ".join(f"{k}: {v}" for k, v in res["errors"].items()) or "none"],
         ["client stalls", f"{res['client']['stalls']} ({res['client']['stall_seconds']:.2f} s)"],
     ]
+    if res.get("waf"):
+        measured.append(["served unfiltered (past the WAF tier)", unfiltered_text(res["waf"])])
     figures = {"fig-budget": charts.budget_figure(res["projection"])}
     if res["timeline"]["rps"]:
         figures["fig-timeline"] = charts.timeline_figure(res)
@@ -268,7 +300,7 @@ def to_html(res: dict[str, Any]) -> str:
         marks=charts.fault_marks(res),
         panels=panel_facts(res),
         tables={
-            "faults": table(FAULT_HEADER, fault_rows(res)),
+            "faults": table(fault_header(res), fault_rows(res)),
             "projection": table(PROJECTION_HEADER, projection_rows(res)),
             "measured": table(["measure", "value"], measured),
             "by": {

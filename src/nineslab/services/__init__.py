@@ -1,7 +1,7 @@
 """One module per component: what it runs as (daemon names = pidfile names), its health check, and the
 configuration nineslab derives for it from the topology. Ansible starts them; these modules look at them."""
 
-from nineslab.services import app, dns, etcd, gateway, lb
+from nineslab.services import app, dns, etcd, gateway, lb, waf
 from nineslab.topology import Host, Topology
 
 # role -> every daemon a host of that role may run (each one's pidfile is <host_dir>/run/<daemon>.pid);
@@ -12,10 +12,11 @@ DAEMONS: dict[str, tuple[str, ...]] = {
     "gateway": ("traefik",),
     "app": ("caddy",),
     "lb": ("haproxy", "keepalived"),
+    "waf": ("haproxy",),
     "dns": ("pdns", "dnsmasq"),
     "client": ("unbound",),
 }
-MODULES = {"etcd": etcd, "gateway": gateway, "app": app, "lb": lb, "dns": dns}
+MODULES = {"etcd": etcd, "gateway": gateway, "app": app, "lb": lb, "waf": waf, "dns": dns}
 
 
 def daemons(host: Host, topology: Topology) -> tuple[str, ...]:

@@ -8,8 +8,9 @@ from nineslab.services.gateway import API_PATH
 from nineslab.topology import Host, Topology
 
 
-def backends(topology: Topology, lb: Host) -> list[dict[str, Any]]:
-    primary, backup = topology.next_hops(lb, "gateway")
+def backends(topology: Topology, lb: Host, role: str = "gateway") -> list[dict[str, Any]]:
+    """The hosts of `role` (gateways, or the WAF tier in front of them) this LB forwards to."""
+    primary, backup = topology.next_hops(lb, role)
     return [{"name": g.name, "address": str(g.address), "backup": False} for g in primary] + [
         {"name": g.name, "address": str(g.address), "backup": True} for g in backup
     ]

@@ -46,6 +46,8 @@ def topology_row(topology: Topology) -> dict[str, Any]:
         "target": topology.target,
         "zones": [z.name for z in topology.zones],
         "regions": [r.name for r in topology.regions],
-        "roles": {r: len(topology.by_role(r)) for r in ("lb", "gateway", "app", "etcd", "dns")},
+        "roles": {
+            r: len(topology.by_role(r)) for r in ("lb", "waf", "gateway", "app", "etcd", "dns") if topology.by_role(r)
+        },
         "description": topology.description,
     }

@@ -5,7 +5,9 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass, field
 
-HOST_ROLES = ("lb", "gateway", "app", "etcd", "dns", "client")
+HOST_ROLES = ("lb", "waf", "gateway", "app", "etcd", "dns", "client")
+# How long the LBs give a WAF to answer its health check before they send past it (the talk's example).
+WAF_BUDGET_MS = 50.0
 # The one network every lab address must come from (RFC 2544 benchmarking range).
 LAB_NETWORK = ipaddress.IPv4Network("198.18.0.0/15")
 
@@ -39,7 +41,8 @@ class Escape:
     caching resolver in front of the client (or the seed's glibc stub), a floating LB address per zone,
     fast ejection of a failing gateway or app (short timeouts that retry elsewhere, errors that mark a
     server down at once), every daemon under a process supervisor (runit: a crashed one is back at
-    once), route pushes through a canary gateway with automatic rollback."""
+    once), route pushes through a canary gateway with automatic rollback, and — where the topology has a
+    WAF tier — requests sent straight to the gateways while no WAF answers within its budget."""
 
     dns_health_checks: bool = True
     client_resolver: str = "caching"
@@ -47,6 +50,7 @@ class Escape:
     fast_ejection: bool = True
     supervisor: bool = True
     guarded_push: bool = True
+    waf_bypass: bool = True
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,7 @@ class Topology:
     client_segment: Segment
     hosts: tuple[Host, ...]
     escape: Escape = field(default_factory=Escape)
+    waf_budget_ms: float = WAF_BUDGET_MS
     source: str = field(default="", compare=False)
 
     def by_role(self, role: str) -> list[Host]:

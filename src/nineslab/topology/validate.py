@@ -13,6 +13,7 @@ from nineslab.topology.model import (
     CLIENT_RESOLVERS,
     HOST_ROLES,
     LAB_NETWORK,
+    WAF_BUDGET_MS,
     Escape,
     Host,
     Region,
@@ -22,7 +23,7 @@ from nineslab.topology.model import (
 )
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,23}$")
-FORWARDING_ROLES = {"lb": "gateway", "gateway": "app"}
+FORWARDING_ROLES = {"lb": "gateway", "waf": "gateway", "gateway": "app"}
 
 
 class _Checker:
@@ -92,7 +93,7 @@ class _Checker:
 def build_topology(raw: Any, source: str) -> Topology:
     c = _Checker(source)
     data = c.mapping(raw, "top level")
-    known_keys = {"name", "description", "target", "dns_name", "regions", "client", "hosts", "escape"}
+    known_keys = {"name", "description", "target", "dns_name", "regions", "client", "hosts", "escape", "waf"}
     for key in data:
         if key not in known_keys:
             raise c.fail(str(key), "unknown key", f"remove it; known keys: {', '.join(sorted(known_keys))}")
@@ -174,6 +175,7 @@ def build_topology(raw: Any, source: str) -> Topology:
         client_segment=client_seg,
         hosts=tuple(hosts),
         escape=_escape(c, data.get("escape")),
+        waf_budget_ms=_waf_budget(c, data.get("waf")),
         source=source,
     )
     _check_placement(c, topo, zone_fields)
@@ -237,6 +239,20 @@ def _escape(c: _Checker, raw: Any) -> Escape:
             "escape.client_resolver", f"unknown value {resolver!r}", f"use one of: {', '.join(CLIENT_RESOLVERS)}"
         )
     return Escape(**{**data, "client_resolver": resolver})
+
+
+def _waf_budget(c: _Checker, raw: Any) -> float:
+    """The `waf:` block: `budget_ms`, how long a WAF may take before the LBs send past it."""
+    if raw is None:
+        return WAF_BUDGET_MS
+    data = c.mapping(raw, "waf")
+    for key in data:
+        if key != "budget_ms":
+            raise c.fail(f"waf.{key}", "unknown key", "remove it; known keys: budget_ms")
+    budget = data.get("budget_ms", WAF_BUDGET_MS)
+    if isinstance(budget, bool) or not isinstance(budget, (int, float)) or not 1 <= budget <= 5000:
+        raise c.fail("waf.budget_ms", f"{budget!r} is not a budget", "write milliseconds between 1 and 5000, e.g. 50")
+    return float(budget)
 
 
 def _unique(c: _Checker, values: list[str], field: str) -> None:

@@ -15,11 +15,13 @@ from nineslab.analysis import (
     fault_impact,
     from_samples,
     latency_percentiles,
+    latency_shift,
     longest_gap,
     outages,
     project,
     request_availability,
     time_availability,
+    unfiltered,
     wilson,
 )
 from nineslab.load.samples import Sample
@@ -169,3 +171,26 @@ def test_invariants(flags: list[bool], step: float, rnd: random.Random) -> None:
         assert 0 <= imp["error_seconds"] <= span + 0.1 + 1e-9
         t = time_availability(start, ok, 0.1)
         assert (t["good"], t["total"], t["empty_windows"]) == reference_windows(list(start), flags, 0.1)
+
+
+def test_latency_during_a_hold_is_set_against_the_time_before_the_window_opens() -> None:
+    start = np.arange(0.0, 40.0, 0.1)
+    # 20 ms before the fault, 400 ms while it is held (a slow host), unanswered requests left out
+    latency = np.where((start >= 20) & (start < 30), 400.0, 20.0)
+    answered = ~((start >= 25) & (start < 26))
+    latency[~answered] = 1.0  # a refused connection fails fast: it must not pull p50 down
+    shift = latency_shift(start, latency, answered, opens=18.0, inject_start=20.0, recover_end=30.0)
+    assert shift["before"]["p50"] == pytest.approx(20.0) and shift["before"]["count"] == 100
+    assert shift["during"]["p50"] == pytest.approx(400.0) and shift["during"]["count"] == 90
+    empty = latency_shift(start, latency, answered, opens=0.0, inject_start=50.0, recover_end=60.0)
+    assert empty["before"]["p99"] is None and empty["during"]["count"] == 0
+
+
+def test_unfiltered_counts_the_answered_requests_no_waf_saw() -> None:
+    start = np.arange(10.0)
+    answered = np.array([True] * 8 + [False] * 2)
+    filtered = np.array([True] * 4 + [False] * 6)
+    overall = unfiltered(start, answered, filtered)
+    assert overall == {"answered": 8, "unfiltered": 4, "share": 0.5}
+    assert unfiltered(start, answered, filtered, 4.0, 8.0) == {"answered": 4, "unfiltered": 4, "share": 1.0}
+    assert unfiltered(start, answered, filtered, 20.0, 30.0)["share"] is None

@@ -14,7 +14,7 @@ from nineslab.topology import load_topology
 
 
 def test_every_catalogue_fault_has_an_experiment_file_that_injects_it() -> None:
-    topos = [load_topology(t) for t in ("3dc", "1az")]
+    topos = [load_topology(t) for t in ("3dc", "1az", "topologies/examples/3dc-waf.yaml")]
     for spec in load_catalogue():
         path = EXPERIMENT_DIR / f"{spec.name}.json"
         assert path.is_file(), f"missing {path}: run `nineslab chaos generate`"

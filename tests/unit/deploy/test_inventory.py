@@ -32,7 +32,7 @@ def test_every_host_is_in_its_role_group_with_its_namespace(topology: str) -> No
 
 def test_role_specific_variables() -> None:
     inv = _inventory("3dc")
-    lb_c = inv["children"]["lb"]["hosts"]["lb-c"]["lb_backends"]
+    lb_c = inv["children"]["lb"]["hosts"]["lb-c"]["gateway_backends"]
     assert [(b["name"], b["backup"]) for b in lb_c] == [("gw-c", False), ("gw-a", True), ("gw-b", True)]
     assert inv["children"]["gateway"]["hosts"]["gw-a"]["gateway_rootkey"] == "traefik-gw-a"
 

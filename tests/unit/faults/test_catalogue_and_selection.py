@@ -118,7 +118,8 @@ EVERYWHERE = [
     "etcd-follower-down",
     "etcd-leader-down", "etcd-leader-pause", "gateway-host-power-off", "zone-power-off", "zone-isolate",
     "dns-primary-blackhole", "dns-primary-down", "dns-both-down", "etcd-quorum-loss", "etcd-total-loss",
-    "etcd-cold-start-gateway", "bad-route", "bad-route-bypass",
+    "etcd-cold-start-gateway", "gateway-slow", "app-slow", "etcd-leader-slow", "lb-lossy", "zone-link-lossy",
+    "bad-route", "bad-route-bypass",
 ]  # fmt: skip
 
 

@@ -77,7 +77,15 @@ def test_every_op_is_complete_and_heal_runs_each_sweep_once_in_table_order() -> 
     for name, op in OPS.items():
         assert op.name == name and all(callable(f) for f in (op.plan, op.apply, op.recover, op.sweep))
     names = [s.__name__ for s in sweeps()]
-    assert names == ["sweep_start", "sweep_pause", "sweep_power_off", "sweep_rules", "sweep_routes"]
+    assert names == [
+        "sweep_start",
+        "sweep_pause",
+        "sweep_slow",
+        "sweep_power_off",
+        "sweep_rules",
+        "sweep_lossy",
+        "sweep_routes",
+    ]
     assert RULE_PRIORITY == 1100  # heal removes exactly the rules of this priority
 
 

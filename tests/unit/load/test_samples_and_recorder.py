@@ -26,6 +26,20 @@ def test_parse_line_and_torn_lines(tmp_path: Path) -> None:
     assert [s.start for s in samples] == [1.0, 2.0] and [s.ok for s in samples] == [False, True]
 
 
+def test_lines_with_the_waf_column_and_a_line_torn_into_an_older_layout(tmp_path: Path) -> None:
+    s = parse_line("1700000000.5,3.250,12.5,200,,lb-a,gw-a,app-a,east-a,waf-a\n")
+    assert s is not None and s.waf == "waf-a" and s.lag_ms == 3.25 and s.zone == "east-a"
+    past = parse_line("1700000000.5,3.250,12.5,200,,lb-a,gw-a,app-a,east-a,\n")
+    assert past is not None and past.waf == "" and past.ok
+    d = tmp_path / "samples"
+    d.mkdir()
+    # the last line lost its ",waf-a\n" to a kill: nine fields parse as the older layout, so it is dropped
+    (d / "samples-x-1.csv").write_text(
+        "start,lag_ms,latency_ms,status,error,lb,gateway,app,zone,waf\n1.0,0,1,200,,a,b,c,d,waf-a\n2.0,0,1,200,,a,b,c,d"
+    )
+    assert [(x.start, x.waf) for x in read_samples(d)] == [(1.0, "waf-a")]
+
+
 def test_tail_reads_only_whole_new_lines(tmp_path: Path) -> None:
     f = tmp_path / "samples-x-1.csv"
     f.write_text("start,latency_ms,status,error,lb,gateway,app,zone\n1.0,1,200,,a,b,c,d\n2.0,1,2")

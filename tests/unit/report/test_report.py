@@ -91,3 +91,29 @@ def test_report_cli_writes_files_and_exits_by_verdict(tmp_path: Path) -> None:
     assert json.loads((run / "results.json").read_text())["schema"] == SCHEMA
     res = _report(run, "events_per_year: 1, repair_s: 60")
     assert res.returncode == 0 and res.stdout.startswith("PASS (point estimate only)"), "same run, new verdict"
+
+
+def test_a_waf_tier_run_counts_what_went_unfiltered_and_every_run_shows_latency_during_the_hold(
+    tmp_path: Path,
+) -> None:
+    run = make_run(tmp_path, outage=(5.0, 8.0))
+    t0 = 1_000_000.0
+    lines = ["start,lag_ms,latency_ms,status,error,lb,gateway,app,zone,waf"]
+    for i in range(2000):  # every request answered; while the fault is held none went through a WAF
+        t = i * 0.01
+        held = 5.0 <= t < 8.0
+        lines.append(f"{t0 + t:.6f},0,{40.0 if held else 4.0},200,,lb-a,gw-a,app-a,east-a,{'' if held else 'waf-a'}")
+    (run / "samples" / "samples-client-1.csv").write_text("\n".join(lines) + "\n")
+    before = {"topology": "3dc-waf", "target": 0.99999, "hosts": [{"name": "waf-a", "role": "waf"}]}
+    (run / "status-before.json").write_text(json.dumps(before))
+    res = build_results(run, {})
+    assert res["waf"] == {"answered": 2000, "unfiltered": 300, "share": 0.15}
+    fault = res["faults"][0]
+    assert fault["unfiltered"]["unfiltered"] == 300 and fault["unfiltered"]["share"] == 1.0
+    assert fault["latency"]["before"]["p99"] == pytest.approx(4.0) and fault["latency"]["during"]["p50"] == 40.0
+    md = to_markdown(res)
+    assert "served unfiltered (past the WAF tier): 300 of 2,000 (15.00 %)" in md
+    assert "| 4/4 → 40/40 ms | 300 of 300 (100.00 %) |" in md
+    assert "served unfiltered (past the WAF)" in to_html(res)
+    plain = build_results(make_run(tmp_path / "plain"), {})
+    assert plain["waf"] is None and "past the WAF" not in to_markdown(plain)

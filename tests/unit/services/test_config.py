@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import base64
 
-from nineslab.services import etcd, gateway, lb
+from nineslab.paths import REPO_ROOT
+from nineslab.services import etcd, gateway, lb, waf
 from nineslab.topology import load_topology
 
 
@@ -66,6 +67,19 @@ def test_lb_backends_mark_cross_region_gateways_as_backup() -> None:
     assert backends == {"gw-a": False, "gw-b": False, "gw-c": True}
     two = load_topology("2az")
     assert {b["name"]: b["backup"] for b in lb.backends(two, two.host("lb-b"))} == {"gw-a": False, "gw-b": False}
+
+
+def test_with_a_waf_tier_the_lbs_send_to_the_wafs_and_the_wafs_to_the_gateways() -> None:
+    topo = load_topology(str(REPO_ROOT / "topologies" / "examples" / "3dc-waf.yaml"))
+    assert topo.waf_budget_ms == 50.0 and topo.escape.waf_bypass
+    lb_c = {b["name"]: b["backup"] for b in lb.backends(topo, topo.host("lb-c"), "waf")}
+    assert lb_c == {"waf-c": False, "waf-a": True, "waf-b": True}
+    assert {b["name"]: b["backup"] for b in waf.backends(topo, topo.host("waf-a"))} == {
+        "gw-a": False,
+        "gw-b": False,
+        "gw-c": True,
+    }
+    assert lb.backends(load_topology("3dc"), load_topology("3dc").host("lb-a"), "waf") == []
 
 
 def test_etcd_cluster_and_leader_summary() -> None:

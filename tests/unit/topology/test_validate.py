@@ -139,6 +139,15 @@ def _mutations() -> list[tuple[str, Any, str]]:
         d["hosts"] = [h for h in d["hosts"] if h["name"] != "gw-b"]
         d["hosts"][0]["sends_to"] = ["east-b"]
 
+    def waf_without_sends_to(d: dict[str, Any]) -> None:
+        d["hosts"][0] = {"name": "waf-x", "role": "waf", "zone": "east-a", "address": "198.18.1.61"}
+
+    def waf_budget_out_of_range(d: dict[str, Any]) -> None:
+        d["waf"] = {"budget_ms": 0}
+
+    def unknown_waf_key(d: dict[str, Any]) -> None:
+        d["waf"] = {"budget_ms": 50, "rules": "owasp"}
+
     return [
         ("even etcd count", even_etcd, "odd number of etcd hosts"),
         ("duplicate name", dup_name, "hosts[].name"),
@@ -165,6 +174,9 @@ def _mutations() -> list[tuple[str, Any, str]]:
         ("two LBs without a vip", two_lbs_without_a_vip, "regions[0].zones[0]: east-a has two LBs but no `vip:`"),
         ("lb without sends_to", lb_without_sends_to, "hosts[0].sends_to"),
         ("sends to a zone with no gateway", sends_to_zone_without_gateway, "no gateway"),
+        ("waf without sends_to", waf_without_sends_to, "hosts[0].sends_to: a waf needs the zones it forwards to"),
+        ("waf budget out of range", waf_budget_out_of_range, "waf.budget_ms: 0 is not a budget"),
+        ("unknown waf key", unknown_waf_key, "waf.rules: unknown key"),
     ]
 
 

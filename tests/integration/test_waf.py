@@ -1,0 +1,84 @@
+"""The escapable WAF on a real 3dc-waf lab: a healthy WAF blocks the attack pattern; when the WAF tier
+is down or slower than its budget, the LBs send requests straight to the gateways — they keep
+succeeding, unfiltered, and the report counts them; destroy leaves no WAF process behind."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from nineslab.paths import REPO_ROOT
+from nineslab.services import waf
+from tests.integration.conftest import (
+    alive,
+    client_get,
+    client_try,
+    lab_pids,
+    lab_with_reports,
+    leftovers,
+    nineslab,
+    settles,
+)
+
+LAB = "itwaf"
+TOPOLOGY = str(REPO_ROOT / "topologies" / "examples" / "3dc-waf.yaml")
+LB_A = "http://198.18.1.11/api/"
+ATTACK = LB_A + "?q=1%20UNION+select+password"
+SETTLE_S = 20
+HEADER = waf.HEADER.lower()
+
+
+def filtered(r: dict[str, Any]) -> bool:
+    return r["status"] == 200 and bool(r["headers"].get(HEADER))
+
+
+def unfiltered(r: dict[str, Any]) -> bool:
+    return r["status"] == 200 and not r["headers"].get(HEADER)
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    with lab_with_reports(LAB, TOPOLOGY, tmp_path_factory.mktemp("reports")) as deployed:
+        yield deployed
+
+
+def test_a_healthy_waf_filters_every_request_and_blocks_the_attack_pattern(lab: dict[str, Any]) -> None:
+    assert all(filtered(client_get(LAB, LB_A)) for _ in range(4))
+    blocked = client_try(LAB, ATTACK)
+    assert blocked["status"] == 403 and blocked["headers"].get(HEADER), blocked
+
+
+@pytest.mark.parametrize("fault", ["waf-down", "waf-slow"])
+def test_a_waf_tier_down_or_slower_than_its_budget_is_bypassed(lab: dict[str, Any], fault: str) -> None:
+    try:
+        nineslab("inject", fault, "--lab", LAB)
+        assert settles(LAB, LB_A, unfiltered, SETTLE_S) is not None, "the LB sends past the WAF tier"
+        assert all(unfiltered(client_get(LAB, LB_A)) for _ in range(6)), "requests keep succeeding, unfiltered"
+        assert client_try(LAB, ATTACK)["status"] == 200, "the price: the attack pattern goes through"
+        nineslab("recover", fault, "--lab", LAB)
+        assert settles(LAB, LB_A, filtered, SETTLE_S) is not None, "filtered again once the WAF is back"
+    finally:
+        nineslab("heal", "--lab", LAB)
+
+
+def test_the_report_counts_the_requests_served_unfiltered(lab: dict[str, Any]) -> None:
+    res = nineslab("suite", "--lab", LAB, "--only", "waf-down", "--rate", "50", "--json", check=False, timeout=600)
+    out = json.loads(res.stdout)
+    assert [e["status"] for e in out["experiments"]] == ["completed"] and out["healthy"]
+    results = json.loads((Path(out["run"]) / "results.json").read_text())
+    fault = results["faults"][0]["unfiltered"]
+    assert fault["answered"] > 0 and fault["share"] > 0.5, fault
+    overall = results["waf"]
+    assert 0 < overall["unfiltered"] < overall["answered"], "before and after the fault the WAF filtered"
+    assert "served unfiltered (past the WAF" in Path(out["report"]).read_text()
+
+
+def test_destroy_leaves_no_waf_process_behind(lab: dict[str, Any]) -> None:
+    wafs = [pid for name, pid in lab_pids(LAB).items() if name.startswith("waf-")]
+    assert len(wafs) >= 3 and all(alive(p) for p in wafs)
+    nineslab("destroy", "--lab", LAB)
+    assert not any(alive(p) for p in wafs) and leftovers(LAB) == []
