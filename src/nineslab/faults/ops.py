@@ -374,7 +374,7 @@ def apply_cold_start(lab: Lab, state: State) -> None:
 
 
 # -- config: a broken route, pushed through the guarded path or written around it -------------------
-BAD_CHANGE = RouteChange(source="fault bad-route", puts={"http/routers/api/rule": BAD_RULE})
+BAD_CHANGE = RouteChange(source="fault bad-route", puts={gateway.API_RULE_KEY: BAD_RULE})
 
 
 def plan_bad_route(lab: Lab, hosts: list[Host], params: Params) -> State:
@@ -416,7 +416,7 @@ def sweep_routes(lab: Lab, wait_s: float = 20.0) -> Swept:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.5)
-    rules = [f"{gateway.rootkey(g)}/http/routers/api/rule" for g in topology.by_role("gateway")]
+    rules = [f"{gateway.rootkey(g)}/{gateway.API_RULE_KEY}" for g in topology.by_role("gateway")]
     if all(current.get(k) not in (None, BAD_RULE) for k in rules):
         return [], []
     lab.etcd.txn(gateway.routes_txn(topology)["failure"])

@@ -19,16 +19,20 @@ class EtcdClient:
         self.lab = lab
 
     def call(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        """One JSON-gateway call (`/v3/kv/range`, `/v3/kv/txn`, ...), answered by the first member that can."""
+        """One JSON-gateway call (`/v3/kv/range`, `/v3/kv/txn`, ...), answered by the first member that can.
+        A read asks every member at once; a write goes to one member at a time, the next only when that
+        one did not answer — sent to all at once, a transaction would be applied once per member."""
         eps = etcd_service.endpoints(self.topology)
         checks = {ep: {"kind": "http", "url": f"{ep}{path}", "data": body} for ep in eps}
+        rounds = [checks] if path == "/v3/kv/range" else [{ep: check} for ep, check in checks.items()]
         refused = None
-        for res in self.checker.run(checks).values():
-            answer = res.get("body")
-            if res.get("status") == 200 and isinstance(answer, dict) and "error" not in answer:
-                return answer
-            if isinstance(answer, dict) and answer.get("message", answer.get("error")):
-                refused = str(answer.get("message", answer.get("error")))
+        for batch in rounds:
+            for res in self.checker.run(batch).values():
+                answer = res.get("body")
+                if res.get("status") == 200 and isinstance(answer, dict) and "error" not in answer:
+                    return answer
+                if isinstance(answer, dict) and answer.get("message", answer.get("error")):
+                    refused = str(answer.get("message", answer.get("error")))
         if refused:
             # etcd answered, and said no (a compacted or future revision, a bad request): its words.
             raise LabError(f"etcd refused {path}: {refused}")

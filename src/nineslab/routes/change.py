@@ -25,9 +25,6 @@ from nineslab.services.gateway import ROUTES_MARKER
 
 # A key relative to a gateway's root: Traefik's KV layout (http/, tcp/, udp/, tls/), plain path segments.
 KEY_RE = re.compile(r"(http|tcp|udp|tls)(/[A-Za-z0-9_.\-]+)+")
-# The header each push writes beside its change: the canary check knows the change is loaded when a
-# response carries this push's token.
-MARKER = ROUTES_MARKER
 
 
 @dataclass(frozen=True)
@@ -43,7 +40,7 @@ class RouteChange:
         """etcd txn ops (JSON-gateway form) applying the change under each root key, with the marker."""
         out: list[dict[str, Any]] = []
         for root in roots:
-            for key, value in {**self.puts, **self.by_root.get(root, {}), MARKER: token}.items():
+            for key, value in {**self.puts, **self.by_root.get(root, {}), ROUTES_MARKER: token}.items():
                 out.append({"requestPut": {"key": b64(f"{root}/{key}"), "value": b64(value)}})
             gone = (*self.deletes, *self.deletes_by_root.get(root, ()))
             out += [{"requestDeleteRange": {"key": b64(f"{root}/{key}")}} for key in gone]
@@ -57,7 +54,7 @@ def _fail(path: Path, where: str, what: str, fix: str) -> NinesError:
 def _key(path: Path, where: str, key: Any) -> str:
     if not isinstance(key, str) or not KEY_RE.fullmatch(key):
         raise _fail(path, where, f"{key!r} is not a Traefik key", "write a path such as http/routers/api/rule")
-    if key == MARKER:
+    if key == ROUTES_MARKER:
         raise _fail(path, where, f"{key} is written by nineslab itself", "leave it out")
     return key
 

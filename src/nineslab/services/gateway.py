@@ -51,7 +51,7 @@ def route_keys(topology: Topology, gw: Host) -> dict[str, str]:
         keys[f"{root}/http/services/apps/loadBalancer/serversTransport"] = "fast"
     for i, app in enumerate(apps):
         keys[f"{root}/http/services/apps/loadBalancer/servers/{i}/url"] = f"http://{app.address}:80"
-    keys[f"{root}/http/routers/api/rule"] = f"PathPrefix(`{API_PATH.rstrip('/')}`)"
+    keys[f"{root}/{API_RULE_KEY}"] = f"PathPrefix(`{API_PATH.rstrip('/')}`)"
     return keys
 
 
@@ -89,7 +89,10 @@ def routes_range() -> dict[str, Any]:
     return {**prefix_range(ROOTKEY_PREFIX), "keys_only": True}
 
 
-# The response header a route push writes beside its change (routes.change.MARKER, under each root).
+# The API route's rule under each gateway's root: what a bad route breaks and heal looks at.
+API_RULE_KEY = "http/routers/api/rule"
+# The response header a route push writes beside its change, under each root: the canary check knows
+# the change is loaded when a response carries this push's token.
 ROUTES_MARKER = "http/middlewares/identity/headers/customResponseHeaders/X-Nines-Routes"
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from nineslab.errors import NinesError
 from nineslab.routes import load_change, parse_change
-from nineslab.routes.change import MARKER
+from nineslab.services.gateway import ROUTES_MARKER as MARKER
 
 
 def _decode(op: dict[str, dict[str, str]]) -> tuple[str, str, str | None]:
