@@ -137,7 +137,10 @@ def faults(lab: str, as_json: bool) -> None:
         return
     for r in rows:
         flag = " [ACTIVE]" if r["active"] else ""
-        click.echo(f"{r['name']:<24} {r['kind']:<6} {r['op']} {r['role']}:{r['select']} hold {r['hold_s']:g}s{flag}")
+        params = "".join(f" {k}={v}" for k, v in r["params"].items())
+        click.echo(
+            f"{r['name']:<24} {r['kind']:<6} {r['op']}{params} {r['role']}:{r['select']} hold {r['hold_s']:g}s{flag}"
+        )
         click.echo(f"{'':<24} expected: {r['expected']}")
 
 
