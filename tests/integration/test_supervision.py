@@ -5,6 +5,7 @@ daemon under its host's supervisor again."""
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import time
 from collections.abc import Iterator
@@ -14,6 +15,8 @@ from typing import Any
 import pytest
 import yaml
 
+from nineslab.lab import Lab
+from nineslab.process import daemon_pid, signal_daemon, start_daemon, wait_gone
 from tests.integration.conftest import (
     STATE_DIR,
     alive,
@@ -83,6 +86,25 @@ def test_a_crashed_gateway_is_back_within_1s_and_serves_its_route_within_3s_with
     assert timing["back_s"] is not None and timing["back_s"] < 1.0, timing
     assert timing["serves_s"] is not None and timing["serves_s"] < 3.0, timing
     assert status()["healthy"]
+
+
+def test_a_start_right_after_a_crash_leaves_the_restarted_daemon_running_and_named_by_its_pidfile(
+    lab: dict[str, Any],
+) -> None:
+    # What the cold-resolver fault and heal do: SIGKILL, then the start script at once, racing runsv's
+    # restart (once, the start script stopped the daemon runsv had just restarted and lost its pidfile).
+    the_lab = Lab(LAB)
+    client = the_lab.topology().client
+    ns = the_lab.provider.netns(client)
+    for _ in range(10):
+        wait_gone(signal_daemon(LAB, client.name, "unbound", signal.SIGKILL))
+        start_daemon(LAB, ns, client.name, "unbound")
+        assert eventually(lambda: daemon_pid(LAB, client.name, "unbound"), 3.0), "the pidfile names a live unbound"
+    assert status()["healthy"]
+    pidfile = STATE_DIR / LAB / "hosts" / client.name / "run" / "unbound.pid"
+    pidfile.unlink()
+    assert start_daemon(LAB, ns, client.name, "unbound") is False, "already running under its supervisor"
+    assert daemon_pid(LAB, client.name, "unbound"), "a lost pidfile is written again from the supervisor's"
 
 
 def test_a_stop_fault_holds_etcd_quorum_lost_for_the_whole_hold(lab: dict[str, Any]) -> None:
