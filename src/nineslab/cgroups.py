@@ -10,6 +10,7 @@ from pathlib import Path
 
 CPU_ROOT = Path("/sys/fs/cgroup/cpu")
 PERIOD_US = 100_000
+LONG_PERIOD_US = 1_000_000  # the longest CFS period: shares under 1 % need it (the quota's floor is 1 ms)
 MIN_QUOTA_US = 1_000  # the kernel refuses a CFS quota under 1 ms
 
 
@@ -44,9 +45,14 @@ def cpu_cgroup(pid: int) -> str | None:
     return None
 
 
+def period_us(share: float) -> int:
+    """100 ms, or 1 s where the share of 100 ms would be under the kernel's 1 ms quota floor."""
+    return PERIOD_US if share * PERIOD_US >= MIN_QUOTA_US else LONG_PERIOD_US
+
+
 def quota_us(share: float) -> int:
-    """A share of one CPU as a CFS quota per PERIOD_US."""
-    return max(MIN_QUOTA_US, round(share * PERIOD_US))
+    """A share of one CPU as a CFS quota per period_us(share) (never under 1 ms: 0.1 % at the least)."""
+    return max(MIN_QUOTA_US, round(share * period_us(share)))
 
 
 def _move(pid: int, cgroup: Path) -> bool:
@@ -64,7 +70,8 @@ def throttle(lab: str, host: str, share: float, pids: list[int], root: Path = CP
     """Create (or reuse) the host's slow cgroup with `share` of a CPU and move `pids` into it."""
     group = root / slow_name(lab, host)
     group.mkdir(exist_ok=True)
-    (group / "cpu.cfs_period_us").write_text(f"{PERIOD_US}\n")
+    (group / "cpu.cfs_quota_us").write_text("-1\n")  # a reused group: the new period must fit its old quota
+    (group / "cpu.cfs_period_us").write_text(f"{period_us(share)}\n")
     (group / "cpu.cfs_quota_us").write_text(f"{quota_us(share)}\n")
     for pid in pids:
         _move(pid, group)

@@ -5,6 +5,7 @@ succeeding, unfiltered, and the report counts them; destroy leaves no WAF proces
 from __future__ import annotations
 
 import json
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ import pytest
 from nineslab.paths import REPO_ROOT
 from nineslab.services import waf
 from tests.integration.conftest import (
+    NINESLAB,
     alive,
     client_get,
     client_try,
@@ -52,16 +54,36 @@ def test_a_healthy_waf_filters_every_request_and_blocks_the_attack_pattern(lab: 
     assert blocked["status"] == 403 and blocked["headers"].get(HEADER), blocked
 
 
-@pytest.mark.parametrize("fault", ["waf-down", "waf-slow"])
-def test_a_waf_tier_down_or_slower_than_its_budget_is_bypassed(lab: dict[str, Any], fault: str) -> None:
+def test_a_waf_tier_down_is_bypassed_and_the_attack_pattern_goes_through(lab: dict[str, Any]) -> None:
     try:
-        nineslab("inject", fault, "--lab", LAB)
+        nineslab("inject", "waf-down", "--lab", LAB)
         assert settles(LAB, LB_A, unfiltered, SETTLE_S) is not None, "the LB sends past the WAF tier"
         assert all(unfiltered(client_get(LAB, LB_A)) for _ in range(6)), "requests keep succeeding, unfiltered"
         assert client_try(LAB, ATTACK)["status"] == 200, "the price: the attack pattern goes through"
-        nineslab("recover", fault, "--lab", LAB)
+        nineslab("recover", "waf-down", "--lab", LAB)
         assert settles(LAB, LB_A, filtered, SETTLE_S) is not None, "filtered again once the WAF is back"
     finally:
+        nineslab("heal", "--lab", LAB)
+
+
+def test_a_waf_tier_slower_than_its_budget_is_bypassed_under_load(lab: dict[str, Any]) -> None:
+    # Slow only under load: idle, even a WAF held to 0.5 % of a CPU answers its checks in time.
+    load = subprocess.Popen(
+        [NINESLAB, "load", "--lab", LAB, "--rate", "200", "--duration", "40"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        nineslab("inject", "waf-slow", "--lab", LAB)
+        assert settles(LAB, LB_A, unfiltered, SETTLE_S) is not None, "the LB sends past the slow WAF tier"
+        served = [client_try(LAB, LB_A) for _ in range(10)]
+        # a slow WAF that has CPU left passes a check now and then and is tried again (rise 3): a few
+        # requests may meet it mid-stall — the report measures those; most go past it
+        assert sum(unfiltered(r) for r in served) >= 7, served
+        nineslab("recover", "waf-slow", "--lab", LAB)
+        assert settles(LAB, LB_A, filtered, SETTLE_S) is not None, "filtered again once the WAF is back"
+    finally:
+        load.wait(timeout=120)
         nineslab("heal", "--lab", LAB)
 
 

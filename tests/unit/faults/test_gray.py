@@ -72,7 +72,8 @@ def test_the_drop_rules_drop_the_share_in_tenths_of_a_percent_each_way() -> None
 def test_the_cpu_quota_is_the_share_of_a_period_and_never_under_the_kernel_minimum() -> None:
     assert cgroups.quota_us(0.02) == 2_000
     assert cgroups.quota_us(0.5) == 50_000
-    assert cgroups.quota_us(0.001) == cgroups.MIN_QUOTA_US
+    assert cgroups.quota_us(0.005) == 5_000 and cgroups.period_us(0.005) == 1_000_000  # under 1 %: a 1 s period
+    assert cgroups.quota_us(0.0001) == cgroups.MIN_QUOTA_US  # 0.1 % is the least there is
 
 
 def test_only_the_labs_own_cgroups_are_listed(tmp_path: Path) -> None:
