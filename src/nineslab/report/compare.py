@@ -8,7 +8,7 @@ from typing import Any
 
 from nineslab.report.charts import compare_figures
 from nineslab.report.index import write_index
-from nineslab.report.render import page, pct, table
+from nineslab.report.render import page, pct, table, unfiltered_text
 from nineslab.runs import new_run_dir, write_json
 
 SCHEMA = "nineslab.compare/1"
@@ -53,6 +53,7 @@ def compare_results(results: list[dict[str, Any]]) -> dict[str, Any]:
                 "verdict": r["verdict"],
                 "biggest_eater": r["projection"]["biggest_eater"],
                 "complete": r["complete"],
+                "unfiltered": r.get("waf"),  # a WAF tier's price: answered requests no WAF saw (None: no tier)
             }
             for r in results
         ],
@@ -69,11 +70,15 @@ SUMMARY_ROWS: list[tuple[str, str, Callable[[Any], str]]] = [
     ("projected nines", "projected_nines", lambda v: f"{v:.2f}"),
     ("verdict", "verdict", str),
     ("biggest budget eater", "biggest_eater", str),
+    ("served unfiltered (past a WAF tier)", "unfiltered", lambda u: "no WAF tier" if u is None else unfiltered_text(u)),
 ]
 
 
 def summary_rows(cmp: dict[str, Any]) -> list[list[str]]:
-    return [[name] + [fmt(t.get(key)) for t in cmp["topologies"]] for name, key, fmt in SUMMARY_ROWS]
+    """The summary table; the unfiltered row only when one of the runs had a WAF tier."""
+    waf = any(t.get("unfiltered") for t in cmp["topologies"])
+    rows = [r for r in SUMMARY_ROWS if r[1] != "unfiltered" or waf]
+    return [[name] + [fmt(t.get(key)) for t in cmp["topologies"]] for name, key, fmt in rows]
 
 
 def fault_rows(cmp: dict[str, Any]) -> list[list[str]]:

@@ -27,3 +27,14 @@ def test_compare_reads_existing_runs_side_by_side(tmp_path: Path) -> None:
     assert out["faults"][0]["1az"]["error_seconds"] > out["faults"][0]["3dc"]["error_seconds"] > 0
     cmp_dir = Path(out["run"])
     assert (cmp_dir / "compare.html").is_file() and "| verdict |" in (cmp_dir / "compare.md").read_text()
+
+
+def test_a_waf_tier_shows_its_unfiltered_share_beside_an_estate_without_one(tmp_path: Path) -> None:
+    from nineslab.report.build import build_results
+    from nineslab.report.compare import compare_results, summary_rows
+
+    plain = build_results(make_run(tmp_path / "a", topology="3dc", target=0.99999), {})
+    waf = dict(plain, topology="3dc-waf", waf={"answered": 200, "unfiltered": 50, "share": 0.25})
+    rows = {r[0]: r[1:] for r in summary_rows(compare_results([plain, waf]))}
+    assert rows["served unfiltered (past a WAF tier)"] == ["no WAF tier", "50 of 200 (25.00 %)"]
+    assert "served unfiltered (past a WAF tier)" not in {r[0] for r in summary_rows(compare_results([plain]))}
