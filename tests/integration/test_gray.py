@@ -117,6 +117,9 @@ def test_a_30_percent_lossy_lb_is_slow_and_still_serves_part_of_its_requests(lab
     finally:
         nineslab("recover", "lb-lossy", "--lab", LAB)
     assert "-lossy" not in nft_tables("lb-a")
+    # the LB's checks failed during the loss: heal waits until the lab is healthy again (a suite refuses
+    # to start on an unhealthy lab)
+    nineslab("heal", "--lab", LAB)
     assert all(r["ok"] for r in clean)
     served = sum(r["ok"] for r in lossy)
     assert served >= 6, f"a lossy LB is not a dead one: requests still get through, got {served}/30"
@@ -128,6 +131,7 @@ def test_a_suite_runs_the_gray_faults_and_reports_latency_during_the_hold(lab: d
         "suite", "--lab", LAB, "--only", "gateway-slow", "--only", "lb-lossy", "--rate", "50", "--json",
         check=False, timeout=600,
     )  # fmt: skip
+    assert res.stdout, f"suite exited {res.returncode} without a result: {res.stderr[-500:]}"
     out = json.loads(res.stdout)
     assert [e["experiment"] for e in out["experiments"]] == ["gateway-slow", "lb-lossy"]
     assert all(e["status"] == "completed" for e in out["experiments"]) and out["healthy"]

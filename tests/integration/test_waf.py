@@ -89,6 +89,7 @@ def test_a_waf_tier_slower_than_its_budget_is_bypassed_under_load(lab: dict[str,
 
 def test_the_report_counts_the_requests_served_unfiltered(lab: dict[str, Any]) -> None:
     res = nineslab("suite", "--lab", LAB, "--only", "waf-down", "--rate", "50", "--json", check=False, timeout=600)
+    assert res.stdout, f"suite exited {res.returncode} without a result: {res.stderr[-500:]}"
     out = json.loads(res.stdout)
     assert [e["status"] for e in out["experiments"]] == ["completed"] and out["healthy"]
     results = json.loads((Path(out["run"]) / "results.json").read_text())
