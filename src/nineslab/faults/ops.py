@@ -264,9 +264,8 @@ def plan_slow(lab: Lab, hosts: list[Host], params: Params) -> State:
         raise NinesError(problem)
     found: dict[str, dict[str, str]] = {}
     for h in hosts:
-        ns = owned_netns(lab, h)
-        pids = subprocess.run(["ip", "netns", "pids", ns], capture_output=True, text=True).stdout.split()
-        found[h.name] = {pid: group for pid in pids if (group := cgroups.cpu_cgroup(int(pid))) is not None}
+        owned_netns(lab, h)
+        found[h.name] = {str(pid): group for pid in lab.provider.pids(h) if (group := cgroups.cpu_cgroup(pid))}
     return {"hosts": [h.name for h in hosts], "share": float(params["share"]), "cgroups": found}
 
 
@@ -291,9 +290,13 @@ def sweep_slow(lab: Lab) -> Swept:
 
 
 def _nft(lab: Lab, ns: str, script: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*lab.provider.exec_prefix(ns), "nft", "-f", "-"], input=script, capture_output=True, text=True, check=check
+    res = subprocess.run(
+        [*lab.provider.exec_prefix(ns), "nft", "-f", "-"], input=script, capture_output=True, text=True
     )
+    if check and res.returncode != 0:
+        detail = " ".join(res.stderr.split())[-300:]
+        raise NinesError(f"nft in {ns} refused the packet drop ({detail}) — is nftables installed? (`make setup`)")
+    return res
 
 
 def lossy_table(lab: Lab) -> str:

@@ -60,6 +60,10 @@ class Provider(abc.ABC):
         """The network namespace the host's processes run in."""
 
     @abc.abstractmethod
+    def pids(self, host: Host) -> list[int]:
+        """Every process running on the host (whatever started it): what a whole-host fault acts on."""
+
+    @abc.abstractmethod
     def has_netns(self, netns: str) -> bool:
         """Whether that namespace of the lab exists right now."""
 

@@ -38,6 +38,12 @@ def port_name(lab: str, index: int) -> str:
     return f"{lab}-h{index}"
 
 
+def netns_pids(ns: str) -> list[int]:
+    """Every process living in namespace `ns`, as the kernel lists them."""
+    out = subprocess.run(["ip", "netns", "pids", ns], capture_output=True, text=True).stdout.split()
+    return [int(p) for p in out if p.isdigit()]
+
+
 def lab_netns(lab: str) -> list[str]:
     """Every namespace that belongs to this lab (lab names hold no dash, so `lab-` is unambiguous)."""
     if not NETNS_RUN.is_dir():
@@ -201,6 +207,9 @@ class NetnsProvider(Provider):
     def netns(self, host: Host) -> str:
         return netns_name(self.lab, host.name)
 
+    def pids(self, host: Host) -> list[int]:
+        return netns_pids(self.netns(host))
+
     def has_netns(self, netns: str) -> bool:
         return netns.startswith(f"{self.lab}-") and (NETNS_RUN / netns).exists()
 
@@ -231,10 +240,9 @@ def sweep(lab: str) -> None:
     """Remove anything of the lab Terraform did not: namespaces with its prefix (their links go with
     them), /etc/netns/<lab>-* files. Processes inside are killed by PID first (listed by the kernel)."""
     for ns in lab_netns(lab):
-        pids = subprocess.run(["ip", "netns", "pids", ns], capture_output=True, text=True).stdout.split()
-        for pid in pids:
-            with contextlib.suppress(ProcessLookupError, ValueError):
-                os.kill(int(pid), 9)
+        for pid in netns_pids(ns):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, 9)
         subprocess.run(["ip", "netns", "del", ns], capture_output=True)
     if NETNS_ETC.is_dir():
         for entry in NETNS_ETC.iterdir():
