@@ -22,7 +22,7 @@ def lab_cgroups(lab: str, root: Path = CPU_ROOT) -> list[Path]:
     """Every cgroup of this lab (lab names have no hyphen, so `<lab>-` never matches another lab's)."""
     if not root.is_dir():
         return []
-    return sorted(p for p in root.iterdir() if p.is_dir() and p.name.startswith(f"{lab}-slow-"))
+    return sorted(p for p in root.iterdir() if p.is_dir() and p.name.startswith(slow_name(lab, "")))
 
 
 def unavailable(root: Path = CPU_ROOT) -> str | None:

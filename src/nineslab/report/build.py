@@ -169,14 +169,17 @@ def build_results(
             incomplete.append(f"fault {w['fault']} is unmeasured: {'; '.join(imp['unmeasured_because'])}")
         panel = analysis.series(arr.start, ok, arr.latency_ms, w["inject_start"] - PANEL_LEAD_S, b, PANEL_BIN_S)
         latency = analysis.latency_shift(arr.start, arr.latency_ms, arr.http_ok, a, w["effective_start"], end)
-        past_waf = analysis.unfiltered(arr.start, arr.http_ok, arr.filtered, w["effective_start"], end)
         faults.append(
             {
                 **w,
                 "recover_end": end,
                 "impact": imp,
                 "latency": latency,
-                "unfiltered": past_waf if waf_tier else None,
+                "unfiltered": (
+                    analysis.unfiltered(arr.start, arr.http_ok, arr.filtered, w["effective_start"], end)
+                    if waf_tier
+                    else None
+                ),
                 "expected": expected.get(w["fault"]),
                 "panel": panel,
             }
