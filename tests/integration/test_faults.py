@@ -245,3 +245,8 @@ def test_chaos_run_records_journal_windows_samples_and_status(lab: dict[str, Any
     assert 9.5 <= windows[1]["start"] - windows[0]["start"] <= 13, "held for hold_s (10 s)"
     assert out["requests"] > 0 and out["failed"] == 0
     assert (Path(os.environ["NINESLAB_REPORTS_DIR"]) / "latest").resolve() == run
+    # After the member came back, every member hashes its store the same at one revision.
+    check = json.loads((run / "outcome.json").read_text())["etcd_consistency"]
+    assert check["consistent"] is True and sorted(check["hashes"]) == ["etcd-a1", "etcd-a2", "etcd-b1"], check
+    assert check["revision"] >= 1 and len(set(check["hashes"].values())) == 1
+    assert json.loads((run / "results.json").read_text())["etcd_consistency"] == check

@@ -71,3 +71,6 @@ def test_suite_runs_faults_in_catalogue_order_under_one_load(lab: dict[str, Any]
     ]
     assert sorted(p.name for p in (run / "journals").iterdir()) == ["gateway-kill.json", "region-south-cut.json"]
     assert out["requests"] > 50 * 20, "one load ran through the whole suite"
+    # The region cut split etcd's members; once joined again they hold the same store.
+    check = json.loads((run / "outcome.json").read_text())["etcd_consistency"]
+    assert check["consistent"] is True and len(check["hashes"]) == 3, check

@@ -7,7 +7,7 @@ from typing import Any
 
 PASS = "PASS"  # proven: the projection's 95 % upper bound of downtime still meets the target
 PASS_POINT = "PASS_POINT"  # the point estimate meets the target, the 95 % bound does not (more evidence needed)
-FAIL = "FAIL"  # the projection misses the tier's target, or an experiment's steady state deviated
+FAIL = "FAIL"  # the projection misses the target, a steady state deviated, or etcd members disagreed after
 PARTIAL = "PARTIAL"  # no failure seen, but a fault that applies to the topology was not run
 INCOMPLETE = "INCOMPLETE"  # not finished (no outcome, no samples, a fault never recovered) or a fault unmeasured
 ABORTED = "ABORTED"  # an experiment did not run through, or the lab did not come back after it
@@ -28,9 +28,16 @@ def verdict(results: dict[str, Any]) -> str:
         return ABORTED
     if not results["projection"]["meets_target"] or any(e.get("deviated") for e in experiments):
         return FAIL
+    if inconsistent(run):
+        return FAIL
     if results.get("not_run"):
         return PARTIAL
     return PASS if results["projection"].get("proven") else PASS_POINT
+
+
+def inconsistent(run: dict[str, Any]) -> bool:
+    """etcd's members disagreed after the run: the estate lost or corrupted its only state."""
+    return (run.get("etcd_consistency") or {}).get("consistent") is False
 
 
 def label(v: str) -> str:
@@ -63,6 +70,8 @@ def verdict_reasons(results: dict[str, Any]) -> list[str]:
     deviated = [e["experiment"] for e in experiments if e.get("deviated")]
     if deviated:
         out.append(f"FAIL: steady state deviated after: {', '.join(deviated)}")
+    if inconsistent(run):
+        out.append(f"FAIL: {run['etcd_consistency']['reason']}")
     if results.get("not_run"):
         missing = ", ".join(results["not_run"])
         out.append(f"PARTIAL: faults that apply to {results['topology']} but were not run: {missing}")

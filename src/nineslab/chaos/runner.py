@@ -22,6 +22,7 @@ from nineslab.chaos.sizing import plan_suite
 from nineslab.defaults import HEAL_WAIT_S, RATE
 from nineslab.faults import FaultSpec, applicable, heal, load_catalogue
 from nineslab.health import require_healthy
+from nineslab.health.consistency import etcd_consistency
 from nineslab.lab import Lab
 from nineslab.paths import venv_tool
 from nineslab.report import write_report
@@ -109,12 +110,19 @@ def _finish(lab: Lab, run_dir: Path, say: Progress, outcome: dict[str, Any]) -> 
     write_json(run_dir / "heal.json", {k: v for k, v in healed.items() if k != "status"})
     if not healed["healthy"]:
         say("!!! THE LAB DID NOT COME BACK — see status-after.json; `nineslab deploy` repairs it")
+    say("etcd: comparing every member's hash of the store (endpoint hashkv)")
+    consistency = etcd_consistency(lab.provider, lab.topology())
+    if consistency["consistent"] is False:
+        say(f"!!! ETCD IS INCONSISTENT — {consistency['reason']}")
+    elif consistency["consistent"] is None:
+        say(f"etcd consistency not checked: {consistency['reason']}")
     outcome.update(
         run=str(run_dir),
         healthy=healed["healthy"],
         heal_actions=healed["actions"],
         heal_errors=healed["errors"],
-        clean=ran_clean(outcome.get("experiments", []), healed["healthy"]),
+        etcd_consistency=consistency,
+        clean=ran_clean(outcome.get("experiments", []), healed["healthy"]) and consistency["consistent"] is not False,
     )
     write_json(run_dir / OUTCOME_FILE, outcome)
     say("report: analysing the samples")

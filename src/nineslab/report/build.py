@@ -246,6 +246,8 @@ def build_results(
         "faults": faults,
         "projection": proj,
         "outcome": outcome,
+        # etcd's members compared after the run (None: a run made before the check existed, or a plain load)
+        "etcd_consistency": outcome.get("etcd_consistency"),
         "load": _read_json(run_dir / "load.json"),
         # Faults that apply to the topology (as the run recorded them) but were not run.
         "not_run": [f for f in outcome.get("applicable", []) if f not in run_faults],

@@ -52,6 +52,14 @@ def unfiltered_text(u: dict[str, Any] | None) -> str:
     return f"{u['unfiltered']:,} of {u['answered']:,} ({pct(u['share'], 2)})"
 
 
+def consistency_text(c: dict[str, Any] | None) -> str:
+    """etcd's hash check after the run, in words."""
+    if not c:
+        return "not checked (no outcome)"
+    word = {True: "consistent", False: "INCONSISTENT", None: "not checked"}[c.get("consistent")]
+    return f"{word}: {c.get('reason', '')}"
+
+
 def fault_header(res: dict[str, Any]) -> list[str]:
     return FAULT_HEADER + (["served unfiltered (past the WAF)"] if res.get("waf") else [])
 
@@ -173,6 +181,7 @@ def to_markdown(res: dict[str, Any]) -> str:
         f"- latency of HTTP successes: p50 {millis(res['latency_ms']['p50'])}, p99 {millis(res['latency_ms']['p99'])}",
         f"- errors: {res['errors'] or 'none'}",
         *([f"- served unfiltered (past the WAF tier): {unfiltered_text(res['waf'])}"] if res.get("waf") else []),
+        f"- etcd after the run (endpoint hashkv): {consistency_text(res.get('etcd_consistency'))}",
         "",
         "Rules: " + "; ".join(f"{k}: {v}" for k, v in res["rules"].items()),
         "",
@@ -285,6 +294,7 @@ def to_html(res: dict[str, Any]) -> str:
     ]
     if res.get("waf"):
         measured.append(["served unfiltered (past the WAF tier)", unfiltered_text(res["waf"])])
+    measured.append(["etcd after the run (endpoint hashkv)", consistency_text(res.get("etcd_consistency"))])
     figures = {"fig-budget": charts.budget_figure(res["projection"])}
     if res["timeline"]["rps"]:
         figures["fig-timeline"] = charts.timeline_figure(res)
@@ -329,6 +339,11 @@ def to_junit(res: dict[str, Any]) -> str:
             cases.append(
                 f'<testcase classname="faults" name={name}><system-out>{html.escape(detail)}</system-out></testcase>'
             )
+    consistency = res.get("etcd_consistency") or {}
+    if consistency:
+        text = quoteattr(consistency_text(consistency))
+        failure = f"<failure message={text}/>" if consistency.get("consistent") is False else ""
+        cases.append(f'<testcase classname="etcd" name="etcd-consistency">{failure}</testcase>')
     verdict = quoteattr(headline(res))
     ok = res["verdict"] in (PASS, PASS_POINT)
     cases.append(
