@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from nineslab.health.checks import CHECKER_SCRIPT
 from nineslab.lab import Lab
 from nineslab.load import read_samples
 from nineslab.paths import REPO_ROOT
@@ -23,6 +24,7 @@ from tests.integration.conftest import (
     client_resolve,
     client_try,
     eventually,
+    in_client,
     lab_pids,
     lab_with_reports,
     nineslab,
@@ -163,6 +165,54 @@ def test_dns_primary_blackholed_names_resolve_through_the_others(lab: dict[str, 
     finally:
         nineslab("recover", "dns-primary-blackhole", "--lab", LAB)
     assert client_resolve(LAB)["seconds"] < 0.5
+
+
+ASK_NAMESERVER = r"""
+import json, sys
+sys.path.insert(0, "SERVICES_DIR")
+import checker  # the lab's own one-query DNS client
+try:
+    print(json.dumps({"rcode": 0, "addresses": checker.dns_a(sys.argv[1], "api.nines.lab")}))
+except OSError as e:
+    print(json.dumps({"rcode": int(str(e).rsplit(" ", 1)[-1]) if "rcode" in str(e) else None, "error": str(e)}))
+""".replace("SERVICES_DIR", str(CHECKER_SCRIPT.parent))
+NAMESERVERS = ("198.18.1.53", "198.18.2.53")
+
+
+def rcodes() -> list[int | None]:
+    """What each nameserver answers for the API name, asked directly (0: addresses, 2: SERVFAIL, 3: NXDOMAIN)."""
+    return [in_client(LAB, ASK_NAMESERVER, ns)["rcode"] for ns in NAMESERVERS]
+
+
+def test_a_servfail_zone_is_outlived_by_the_resolvers_stale_answer(lab: dict[str, Any]) -> None:
+    nineslab("inject", "dns-servfail", "--lab", LAB)
+    try:
+        assert rcodes() == [2, 2], "every nameserver answers SERVFAIL"
+        time.sleep(2)  # past the 1 s TTL: the client's resolver has to ask again
+        got = client_resolve(LAB)
+        assert got["ok"] and got["addresses"] == ["198.18.1.11", "198.18.2.11"], "served stale (RFC 8767)"
+    finally:
+        nineslab("recover", "dns-servfail", "--lab", LAB)
+    assert rcodes() == [0, 0]
+
+
+def test_an_nxdomain_zone_is_believed_until_the_zone_is_restored(lab: dict[str, Any]) -> None:
+    nineslab("inject", "dns-nxdomain", "--lab", LAB)
+    try:
+        assert rcodes() == [3, 3], "every nameserver says the name does not exist"
+        assert eventually(lambda: not client_resolve(LAB)["ok"], 5), "an authoritative NXDOMAIN is believed"
+    finally:
+        nineslab("recover", "dns-nxdomain", "--lab", LAB)
+    assert rcodes() == [0, 0]
+    assert eventually(lambda: client_resolve(LAB)["ok"], 5), "back once the negative answer's 1 s TTL ran out"
+
+
+def test_heal_restores_a_broken_zone_without_its_state_file(lab: dict[str, Any]) -> None:
+    nineslab("inject", "dns-nxdomain", "--lab", LAB)
+    (STATE_DIR / LAB / "faults" / "dns-nxdomain.json").unlink()  # as if lost in a crash
+    res = nineslab_json("heal", "--lab", LAB)
+    assert res["healthy"] and "restored the zone of dns-a" in res["actions"], res["actions"]
+    assert rcodes() == [0, 0]
 
 
 def test_etcd_quorum_loss_data_plane_keeps_serving(lab: dict[str, Any]) -> None:

@@ -117,7 +117,8 @@ EVERYWHERE = [
     "gateway-kill", "gateway-down", "gateway-pause", "app-kill", "app-pause", "lb-kill", "lb-down", "lb-pause",
     "etcd-follower-down",
     "etcd-leader-down", "etcd-leader-pause", "gateway-host-power-off", "zone-power-off", "zone-isolate",
-    "dns-primary-blackhole", "dns-primary-down", "dns-both-down", "etcd-quorum-loss", "etcd-total-loss",
+    "dns-primary-blackhole", "dns-primary-down", "dns-both-down", "dns-servfail", "dns-nxdomain",
+    "etcd-quorum-loss", "etcd-total-loss",
     "etcd-cold-start-gateway", "gateway-slow", "app-slow", "etcd-leader-slow", "lb-lossy", "zone-link-lossy",
     "bad-route", "bad-route-bypass",
 ]  # fmt: skip

@@ -83,6 +83,7 @@ def test_every_op_is_complete_and_heal_runs_each_sweep_once_in_table_order() -> 
         "sweep_slow",
         "sweep_power_off",
         "sweep_rules",
+        "sweep_bad_answer",
         "sweep_lossy",
         "sweep_routes",
     ]
