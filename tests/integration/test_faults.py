@@ -300,3 +300,47 @@ def test_chaos_run_records_journal_windows_samples_and_status(lab: dict[str, Any
     assert check["consistent"] is True and sorted(check["hashes"]) == ["etcd-a1", "etcd-a2", "etcd-b1"], check
     assert check["revision"] >= 1 and len(set(check["hashes"].values())) == 1
     assert json.loads((run / "results.json").read_text())["etcd_consistency"] == check
+
+
+def lab_footprint() -> dict[str, Any]:
+    """Everything a fault could change: daemons' PIDs, fault state files, router rules, nft tables in
+    every lab namespace, the lab's cgroups, the zone files, the run store's `latest`."""
+    namespaces = sorted(n for n in os.listdir("/run/netns") if n.startswith(f"{LAB}-"))
+    nft = {
+        ns: subprocess.run(["ip", "netns", "exec", ns, "nft", "list", "tables"], capture_output=True, text=True).stdout
+        for ns in namespaces
+    }
+    latest = Path(os.environ["NINESLAB_REPORTS_DIR"]) / "latest"
+    return {
+        "pids": lab_pids(LAB),
+        "faults": sorted(p.name for p in (STATE_DIR / LAB / "faults").glob("*")),
+        "rules": subprocess.run(["ip", "-n", f"{LAB}-router", "rule"], capture_output=True, text=True).stdout,
+        "links": subprocess.run(
+            ["ip", "-n", f"{LAB}-router", "-o", "link"], capture_output=True, text=True
+        ).stdout.count("state UP"),
+        "nft": nft,
+        "cgroups": sorted(p.name for p in Path("/sys/fs/cgroup/cpu").glob(f"{LAB}-*")),
+        "zones": {p.name: p.read_text() for p in (STATE_DIR / LAB / "hosts").glob("dns-*/conf/*.zone*")},
+        "latest": os.readlink(latest) if latest.is_symlink() else None,
+        "runs": sorted(p.name for p in Path(os.environ["NINESLAB_REPORTS_DIR"]).iterdir()),
+    }
+
+
+def test_dry_runs_print_the_plan_and_change_nothing(lab: dict[str, Any]) -> None:
+    before = lab_footprint()
+    leader = status()["etcd"]["leader"]
+    for fault in ("zone-isolate", "zone-power-off", "etcd-leader-down", "gateway-slow", "lb-lossy", "dns-nxdomain"):
+        out = nineslab_json("inject", fault, "--lab", LAB, "--dry-run")
+        assert out["dry_run"] and out["fault"] == fault and out["hosts"], out
+        if fault == "etcd-leader-down":
+            assert out["hosts"] == [leader] and out["processes"] == {f"{leader}/etcd": before["pids"][f"{leader}/etcd"]}
+        if fault == "zone-isolate":
+            assert ["198.18.1.0/24", "198.18.0.0/15"] in out["state"]["rules"]
+    text = nineslab("inject", "zone-power-off", "--lab", LAB, "--dry-run").stdout
+    assert text.startswith("dry run — nothing changed") and "gw-a/traefik pid" in text
+    run = nineslab_json("chaos", "run", "gateway-kill", "--lab", LAB, "--dry-run")
+    assert [f["fault"] for f in run["faults"]] == ["gateway-kill"] and run["would_start"]
+    suite = nineslab_json("suite", "--lab", LAB, "--dry-run", "--only", "zone-isolate", "--only", "gateway-kill")
+    assert [f["fault"] for f in suite["faults"]] == ["gateway-kill", "zone-isolate"]
+    assert suite["run_s"] >= 25, "the holds and the overhead are counted"
+    assert lab_footprint() == before, "a dry run touched the lab"

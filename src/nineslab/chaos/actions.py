@@ -3,13 +3,12 @@ the lab; default $NINESLAB_LAB or `nines`)."""
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from typing import Any
 
 from nineslab.chaos.current_run import lab_from, record_fault_event
 from nineslab.faults import inject, recover
-from nineslab.faults.catalogue import check_params, find
+from nineslab.faults.catalogue import find, overridden
 
 __all__ = ["inject_fault", "recover_fault"]
 
@@ -27,13 +26,7 @@ def inject_fault(
     started = time.time()
     lab = lab_from(configuration)
     spec = find(fault, lab.topology(), capabilities=lab.provider.capabilities)
-    spec = dataclasses.replace(
-        spec,
-        select=select or spec.select,
-        role=role or spec.role,
-        hold_s=float(hold_s if hold_s is not None else spec.hold_s),
-        params=spec.params if params is None else check_params(f"experiment {fault}", spec.op, params),
-    )
+    spec = overridden(spec, f"experiment {fault}", select, role, hold_s, params)
     record = inject(lab, spec.name, spec)
     record["action_start"] = started
     record_fault_event(

@@ -91,6 +91,13 @@ def experiment_path(name_or_path: str) -> Path:
     return EXPERIMENT_DIR / f"{name_or_path}.json"
 
 
+def inject_arguments(path: Path) -> list[dict[str, Any]]:
+    """The arguments of every nineslab inject action of a checked experiment file, in method order."""
+    exp = json.loads(path.read_text())
+    acts = [a.get("provider", {}) for a in exp["method"] if isinstance(a, dict)]
+    return [dict(p.get("arguments", {})) for p in acts if p.get("func") == "inject_fault"]
+
+
 def check_experiment(path: Path, topology: Topology, capabilities: frozenset[str] | None = None) -> str:
     """One-line errors for a file `chaos run` would choke on; returns the fault it injects."""
     if not path.is_file():

@@ -17,11 +17,13 @@ from typing import Any
 from nineslab.analysis.core import AFTER_RECOVERY_S
 from nineslab.analysis.verdict import ran_clean
 from nineslab.chaos.current_run import RUN_DIR_ENV
-from nineslab.chaos.experiments import check_experiment, experiment_path
+from nineslab.chaos.experiments import check_experiment, experiment_path, inject_arguments
 from nineslab.chaos.sizing import plan_suite
 from nineslab.defaults import HEAL_WAIT_S, RATE
 from nineslab.faults import FaultSpec, applicable, heal, load_catalogue
-from nineslab.health import require_healthy
+from nineslab.faults import engine as faults_engine
+from nineslab.faults.catalogue import find, overridden
+from nineslab.health import require_healthy, unhealthy_hosts
 from nineslab.health.consistency import etcd_consistency
 from nineslab.lab import Lab
 from nineslab.paths import venv_tool
@@ -141,10 +143,37 @@ def _finish(lab: Lab, run_dir: Path, say: Progress, outcome: dict[str, Any]) -> 
     return outcome
 
 
-def run_experiment(lab: Lab, name_or_path: str, say: Progress) -> dict[str, Any]:
+def dry_run(lab: Lab, topology: Topology, paths: list[Path], holds: dict[str, float] | None = None) -> dict[str, Any]:
+    """What a run of these (checked) experiment files would do, planned now; nothing is written or
+    touched — no run directory, no state file, no rule, no process. Hosts chosen by etcd leadership or
+    a floating address are the ones of this moment; the run chooses again when it gets there."""
+    catalogue = load_catalogue()
+    plans = []
+    for path in paths:
+        for args in inject_arguments(path):
+            spec = find(str(args["fault"]), topology, catalogue, lab.provider.capabilities)
+            hold = (holds or {}).get(spec.name, args.get("hold_s"))
+            spec = overridden(spec, str(path), args.get("select"), args.get("role"), hold, args.get("params"))
+            plans.append(faults_engine.dry_run(lab, spec))
+    status = lab.status(topology)
+    return {
+        "dry_run": True,
+        "topology": topology.name,
+        "lab": lab.name,
+        "faults": plans,
+        "hold_s": sum(p["hold_s"] for p in plans),
+        # a real run refuses an unhealthy lab: say so now rather than at the start
+        "would_start": status["healthy"],
+        "down": unhealthy_hosts(status),
+    }
+
+
+def run_experiment(lab: Lab, name_or_path: str, say: Progress, dry: bool = False) -> dict[str, Any]:
     topology = lab.topology()
     path = experiment_path(name_or_path).resolve()
     fault = check_experiment(path, topology, lab.provider.capabilities)
+    if dry:
+        return dry_run(lab, topology, [path])
     run_dir = start_run(lab, topology, fault)
     say(f"run {run_dir.name}: experiment {path.name} on lab {lab.name} ({topology.name})")
     result = run_chaos_toolkit(lab, path, run_dir, run_dir / "journal.json", say, {})
@@ -179,6 +208,7 @@ def run_suite(
     holds_for_target: bool = False,
     plan_only: bool = False,
     processes: int = 1,
+    dry: bool = False,
 ) -> dict[str, Any]:
     """Every fault that applies to the deployed topology, in catalogue order, under one continuous load.
     holds_for_target: holds and baseline sized so that the 95 % bound can meet the target (printed with
@@ -197,6 +227,10 @@ def run_suite(
         if plan_only:
             return {"topology": topology.name, "rate": rate, "plan": asdict(plan)}
         baseline_s = plan.baseline_s
+    if dry:
+        planned = dry_run(lab, topology, paths, plan.holds if plan else None)
+        run_s = baseline_s + sum(f["hold_s"] + OVERHEAD_S for f in planned["faults"])
+        return {**planned, "rate": rate, "processes": processes, "baseline_s": baseline_s, "run_s": run_s}
     run_dir = start_run(lab, topology, f"suite-{topology.name}")
     (run_dir / "journals").mkdir()
     if plan is not None:

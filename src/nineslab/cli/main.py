@@ -17,6 +17,8 @@ from nineslab.analysis import exit_code
 from nineslab.defaults import DEADLINE_S, HEAL_WAIT_S, RATE, SLO_MS
 from nineslab.errors import Interrupted, NinesError, RolledBack
 from nineslab.faults import engine as faults_engine
+from nineslab.faults.catalogue import find
+from nineslab.faults.engine import describe_dry_run
 from nineslab.health import unhealthy_hosts
 from nineslab.lab import DEFAULT_LAB, Lab, check_lab_name
 from nineslab.load.runner import SEED
@@ -149,10 +151,22 @@ def _fault_command(func: Any) -> Any:
     return cli.command()(click.argument("fault")(LAB_OPTION(JSON_OPTION(func))))
 
 
+DRY_RUN_OPTION = click.option(
+    "--dry-run", "dry", is_flag=True, help="Print what would be done (hosts, processes, rules, holds); change nothing."
+)
+
+
+@DRY_RUN_OPTION
 @_fault_command
-def inject(fault: str, lab: str, as_json: bool) -> None:
+def inject(fault: str, lab: str, as_json: bool, dry: bool) -> None:
     """Inject one catalogue fault and leave it in place (undo: `nineslab recover FAULT` or `heal`)."""
-    record = faults_engine.inject(Lab(lab), fault)
+    the_lab = Lab(lab)
+    if dry:
+        spec = find(fault, the_lab.topology(), capabilities=the_lab.provider.capabilities)
+        plan = faults_engine.dry_run(the_lab, spec)
+        _emit({"dry_run": True, **plan}, as_json, "\n".join(["dry run — nothing changed", *describe_dry_run(plan)]))
+        return
+    record = faults_engine.inject(the_lab, fault)
     hosts = ", ".join(record["hosts"])
     _emit(record, as_json, f"injected {record['fault']} on {hosts} — undo with `nineslab recover {fault}`")
 
@@ -285,12 +299,16 @@ def chaos() -> None:
 @click.argument("experiment")
 @LAB_OPTION
 @JSON_OPTION
-def chaos_run(experiment: str, lab: str, as_json: bool) -> None:
+@DRY_RUN_OPTION
+def chaos_run(experiment: str, lab: str, as_json: bool, dry: bool) -> None:
     """Run one experiment (a catalogue fault name or a .json path) under load in a new run directory.
     Exit 1 if it deviated or failed, or if the lab did not come back."""
     from nineslab.chaos.runner import run_experiment
 
-    result = run_experiment(Lab(lab), experiment, _progress(as_json))
+    result = run_experiment(Lab(lab), experiment, _progress(as_json), dry=dry)
+    if dry:
+        _print_dry_run(result, as_json)
+        return
     _print_result(result, as_json)
 
 
@@ -319,8 +337,16 @@ def chaos_generate(force: bool) -> None:
 )
 @click.option("--plan", "plan_only", is_flag=True, help="Print the --holds-for-target plan and stop.")
 @PROCESSES_OPTION
+@DRY_RUN_OPTION
 def suite(
-    lab: str, as_json: bool, rate: float, only: tuple[str, ...], holds_for_target: bool, plan_only: bool, processes: int
+    lab: str,
+    as_json: bool,
+    rate: float,
+    only: tuple[str, ...],
+    holds_for_target: bool,
+    plan_only: bool,
+    processes: int,
+    dry: bool,
 ) -> None:
     """Every fault that applies to the deployed topology, in catalogue order, under one continuous load,
     into one run directory; then its report and verdict. Exit 1 if any experiment did not complete or
@@ -338,7 +364,11 @@ def suite(
         holds_for_target=holds_for_target,
         plan_only=plan_only,
         processes=processes,
+        dry=dry,
     )
+    if dry and not plan_only:
+        _print_dry_run(result, as_json)
+        return
     if plan_only:
         if as_json:
             click.echo(json.dumps(result, indent=2))
@@ -528,6 +558,20 @@ def _print_result(result: dict[str, Any], as_json: bool) -> None:
         click.echo(result["headline"])
         click.echo(f"report: {result['report']}")
     sys.exit(0 if result["clean"] else 1)
+
+
+def _print_dry_run(result: dict[str, Any], as_json: bool) -> None:
+    """A run's dry run: every fault's plan, the time it would take, and whether it would start at all."""
+    lines = ["dry run — nothing changed (hosts chosen by etcd leadership are chosen again when the run gets there)"]
+    for plan in result["faults"]:
+        lines += describe_dry_run(plan)
+    total = result.get("run_s", result["hold_s"])
+    lines.append(
+        f"{len(result['faults'])} faults, about {total / 60:.1f} min on lab {result['lab']} ({result['topology']})"
+    )
+    if not result["would_start"]:
+        lines.append(f"the run would refuse to start: lab not healthy (down: {result['down']}) — `nineslab heal` first")
+    _emit(result, as_json, "\n".join(lines))
 
 
 def _print_status(st: dict[str, Any]) -> None:

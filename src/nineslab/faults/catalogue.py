@@ -4,7 +4,7 @@ apply to a topology (decided by the topology and the provider, never by whether 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +74,24 @@ def check_params(where: str, op: str, params: Any) -> dict[str, Any]:
         if problem:
             raise NinesError(f"{where}.params.{key}: {value!r} {problem}")
     return dict(params)
+
+
+def overridden(
+    spec: FaultSpec,
+    where: str,
+    select: str | None = None,
+    role: str | None = None,
+    hold_s: float | None = None,
+    params: dict[str, Any] | None = None,
+) -> FaultSpec:
+    """The catalogue entry as an experiment file's inject action changes it (select, role, hold, params)."""
+    return replace(
+        spec,
+        select=select or spec.select,
+        role=role or spec.role,
+        hold_s=float(hold_s if hold_s is not None else spec.hold_s),
+        params=spec.params if params is None else check_params(where, spec.op, params),
+    )
 
 
 def _spec(path: Path, i: int, entry: Any) -> FaultSpec:

@@ -15,7 +15,7 @@ from nineslab.faults.catalogue import FaultSpec, find
 from nineslab.faults.ops import OPS, sweeps
 from nineslab.faults.selection import select_hosts
 from nineslab.load import LOAD_PIDFILE
-from nineslab.process import end_orphaned_group
+from nineslab.process import daemon_pid, end_orphaned_group
 
 if TYPE_CHECKING:
     from nineslab.lab import Lab
@@ -53,27 +53,67 @@ def fault_record(spec: FaultSpec, hosts: list[str], state: dict[str, Any], injec
     }
 
 
-def inject(lab: Lab, name: str, spec: FaultSpec | None = None) -> dict[str, Any]:
-    """Inject fault `name` (from the catalogue, or `spec` as given). Returns the fault record with
-    wall-clock times: `inject_start` is taken before anything is touched."""
+def plan(lab: Lab, spec: FaultSpec, inject_start: float | None = None) -> dict[str, Any]:
+    """The fault record an inject would write — the hosts chosen now and everything recovery will need —
+    with nothing changed (the ops' plans only read)."""
     topology = lab.topology()
-    spec = spec or find(name, topology, capabilities=lab.provider.capabilities)
-    path = _state_dir(lab) / f"{spec.name}.json"
-    if path.exists():
-        raise NinesError(f"fault {spec.name!r} is already injected — `nineslab recover {spec.name}` or `nineslab heal`")
-    inject_start = time.time()
     leader = lab.etcd.leader() if spec.select in ("leader", "follower") else None
     holders = [h for h in lab.vip_holders().values() if h] if spec.select == "holder" else None
     hosts = select_hosts(topology, spec.role, spec.select, leader, holders)
-    op = OPS[spec.op]
-    record = fault_record(spec, [h.name for h in hosts], op.plan(lab, hosts, spec.params), inject_start)
+    state = OPS[spec.op].plan(lab, hosts, spec.params)
+    return fault_record(spec, [h.name for h in hosts], state, time.time() if inject_start is None else inject_start)
+
+
+def inject(lab: Lab, name: str, spec: FaultSpec | None = None) -> dict[str, Any]:
+    """Inject fault `name` (from the catalogue, or `spec` as given). Returns the fault record with
+    wall-clock times: `inject_start` is taken before anything is touched."""
+    spec = spec or find(name, lab.topology(), capabilities=lab.provider.capabilities)
+    path = _state_dir(lab) / f"{spec.name}.json"
+    if path.exists():
+        raise NinesError(f"fault {spec.name!r} is already injected — `nineslab recover {spec.name}` or `nineslab heal`")
+    record = plan(lab, spec, inject_start=time.time())
     path.parent.mkdir(parents=True, exist_ok=True)
     _write(path, record)  # before apply: a crash from here on is recoverable
     record["apply_start"] = time.time()  # the fault can take effect from here (its window's start)
-    op.apply(lab, record["state"])
+    OPS[spec.op].apply(lab, record["state"])
     record["inject_end"] = time.time()
     _write(path, record)
     return record
+
+
+def dry_run(lab: Lab, spec: FaultSpec) -> dict[str, Any]:
+    """What injecting `spec` would do now: its plan, the processes it would touch (by their pidfiles)
+    and how long it would hold — nothing written, nothing touched."""
+    try:
+        record = plan(lab, spec)
+    except NinesError as exc:  # e.g. no etcd leader to choose now: the run would choose one later
+        return {"fault": spec.name, "op": spec.op, "hold_s": spec.hold_s, "hosts": [], "unplanned": str(exc)}
+    daemons = record["state"].get("daemons", {})
+    pids = {f"{h}/{d}": daemon_pid(lab.name, h, d) for h, ds in daemons.items() for d in ds}
+    return {**record, "hold_s": spec.hold_s, "summary": OPS[spec.op].summary, "processes": pids}
+
+
+def describe_dry_run(plan: dict[str, Any]) -> list[str]:
+    """A dry run's plan in words, one fact per line. Pure."""
+    head = f"{plan['fault']}: {plan['op']} for {plan['hold_s']:g} s"
+    if plan.get("unplanned"):
+        return [f"{head} — hosts chosen when it runs ({plan['unplanned']})"]
+    lines = [f"{head} on {', '.join(plan['hosts'])} — {plan['summary']}"]
+    if plan["processes"]:
+        procs = ", ".join(f"{k} pid {v if v else 'not running'}" for k, v in plan["processes"].items())
+        lines.append(f"  processes: {procs}")
+    state = plan["state"]
+    for src, dst in state.get("rules", []):
+        lines.append(f"  router rule: blackhole from {src} to {dst}")
+    for host, found in state.get("cgroups", {}).items():
+        lines.append(f"  cgroup: {len(found)} processes of {host} throttled to {state['share']:g} of a CPU")
+    if "share" in state and "netns" in state:
+        where = ", ".join(state.get("zones") or state["netns"])
+        lines.append(f"  packet drop: {state['share']:g} of the packets of {where}")
+    for key in ("answer", "revision", "roots", "restarted", "flush_client_resolver"):
+        if key in state:
+            lines.append(f"  {key}: {state[key]}")
+    return lines
 
 
 def recover(lab: Lab, name: str) -> dict[str, Any]:
