@@ -344,3 +344,30 @@ def test_dry_runs_print_the_plan_and_change_nothing(lab: dict[str, Any]) -> None
     assert [f["fault"] for f in suite["faults"]] == ["gateway-kill", "zone-isolate"]
     assert suite["run_s"] >= 25, "the holds and the overhead are counted"
     assert lab_footprint() == before, "a dry run touched the lab"
+
+
+def test_a_suite_crossing_its_stop_condition_recovers_at_once_and_is_aborted(lab: dict[str, Any]) -> None:
+    res = nineslab(
+        "suite", "--lab", LAB, "--only", "dns-nxdomain", "--only", "etcd-quorum-loss", "--rate", "100",
+        "--abort-if-error-ratio", "0.5", "--for", "3", "--json", check=False, timeout=600,
+    )  # fmt: skip
+    out = json.loads(res.stdout)
+    assert res.returncode == 1 and not out["clean"] and out["verdict"] == "ABORTED", out
+    assert [e["experiment"] for e in out["experiments"]] == ["dns-nxdomain"], "no further fault started"
+    assert out["stopped_before"] == "etcd-quorum-loss" and out["stopped"]["recovered"] == ["dns-nxdomain"]
+    run = Path(out["run"])
+    windows = [json.loads(line) for line in (run / "faults.jsonl").read_text().splitlines()]
+    assert [(w["phase"], w.get("by")) for w in windows] == [("inject", None), ("recover", "stop condition")]
+    # an NXDOMAIN fails every request at once: 3 s of them, checked every 0.5 s, then recovered
+    assert windows[1]["start"] - windows[0]["start"] < 3 + 2.5, "recovered long before its 10 s hold"
+    results = json.loads((run / "results.json").read_text())
+    assert results["verdict"] == "ABORTED" and (run / "report.html").is_file()
+    assert "> ABORTED: stop condition crossed:" in (run / "report.md").read_text()
+    assert not list((STATE_DIR / LAB / "faults").glob("*.json")) and out["healthy"]
+
+
+def test_a_bad_stop_condition_is_refused_before_anything_runs(lab: dict[str, Any]) -> None:
+    before = sorted(Path(os.environ["NINESLAB_REPORTS_DIR"]).iterdir())
+    res = nineslab("chaos", "run", "gateway-kill", "--lab", LAB, "--abort-if-error-ratio", "0", check=False)
+    assert res.returncode == 2 and "--abort-if-error-ratio" in res.stderr and "Traceback" not in res.stderr
+    assert sorted(Path(os.environ["NINESLAB_REPORTS_DIR"]).iterdir()) == before

@@ -10,7 +10,7 @@ PASS_POINT = "PASS_POINT"  # the point estimate meets the target, the 95 % bound
 FAIL = "FAIL"  # the projection misses the target, a steady state deviated, or etcd members disagreed after
 PARTIAL = "PARTIAL"  # no failure seen, but a fault that applies to the topology was not run
 INCOMPLETE = "INCOMPLETE"  # not finished (no outcome, no samples, a fault never recovered) or a fault unmeasured
-ABORTED = "ABORTED"  # an experiment did not run through, or the lab did not come back after it
+ABORTED = "ABORTED"  # an experiment did not run through, a stop condition was crossed, or the lab did not come back
 VERDICTS = (PASS, PASS_POINT, FAIL, PARTIAL, INCOMPLETE, ABORTED)
 LABELS = {PASS: "PASS (proven at 95 %)", PASS_POINT: "PASS (point estimate only)"}
 
@@ -20,11 +20,13 @@ COMPLETED = "completed"  # Chaos Toolkit's status of an experiment that ran thro
 def verdict(results: dict[str, Any]) -> str:
     """results (see report.build) -> one of VERDICTS. Evidence first: a run that did not finish or did
     not run through says nothing about the tier, whatever its projection."""
+    run = results.get("outcome") or {}
+    if run.get("stopped"):  # stopped on purpose by its own bound: whatever else it lacks, it was aborted
+        return ABORTED
     if not results["complete"]:
         return INCOMPLETE
-    run = results.get("outcome") or {}
     experiments = run.get("experiments", [])
-    if run.get("healthy") is False or any(e.get("status") != COMPLETED for e in experiments):
+    if run.get("healthy") is False or run.get("stopped") or any(e.get("status") != COMPLETED for e in experiments):
         return ABORTED
     if not results["projection"]["meets_target"] or any(e.get("deviated") for e in experiments):
         return FAIL
@@ -67,6 +69,9 @@ def verdict_reasons(results: dict[str, Any]) -> list[str]:
         out.append(f"ABORTED: did not run through: {', '.join(stopped)}")
     if run.get("healthy") is False:
         out.append("ABORTED: the lab did not come back after heal")
+    if run.get("stopped"):
+        stopped = run["stopped"]
+        out.append(f"ABORTED: {stopped['reason']} (bound: {stopped['condition']}); every fault recovered at once")
     deviated = [e["experiment"] for e in experiments if e.get("deviated")]
     if deviated:
         out.append(f"FAIL: steady state deviated after: {', '.join(deviated)}")

@@ -19,6 +19,7 @@ from nineslab.analysis.verdict import ran_clean
 from nineslab.chaos.current_run import RUN_DIR_ENV
 from nineslab.chaos.experiments import check_experiment, experiment_path, inject_arguments
 from nineslab.chaos.sizing import plan_suite
+from nineslab.chaos.stop import Guardrail, StopCondition
 from nineslab.defaults import HEAL_WAIT_S, RATE
 from nineslab.faults import FaultSpec, applicable, heal, load_catalogue
 from nineslab.faults import engine as faults_engine
@@ -38,6 +39,7 @@ Progress = Callable[[str], None]
 # The quiet period between two faults of a suite is a fault's whole after-recovery window, so that the
 # tail of one fault (stale connections, health checks rising) is charged to it, not to the next one.
 GAP_S = AFTER_RECOVERY_S
+STOP_WATCH_MAX_S = 3600.0  # a stop condition's watch on one experiment ends by itself after this
 OVERHEAD_S = GAP_S + 3.0  # per experiment beyond its hold: hypothesis probes, heal, the gap (for the estimate)
 
 
@@ -47,7 +49,13 @@ def applicable_faults(lab: Lab, topology: Topology) -> list[FaultSpec]:
 
 
 def run_chaos_toolkit(
-    lab: Lab, experiment: Path, run_dir: Path, journal: Path, say: Progress, extra_env: dict[str, str]
+    lab: Lab,
+    experiment: Path,
+    run_dir: Path,
+    journal: Path,
+    say: Progress,
+    extra_env: dict[str, str],
+    guard: Guardrail | None = None,
 ) -> dict[str, Any]:
     """One stock `chaos run` (rollbacks always) in the run directory; its log goes to chaos.log."""
     env = dict(os.environ, NINESLAB_LAB=lab.name, **{RUN_DIR_ENV: str(run_dir)}, **extra_env)
@@ -68,6 +76,8 @@ def run_chaos_toolkit(
         ) as proc,
     ):
         assert proc.stdout is not None
+        if guard is not None:
+            guard.running(proc)
         for line in proc.stdout:
             log.write(line)
             text = line.strip()
@@ -124,7 +134,9 @@ def _finish(lab: Lab, run_dir: Path, say: Progress, outcome: dict[str, Any]) -> 
         heal_actions=healed["actions"],
         heal_errors=healed["errors"],
         etcd_consistency=consistency,
-        clean=ran_clean(outcome.get("experiments", []), healed["healthy"]) and consistency["consistent"] is not False,
+        clean=ran_clean(outcome.get("experiments", []), healed["healthy"])
+        and consistency["consistent"] is not False
+        and not outcome.get("stopped"),
     )
     write_json(run_dir / OUTCOME_FILE, outcome)
     say("report: analysing the samples")
@@ -168,7 +180,9 @@ def dry_run(lab: Lab, topology: Topology, paths: list[Path], holds: dict[str, fl
     }
 
 
-def run_experiment(lab: Lab, name_or_path: str, say: Progress, dry: bool = False) -> dict[str, Any]:
+def run_experiment(
+    lab: Lab, name_or_path: str, say: Progress, dry: bool = False, stop: StopCondition | None = None
+) -> dict[str, Any]:
     topology = lab.topology()
     path = experiment_path(name_or_path).resolve()
     fault = check_experiment(path, topology, lab.provider.capabilities)
@@ -176,12 +190,15 @@ def run_experiment(lab: Lab, name_or_path: str, say: Progress, dry: bool = False
         return dry_run(lab, topology, [path])
     run_dir = start_run(lab, topology, fault)
     say(f"run {run_dir.name}: experiment {path.name} on lab {lab.name} ({topology.name})")
-    result = run_chaos_toolkit(lab, path, run_dir, run_dir / "journal.json", say, {})
+    with Guardrail(lab, run_dir, stop, say, max_s=STOP_WATCH_MAX_S) as guard:
+        result = run_chaos_toolkit(lab, path, run_dir, run_dir / "journal.json", say, {}, guard)
     outcome = {
         "topology": topology.name,
         "fault": fault,
         "experiments": [result],
         "applicable": [s.name for s in applicable_faults(lab, topology)],
+        "stop_condition": stop.describe() if stop else None,
+        "stopped": guard.tripped,
     }
     return _finish(lab, run_dir, say, outcome)
 
@@ -209,6 +226,7 @@ def run_suite(
     plan_only: bool = False,
     processes: int = 1,
     dry: bool = False,
+    stop: StopCondition | None = None,
 ) -> dict[str, Any]:
     """Every fault that applies to the deployed topology, in catalogue order, under one continuous load.
     holds_for_target: holds and baseline sized so that the 95 % bound can meet the target (printed with
@@ -255,25 +273,32 @@ def run_suite(
     load.start()
     results = []
     load_stopped: str | None = None
+    stopped_before: str | None = None
+    guard = Guardrail(lab, run_dir, stop, say, max_s=baseline_s + remaining + 600)
     try:
-        if baseline_s > gap_s:
-            say(f"baseline: {baseline_s / 60:.1f} min of load before the first fault")
-        time.sleep(baseline_s)  # baseline
-        for i, (spec, path) in enumerate(zip(specs, paths, strict=True), 1):
-            if not load.alive():  # a fault without load would be unmeasured: stop here, loudly
-                say(f"!!! the load generator stopped (see locust.log) — {spec.name} and the rest are not run")
-                load_stopped = spec.name
-                break
-            say(f"[{i}/{len(specs)}] {spec.name} (hold {spec.hold_s:g}s) — about {remaining / 60:.1f} min left")
-            started = time.monotonic()
-            journal = run_dir / "journals" / f"{spec.name}.json"
-            results.append(run_chaos_toolkit(lab, path, run_dir, journal, say, {"NINESLAB_LOAD": "external"}))
-            remaining -= spec.hold_s + OVERHEAD_S
-            say(
-                f"[{i}/{len(specs)}] {spec.name}: {results[-1]['status']}"
-                f"{' (deviated)' if results[-1]['deviated'] else ''} in {time.monotonic() - started:.0f}s"
-            )
-            time.sleep(gap_s)  # a quiet period between faults keeps their windows apart
+        with guard:
+            if baseline_s > gap_s:
+                say(f"baseline: {baseline_s / 60:.1f} min of load before the first fault")
+            guard.wait(baseline_s)  # baseline
+            for i, (spec, path) in enumerate(zip(specs, paths, strict=True), 1):
+                if guard.tripped:  # crossed: no further fault starts
+                    stopped_before = spec.name
+                    break
+                if not load.alive():  # a fault without load would be unmeasured: stop here, loudly
+                    say(f"!!! the load generator stopped (see locust.log) — {spec.name} and the rest are not run")
+                    load_stopped = spec.name
+                    break
+                say(f"[{i}/{len(specs)}] {spec.name} (hold {spec.hold_s:g}s) — about {remaining / 60:.1f} min left")
+                started = time.monotonic()
+                journal = run_dir / "journals" / f"{spec.name}.json"
+                env = {"NINESLAB_LOAD": "external"}
+                results.append(run_chaos_toolkit(lab, path, run_dir, journal, say, env, guard))
+                remaining -= spec.hold_s + OVERHEAD_S
+                say(
+                    f"[{i}/{len(specs)}] {spec.name}: {results[-1]['status']}"
+                    f"{' (deviated)' if results[-1]['deviated'] else ''} in {time.monotonic() - started:.0f}s"
+                )
+                guard.wait(gap_s)  # a quiet period between faults keeps their windows apart
     finally:
         load.stop()
     outcome = {
@@ -281,6 +306,9 @@ def run_suite(
         "experiments": results,
         "applicable": [s.name for s in every],
         "load_stopped_before": load_stopped,
+        "stop_condition": stop.describe() if stop else None,
+        "stopped": guard.tripped,
+        "stopped_before": stopped_before,
     }
     return _finish(lab, run_dir, say, outcome)
 

@@ -151,6 +151,31 @@ def _fault_command(func: Any) -> Any:
     return cli.command()(click.argument("fault")(LAB_OPTION(JSON_OPTION(func))))
 
 
+def _stop_options(func: Any) -> Any:
+    """--abort-if-error-ratio R --for S: a run's stop condition (see chaos/stop.py)."""
+    func = click.option(
+        "--for",
+        "for_s",
+        type=POSITIVE,
+        default=5.0,
+        show_default=True,
+        help="Window of --abort-if-error-ratio, in seconds of requests.",
+    )(func)
+    return click.option(
+        "--abort-if-error-ratio",
+        "abort_ratio",
+        type=click.FloatRange(min=0, max=1, min_open=True),
+        help="Stop condition: recover every fault at once and ABORT the run when this share of the "
+        "requests of the last --for seconds failed.",
+    )(func)
+
+
+def _stop_condition(abort_ratio: float | None, for_s: float) -> Any:
+    from nineslab.chaos.stop import StopCondition
+
+    return StopCondition(abort_ratio, for_s) if abort_ratio is not None else None
+
+
 DRY_RUN_OPTION = click.option(
     "--dry-run", "dry", is_flag=True, help="Print what would be done (hosts, processes, rules, holds); change nothing."
 )
@@ -300,12 +325,14 @@ def chaos() -> None:
 @LAB_OPTION
 @JSON_OPTION
 @DRY_RUN_OPTION
-def chaos_run(experiment: str, lab: str, as_json: bool, dry: bool) -> None:
+@_stop_options
+def chaos_run(experiment: str, lab: str, as_json: bool, dry: bool, abort_ratio: float | None, for_s: float) -> None:
     """Run one experiment (a catalogue fault name or a .json path) under load in a new run directory.
-    Exit 1 if it deviated or failed, or if the lab did not come back."""
+    Exit 1 if it deviated or failed, was stopped by its stop condition, or the lab did not come back."""
     from nineslab.chaos.runner import run_experiment
 
-    result = run_experiment(Lab(lab), experiment, _progress(as_json), dry=dry)
+    stop = _stop_condition(abort_ratio, for_s)
+    result = run_experiment(Lab(lab), experiment, _progress(as_json), dry=dry, stop=stop)
     if dry:
         _print_dry_run(result, as_json)
         return
@@ -338,6 +365,7 @@ def chaos_generate(force: bool) -> None:
 @click.option("--plan", "plan_only", is_flag=True, help="Print the --holds-for-target plan and stop.")
 @PROCESSES_OPTION
 @DRY_RUN_OPTION
+@_stop_options
 def suite(
     lab: str,
     as_json: bool,
@@ -347,6 +375,8 @@ def suite(
     plan_only: bool,
     processes: int,
     dry: bool,
+    abort_ratio: float | None,
+    for_s: float,
 ) -> None:
     """Every fault that applies to the deployed topology, in catalogue order, under one continuous load,
     into one run directory; then its report and verdict. Exit 1 if any experiment did not complete or
@@ -365,6 +395,7 @@ def suite(
         plan_only=plan_only,
         processes=processes,
         dry=dry,
+        stop=_stop_condition(abort_ratio, for_s),
     )
     if dry and not plan_only:
         _print_dry_run(result, as_json)
@@ -555,6 +586,8 @@ def _print_result(result: dict[str, Any], as_json: bool) -> None:
             f"run {result['run']}: {result['requests']} requests recorded, {result['failed']} failed; "
             f"lab {'healthy' if result['healthy'] else 'DID NOT COME BACK'}"
         )
+        if result.get("stopped"):
+            click.echo(f"STOPPED: {result['stopped']['reason']} ({result['stopped']['condition']})")
         click.echo(result["headline"])
         click.echo(f"report: {result['report']}")
     sys.exit(0 if result["clean"] else 1)

@@ -118,13 +118,14 @@ def describe_dry_run(plan: dict[str, Any]) -> list[str]:
 
 def recover(lab: Lab, name: str) -> dict[str, Any]:
     path = _state_dir(lab) / f"{name}.json"
-    if not path.exists():
+    try:
+        record: dict[str, Any] = json.loads(path.read_text())
+    except FileNotFoundError:
         return {"fault": name, "recovered": False, "note": "not injected (nothing to recover)"}
-    record: dict[str, Any] = json.loads(path.read_text())
     record["recover_start"] = time.time()
     OPS[record["op"]].recover(lab, record["state"])
     record["recover_end"] = time.time()
-    path.unlink()
+    path.unlink(missing_ok=True)  # a stop condition and the experiment's rollback may both recover it
     return {**record, "recovered": True}
 
 
