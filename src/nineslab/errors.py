@@ -2,7 +2,11 @@
 
 
 class NinesError(Exception):
-    """An error the user can act on; str(error) is the whole message."""
+    """An error the user can act on; str(error) is the whole message, always one line (a parser's
+    multi-line detail or a user's value with a newline in it is folded into it)."""
+
+    def __init__(self, message: object = "") -> None:
+        super().__init__(" ".join(str(message).split()))
 
 
 class TopologyError(NinesError):

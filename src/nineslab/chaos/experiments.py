@@ -13,6 +13,7 @@ from nineslab.defaults import DEADLINE_S, RATE
 from nineslab.errors import NinesError
 from nineslab.faults.catalogue import FaultSpec, check_params, find
 from nineslab.paths import REPO_ROOT
+from nineslab.textfile import read_user_file
 from nineslab.topology import Topology
 
 EXPERIMENT_DIR = REPO_ROOT / "chaos" / "experiments"
@@ -104,7 +105,7 @@ def check_experiment(path: Path, topology: Topology, capabilities: frozenset[str
         known = ", ".join(sorted(p.stem for p in EXPERIMENT_DIR.glob("*.json")))
         raise NinesError(f"{path}: no such experiment — use one of: {known}")
     try:
-        exp = json.loads(path.read_text())
+        exp = json.loads(read_user_file(path, "experiment file"))
     except ValueError as exc:
         raise NinesError(f"{path}: not valid JSON ({exc}) — fix the syntax") from None
     if not isinstance(exp, dict):

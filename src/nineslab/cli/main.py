@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 import signal
 import sys
@@ -30,12 +31,26 @@ LAB_OPTION = click.option(
     show_default="nines (or $NINESLAB_LAB)",
     help="Lab name: prefix of every namespace, link and file of the lab.",
 )
-POSITIVE = click.FloatRange(min=0, min_open=True)
+
+
+class FiniteRange(click.FloatRange):
+    """A float range that also refuses nan and infinity (click's FloatRange lets both through: every
+    comparison with nan is false, and inf is above any minimum) — `--rate inf` is not a rate."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number.", param, ctx)
+        return number
+
+
+POSITIVE = FiniteRange(min=0, min_open=True)
+MAX_PROCESSES = 64  # load processes: more than a machine has cores only makes them measure each other
 JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON on stdout.")
 PROCESSES_OPTION = click.option(
     "--processes",
     default=1,
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=MAX_PROCESSES),
     show_default=True,
     help="Locust processes: 2 keeps the load generator from stalling under hang-type faults on 2 cores.",
 )
@@ -164,7 +179,7 @@ def _stop_options(func: Any) -> Any:
     return click.option(
         "--abort-if-error-ratio",
         "abort_ratio",
-        type=click.FloatRange(min=0, max=1, min_open=True),
+        type=FiniteRange(min=0, max=1, min_open=True),
         help="Stop condition: recover every fault at once and ABORT the run when this share of the "
         "requests of the last --for seconds failed.",
     )(func)
@@ -206,7 +221,9 @@ def recover(fault: str, lab: str, as_json: bool) -> None:
 @cli.command()
 @LAB_OPTION
 @JSON_OPTION
-@click.option("--wait", default=HEAL_WAIT_S, show_default=True, help="Seconds to wait for the lab to be healthy.")
+@click.option(
+    "--wait", default=HEAL_WAIT_S, type=FiniteRange(min=0), show_default=True, help="Seconds to wait for healthy."
+)
 def heal(lab: str, as_json: bool, wait: float) -> None:
     """Undo every injected fault (recorded or not), restart what is down, wait until healthy.
     Exit 1, loudly, if the lab did not come back."""
@@ -240,7 +257,11 @@ def heal(lab: str, as_json: bool, wait: float) -> None:
     "--deadline", default=DEADLINE_S, type=POSITIVE, show_default=True, help="Hard total deadline per request (s)."
 )
 @click.option(
-    "--processes", default=1, type=click.IntRange(min=1), show_default=True, help="Locust processes (for high rates)."
+    "--processes",
+    default=1,
+    type=click.IntRange(min=1, max=MAX_PROCESSES),
+    show_default=True,
+    help="Locust processes (for high rates).",
 )
 @click.option("--seed", default=SEED, type=int, show_default=True, help="Seed of the open-loop (Poisson) schedule.")
 def load(lab: str, as_json: bool, duration: float, rate: float, deadline: float, processes: int, seed: int) -> None:
@@ -528,7 +549,7 @@ def serve(port: int, seconds: float | None) -> None:
     "--outage",
     "outages",
     multiple=True,
-    type=float,
+    type=POSITIVE,
     default=[2.0],
     show_default=True,
     help="Outage length(s) in seconds to inject (repeatable).",
@@ -546,7 +567,7 @@ def serve(port: int, seconds: float | None) -> None:
 @click.option(
     "--client-stall",
     default=0.0,
-    type=click.FloatRange(min=0, max=10),
+    type=FiniteRange(min=0, max=10),
     show_default=True,
     help="Also stop the load generator itself this many seconds (away from the outage): a client stall.",
 )
@@ -639,6 +660,12 @@ def main() -> None:
         cli(standalone_mode=False)
     except click.exceptions.Abort:
         sys.exit(130)
+    except click.UsageError as exc:
+        # one line, like every other error: what is wrong with which argument, and where help is
+        where = f"{exc.ctx.command_path} --help" if exc.ctx else "nineslab --help"
+        message = " ".join(exc.format_message().split())
+        click.echo(f"nineslab: error: {message} — see `{where}`", err=True)
+        sys.exit(exc.exit_code)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)

@@ -3,6 +3,7 @@ apply to a topology (decided by the topology and the provider, never by whether 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -14,11 +15,13 @@ from nineslab.errors import NinesError
 from nineslab.faults.ops import OPS
 from nineslab.faults.selection import FAULT_ROLES, SELECT_RE, SELECTORS, fits
 from nineslab.paths import REPO_ROOT
+from nineslab.textfile import read_user_file
 from nineslab.topology import Topology
 
 CATALOGUE = REPO_ROOT / "chaos" / "catalogue.yaml"
 KINDS = ("node", "zone", "region", "dns", "etcd", "config")
 NOT_STATED = "not stated in the catalogue"
+FAULT_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,47}$")
 
 
 @dataclass(frozen=True)
@@ -39,8 +42,9 @@ class FaultSpec:
 
 def load_catalogue(path: Path | None = None) -> list[FaultSpec]:
     path = path or CATALOGUE
+    text = read_user_file(path, "fault catalogue")
     try:
-        raw: Any = yaml.safe_load(path.read_text())
+        raw: Any = yaml.safe_load(text)
     except (OSError, yaml.YAMLError) as exc:
         detail = " ".join(str(exc).split())  # YAML errors span lines; ours are one line
         raise NinesError(
@@ -102,8 +106,11 @@ def _spec(path: Path, i: int, entry: Any) -> FaultSpec:
         if key not in entry:
             raise NinesError(f"{where}.{key}: is missing — add it")
     checks: tuple[tuple[str, Iterable[str]], ...] = (("kind", KINDS), ("op", OPS), ("role", FAULT_ROLES))
+    if not isinstance(entry["name"], str) or not FAULT_NAME_RE.match(entry["name"]):
+        # the name is also a file name (chaos/experiments/NAME.json) and a command-line word
+        raise NinesError(f"{where}.name: {entry['name']!r} is not a fault name — use lowercase letters, digits, dashes")
     for key, allowed in checks:
-        if entry[key] not in allowed:
+        if not isinstance(entry[key], str) or entry[key] not in allowed:
             raise NinesError(f"{where}.{key}: {entry[key]!r} is unknown — use one of: {', '.join(allowed)}")
     if not isinstance(entry["select"], str) or not SELECT_RE.match(entry["select"]):
         raise NinesError(f"{where}.select: {entry['select']!r} is unknown — use {SELECTORS}")

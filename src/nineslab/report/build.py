@@ -19,6 +19,7 @@ from nineslab.faults import load_catalogue
 from nineslab.load.samples import CLIENT_OVERLOAD, read_heartbeats, read_samples
 from nineslab.paths import ASSUMPTIONS_FILE
 from nineslab.runs import OUTCOME_FILE
+from nineslab.textfile import read_user_file
 
 SCHEMA = "nineslab.results/2"
 PANEL_LEAD_S = 5.0  # a fault's panel starts this long before its inject
@@ -38,8 +39,9 @@ def load_assumptions(path: Path | None = None) -> dict[str, analysis.Assumption]
     """The fault rates and repair times of the projection; every value checked (one-line errors):
     numbers >= 0, and a source that cites something or gives the reasoning."""
     path = path or ASSUMPTIONS_FILE
+    text = read_user_file(path, "assumptions file")
     try:
-        raw = yaml.safe_load(path.read_text())
+        raw = yaml.safe_load(text)
     except (OSError, yaml.YAMLError) as exc:
         detail = " ".join(str(exc).split())
         raise NinesError(f"{path}: cannot read assumptions ({detail:.120}) — fix the file") from None

@@ -22,6 +22,7 @@ import yaml
 from nineslab.errors import NinesError
 from nineslab.services.etcd import b64
 from nineslab.services.gateway import ROUTES_MARKER
+from nineslab.textfile import read_user_file
 
 # A key relative to a gateway's root: Traefik's KV layout (http/, tcp/, udp/, tls/), plain path segments.
 KEY_RE = re.compile(r"(http|tcp|udp|tls)(/[A-Za-z0-9_.\-]+)+")
@@ -88,10 +89,9 @@ def parse_change(path: Path, data: Any) -> RouteChange:
 
 
 def load_change(path: Path) -> RouteChange:
+    text = read_user_file(path, "routes file")
     try:
-        data = yaml.safe_load(path.read_text())
-    except OSError as exc:
-        raise NinesError(f"{path}: cannot read the routes file ({exc.strerror}) — check the path") from None
+        data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "YAML"

@@ -9,6 +9,7 @@ import yaml
 
 from nineslab.errors import TopologyError
 from nineslab.paths import TOPOLOGY_DIR
+from nineslab.textfile import read_user_file
 from nineslab.topology.model import Topology
 from nineslab.topology.validate import build_topology
 
@@ -30,7 +31,7 @@ def load_topology(name_or_path: str) -> Topology:
         known = ", ".join(topology_names())
         raise TopologyError(f"{path}: no such topology file — use one of: {known}, or a path to a .yaml file")
     try:
-        raw: Any = yaml.safe_load(path.read_text())
+        raw: Any = yaml.safe_load(read_user_file(path, "topology file"))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""

@@ -153,11 +153,11 @@ def build_topology(raw: Any, source: str) -> Topology:
         hfield = f"hosts[{hi}]"
         h = c.mapping(hraw, hfield)
         role = c.required(h, "role", hfield)
-        if role not in HOST_ROLES or role == "client":
+        if not isinstance(role, str) or role not in HOST_ROLES or role == "client":
             roles = ", ".join(r for r in HOST_ROLES if r != "client")
             raise c.fail(f"{hfield}.role", f"unknown role {role!r}", f"use one of: {roles}")
         zname = c.required(h, "zone", hfield)
-        if zname not in zone_names:
+        if not isinstance(zname, str) or zname not in zone_names:
             raise c.fail(f"{hfield}.zone", f"unknown zone {zname!r}", f"use one of: {', '.join(sorted(zone_names))}")
         zone = next(z for z in zones if z.name == zname)
         hname = c.name(c.required(h, "name", hfield), f"{hfield}.name")
@@ -234,7 +234,7 @@ def _escape(c: _Checker, raw: Any) -> Escape:
         if key in data and not isinstance(data[key], bool):
             raise c.fail(f"escape.{key}", f"{data[key]!r} is not a switch", "write true or false")
     resolver = data.get("client_resolver", Escape.client_resolver)
-    if resolver not in CLIENT_RESOLVERS:
+    if not isinstance(resolver, str) or resolver not in CLIENT_RESOLVERS:
         raise c.fail(
             "escape.client_resolver", f"unknown value {resolver!r}", f"use one of: {', '.join(CLIENT_RESOLVERS)}"
         )

@@ -56,7 +56,8 @@ def test_topologies_lists_the_reference_files() -> None:
 )
 def test_bad_arguments_are_one_line_errors_that_change_nothing(args: tuple[str, ...], tmp_path: Path) -> None:
     res = _nineslab(*args, env={"NINESLAB_REPORTS_DIR": str(tmp_path), "NINESLAB_STATE_DIR": str(tmp_path / "state")})
-    assert res.returncode == 2 and "Error: Invalid value" in res.stderr
+    assert res.returncode == 2 and res.stderr.startswith("nineslab: error: Invalid value for")
+    assert res.stderr.count("\n") == 1 and f"see `nineslab {args[0]}" in res.stderr, "one line, with where help is"
     assert list(tmp_path.iterdir()) == [], "nothing written"
 
 
