@@ -9,3 +9,6 @@ HEAL_WAIT_S = 60.0  # how long heal waits for the lab to be healthy again
 SLO_MS = 1000.0  # a request slower than this counts as failed
 ETCD_CLIENT_PORT = 2379
 ETCD_PEER_PORT = 2380
+# Admin surfaces, on each host's loopback only (off the data path): Traefik's ping, haproxy's stats.
+ADMIN_PORT_TRAEFIK = 8080
+ADMIN_PORT_HAPROXY = 8404

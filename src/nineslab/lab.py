@@ -25,7 +25,9 @@ from nineslab.load import LOAD_PIDFILE, LoadRun
 from nineslab.paths import lab_dir
 from nineslab.process import stop_daemons
 from nineslab.providers import DEFAULT_PROVIDER, get_provider
+from nineslab.providers.base import ROUTER
 from nineslab.routes.guard import publish_topology
+from nineslab.security import fence
 from nineslab.services import DAEMONS
 from nineslab.topology import Topology, load_topology
 
@@ -121,6 +123,8 @@ class Lab:
         )
         say(f"hosts: creating {len(topology.hosts)} hosts of {topology.name} (terraform)")
         hosts = self.provider.create(topology)
+        if ROUTER in self.provider.capabilities:
+            fence.install(self.provider, self.name, topology)  # etcd unreachable from the client segment
         tf_seconds = time.monotonic() - start
         inventory = self.dir / "inventory.yml"
         inventory.write_text(yaml.safe_dump(build_inventory(self.name, topology, hosts), sort_keys=False))
@@ -180,7 +184,9 @@ class Lab:
 
     @property
     def etcd(self) -> EtcdClient:
-        return EtcdClient(self.topology(), self.checker(), self.name)
+        """nineslab's own etcd client: from the operator's vantage point (the router namespace), never
+        from the client's, which the control-plane fence keeps off etcd."""
+        return EtcdClient(self.topology(), self.checker(self.provider.router_netns()), self.name)
 
     def status(self, topology: Topology | None = None) -> dict[str, Any]:
         return lab_status(self.name, self.provider, topology or self.topology())

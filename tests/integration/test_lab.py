@@ -3,6 +3,9 @@ Tests run grouped per topology (module-scoped parametrized fixture), destroy las
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -55,6 +58,48 @@ def test_every_gateway_serves_the_route(lab: tuple[str, str, dict[str, Any]]) ->
         r = client_get(name, f"http://{h['address']}/api/")
         assert r["status"] == 200, h
         assert r["headers"]["x-nines-gateway"] == h["name"]
+
+
+CONNECT = r"""
+import json, socket, sys
+host, port = sys.argv[1].rsplit(":", 1)
+try:
+    socket.create_connection((host, int(port)), timeout=1.5).close()
+    print(json.dumps({"open": True}))
+except OSError as e:
+    print(json.dumps({"open": False, "error": type(e).__name__}))
+"""
+
+
+def connects(netns: str, address: str) -> bool:
+    """A TCP connect from inside `netns` to address:port succeeds."""
+    res = subprocess.run(
+        ["ip", "netns", "exec", netns, sys.executable, "-c", CONNECT, address],
+        capture_output=True,
+        text=True,
+        timeout=10,
+    )
+    return bool(json.loads(res.stdout)["open"])
+
+
+def test_the_control_plane_and_admin_surfaces_are_off_the_data_path(lab: tuple[str, str, dict[str, Any]]) -> None:
+    name = lab[0]
+    st = nineslab_json("status", "--lab", name)
+    assert st["fence"] and st["etcd"]["leader"], "status reads etcd from the operator's side, past the fence"
+    hosts = {h["name"]: h for h in st["hosts"]}
+    client = f"{name}-client"
+    etcd = next(h for h in hosts.values() if h["role"] == "etcd")
+    gw = next(h for h in hosts.values() if h["role"] == "gateway")
+    lb = next(h for h in hosts.values() if h["role"] == "lb")
+    # etcd: not reachable from the client namespace at all, client port or peer port ...
+    assert not connects(client, f"{etcd['address']}:2379") and not connects(client, f"{etcd['address']}:2380")
+    # ... while a gateway in another zone still reads its routes from it, across the router
+    other = next(g for g in hosts.values() if g["role"] == "gateway" and g["zone"] != etcd["zone"])
+    assert connects(other["netns"], f"{etcd['address']}:2379")
+    # admin surfaces answer on their host's loopback, and on no address the client can reach
+    assert connects(gw["netns"], "127.0.0.1:8080") and not connects(client, f"{gw['address']}:8080")
+    assert connects(lb["netns"], "127.0.0.1:8404") and not connects(client, f"{lb['address']}:8404")
+    assert client_get(name, f"http://{lb['address']}/api/")["status"] == 200, "the data path is untouched"
 
 
 def test_second_deploy_changes_nothing(lab: tuple[str, str, dict[str, Any]]) -> None:

@@ -76,7 +76,8 @@ def test_deploy_brings_back_an_etcd_member_that_lost_its_data(deployed: dict[str
     # A local (serializable) read on the member itself: it caught up with the cluster's data.
     read = {"key": etcd.b64(gateway.DIGEST_KEY), "serializable": True}
     check = {"kind": "http", "url": "http://198.18.1.42:2379/v3/kv/range", "data": read}
-    res = Lab(LAB).checker().run({"m": check})["m"]
+    lab = Lab(LAB)
+    res = lab.checker(lab.provider.router_netns()).run({"m": check})["m"]  # the client cannot reach etcd
     assert res["status"] == 200 and res["body"].get("kvs"), res
     assert nineslab_json("deploy", "--topology", TOPOLOGY, "--lab", LAB)["changed"] == 0, "then a redeploy is a no-op"
 

@@ -641,8 +641,12 @@ def _print_status(st: dict[str, Any]) -> None:
         f"{'ok ' + served if ep['healthy'] else 'FAILING ' + str(ep.get('error') or '')}"
     )
     e = st["etcd"]
+    fence = (
+        "etcd fenced off from the client segment" if st.get("fence") else "NO FENCE: the client segment reaches etcd"
+    )
     click.echo(
-        f"etcd leader {e['leader'] or 'NONE'}; healthy members {len(e['healthy_members'])}/{len(e['endpoints'])}"
+        f"etcd leader {e['leader'] or 'NONE'}; healthy members {len(e['healthy_members'])}/{len(e['endpoints'])}; "
+        f"{fence}"
     )
     click.echo(f"{'host':<10} {'role':<8} {'zone':<8} {'region':<6} {'address':<15} {'netns':<20} state")
     for h in st["hosts"]:

@@ -65,6 +65,8 @@ def build_inventory(lab: str, topology: Topology, hosts: list[InventoryHost]) ->
                 "waf_header": waf.HEADER,
                 "etcd_client_port": defaults.ETCD_CLIENT_PORT,
                 "etcd_peer_port": defaults.ETCD_PEER_PORT,
+                "admin_port_traefik": defaults.ADMIN_PORT_TRAEFIK,
+                "admin_port_haproxy": defaults.ADMIN_PORT_HAPROXY,
             },
             "children": groups,
         }

@@ -66,7 +66,7 @@ def etcd_consistency(provider: Provider, topology: Topology) -> dict[str, Any]:
     members = topology.by_role("etcd")
     endpoints = etcd_service.endpoints(topology)
     names = {ep: h.name for ep, h in zip(endpoints, members, strict=True)}
-    netns = provider.netns(topology.client)
+    netns = provider.router_netns()  # the operator's vantage point: the client segment cannot reach etcd
     result: dict[str, Any] = {}
     for attempt in range(1, ATTEMPTS + 1):
         status = _etcdctl(provider, netns, endpoints, "endpoint", "status")

@@ -11,6 +11,7 @@ from nineslab.errors import LabError
 from nineslab.health.checks import Checker
 from nineslab.process import SUPERVISOR, daemon_pid
 from nineslab.providers import Provider
+from nineslab.security import fence
 from nineslab.services import MODULES, daemons
 from nineslab.services import dns as dns_service
 from nineslab.services import etcd as etcd_service
@@ -41,10 +42,15 @@ def lab_status(lab: str, provider: Provider, topology: Topology) -> dict[str, An
     present = provider.present(topology)
     client_ns = provider.netns(topology.client)
     checks: dict[str, dict[str, Any]] = {
-        h.name: MODULES[h.role].health_check(h, topology) for h in topology.hosts if h.role in MODULES
+        h.name: MODULES[h.role].health_check(h, topology)
+        for h in topology.hosts
+        if h.role in MODULES and h.role != "etcd"
     }
     checks[ENTRY] = {"kind": "entry", "url": entrypoint_url(topology)}
     results = Checker(provider, client_ns).run(checks)
+    # etcd is looked at from the operator's vantage point: the client segment cannot reach it (the fence).
+    members = {h.name: etcd_service.health_check(h, topology) for h in topology.by_role("etcd")}
+    results.update(Checker(provider, provider.router_netns()).run(members))
     holders = vip_holders(provider, topology)
     hosts = []
     for h in topology.hosts:
@@ -90,6 +96,8 @@ def lab_status(lab: str, provider: Provider, topology: Topology) -> dict[str, An
         "hosts": hosts,
         "etcd": etcd_info,
         "vips": holders,
+        # the control-plane fence: etcd unreachable from the client segment (not part of `healthy`)
+        "fence": fence.present(provider, lab),
         # a floating address nobody holds is an outage of its zone's way in
         "healthy": all(h["healthy"] for h in hosts)
         and bool(entry.get("healthy"))
