@@ -99,14 +99,26 @@ def deploy(topology: str, lab: str, as_json: bool) -> None:
 @cli.command()
 @LAB_OPTION
 @JSON_OPTION
-def status(lab: str, as_json: bool) -> None:
-    """Health of every host, the etcd cluster and the entrypoint. Exit 1 if anything is unhealthy."""
-    st = Lab(lab).status()
+@click.option("--hashkv", is_flag=True, help="Also compare every etcd member's hash of the store (endpoint hashkv).")
+def status(lab: str, as_json: bool, hashkv: bool) -> None:
+    """Health of every host, the etcd cluster and the entrypoint. Exit 1 if anything is unhealthy (with
+    --hashkv: or if etcd's members disagree)."""
+    the_lab = Lab(lab)
+    st = the_lab.status()
+    if hashkv:
+        from nineslab.health.consistency import etcd_consistency
+
+        st["etcd_consistency"] = etcd_consistency(the_lab.provider, the_lab.topology())
     if as_json:
         click.echo(json.dumps(st, indent=2))
     else:
         _print_status(st)
-    sys.exit(0 if st["healthy"] else 1)
+        if hashkv:
+            from nineslab.report.render import consistency_text
+
+            click.echo(f"etcd store: {consistency_text(st['etcd_consistency'])}")
+    disagree = hashkv and st["etcd_consistency"]["consistent"] is False
+    sys.exit(0 if st["healthy"] and not disagree else 1)
 
 
 @cli.command()
