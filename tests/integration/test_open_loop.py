@@ -48,8 +48,24 @@ def _timed(cmd: list[str]) -> float:
 def test_request_availability_matches_the_truth_of_a_timed_cut(lab: dict[str, Any], rate: int, mode: str) -> None:
     client = Lab(LAB).in_client()
     ns = Lab(LAB).provider.netns(Lab(LAB).topology().client)
+    # 500 req/s from one Locust process on a busy 2-core machine stalls the client now and then, and the
+    # report leaves a client stall out (it says nothing about the estate): two processes, as the README
+    # advises for such rates, keep the comparison with the truth about the estate alone.
+    processes = "2" if rate >= 500 else "1"
     load = subprocess.Popen(
-        [NINESLAB, "load", "--lab", LAB, "--duration", str(DURATION_S), "--rate", str(rate), "--json"],
+        [
+            NINESLAB,
+            "load",
+            "--lab",
+            LAB,
+            "--duration",
+            str(DURATION_S),
+            "--rate",
+            str(rate),
+            "--processes",
+            processes,
+            "--json",
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
