@@ -117,6 +117,9 @@ class Lab:
                     "topology_file": str(Path(topology.source).resolve()),
                     "provider": self.provider.name,
                     "created": meta.get("created") if meta else time.time(),
+                    # true until this deploy finished healthy: a kill or Ctrl-C leaves it set, and heal
+                    # then says at once that the deploy has to be finished, instead of waiting in vain
+                    "deploying": True,
                 },
                 indent=1,
             )
@@ -143,6 +146,7 @@ class Lab:
                 f"lab {self.name!r} deployed but not healthy (down: {unhealthy_hosts(status)}) — "
                 f"see {self.dir}/hosts/*/log and run deploy again"
             )
+        self.meta_path.write_text(json.dumps({**(self.meta() or {}), "deploying": False}, indent=1))
         return DeployResult(
             lab=self.name,
             topology=topology.name,
@@ -152,6 +156,10 @@ class Lab:
             changed=result.total_changed,
             status=status,
         )
+
+    def unfinished_deploy(self) -> bool:
+        """The last deploy of this lab was stopped (killed, interrupted) or failed before it was healthy."""
+        return bool((self.meta() or {}).get("deploying"))
 
     # -- destroy --------------------------------------------------------------------------------
     def destroy(self) -> list[str]:

@@ -47,9 +47,12 @@ def label(v: str) -> str:
     return LABELS.get(v, v)
 
 
-def ran_clean(experiments: list[dict[str, Any]], healthy: bool) -> bool:
-    """The run went through: every experiment completed without deviation and the lab came back."""
-    return healthy and all(e.get("status") == COMPLETED and not e.get("deviated") for e in experiments)
+def ran_clean(run: dict[str, Any]) -> bool:
+    """The run (its outcome) went through: every experiment completed without deviation, no stop
+    condition stopped it, the lab came back and etcd's members did not disagree."""
+    experiments = run.get("experiments", [])
+    went_through = all(e.get("status") == COMPLETED and not e.get("deviated") for e in experiments)
+    return run.get("healthy") is True and went_through and not run.get("stopped") and not inconsistent(run)
 
 
 def exit_code(v: str, require_bound: bool = False) -> int:

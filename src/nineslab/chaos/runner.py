@@ -134,10 +134,8 @@ def _finish(lab: Lab, run_dir: Path, say: Progress, outcome: dict[str, Any]) -> 
         heal_actions=healed["actions"],
         heal_errors=healed["errors"],
         etcd_consistency=consistency,
-        clean=ran_clean(outcome.get("experiments", []), healed["healthy"])
-        and consistency["consistent"] is not False
-        and not outcome.get("stopped"),
     )
+    outcome["clean"] = ran_clean(outcome)
     write_json(run_dir / OUTCOME_FILE, outcome)
     say("report: analysing the samples")
     report = write_report(run_dir)

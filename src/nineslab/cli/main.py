@@ -239,9 +239,17 @@ def recover(fault: str, lab: str, as_json: bool) -> None:
 def heal(lab: str, as_json: bool, wait: float) -> None:
     """Undo every injected fault (recorded or not), restart what is down, wait until healthy.
     Exit 1, loudly, if the lab did not come back."""
+    from nineslab.errors import LabError
     from nineslab.faults import heal as do_heal
 
-    result = do_heal(Lab(lab), wait_s=wait, progress=_progress(as_json))
+    the_lab = Lab(lab)
+    if the_lab.unfinished_deploy():
+        topology = (the_lab.meta() or {}).get("topology", "TOPOLOGY")
+        raise LabError(
+            f"the last deploy of lab {lab} did not finish — heal undoes faults, it cannot finish a deploy: "
+            f"run `nineslab deploy --topology {topology} --lab {lab}`"
+        )
+    result = do_heal(the_lab, wait_s=wait, progress=_progress(as_json))
     if as_json:
         click.echo(json.dumps(result, indent=2))
     else:

@@ -32,10 +32,14 @@ def test_experiment_outcome_from_its_journal(journal: Any, status: str, deviated
 
 def test_a_run_went_through_only_when_every_experiment_completed_and_the_lab_came_back() -> None:
     ok = {"status": "completed", "deviated": False}
-    assert ran_clean([ok, ok], healthy=True) and ran_clean([], healthy=True)
-    assert not ran_clean([ok], healthy=False)
-    assert not ran_clean([ok, {"status": "completed", "deviated": True}], healthy=True)
-    assert not ran_clean([{"status": "interrupted", "deviated": False}], healthy=True)
+    assert ran_clean({"experiments": [ok, ok], "healthy": True}) and ran_clean({"experiments": [], "healthy": True})
+    assert not ran_clean({"experiments": [ok], "healthy": False})
+    assert not ran_clean({"experiments": [ok, {"status": "completed", "deviated": True}], "healthy": True})
+    assert not ran_clean({"experiments": [{"status": "interrupted", "deviated": False}], "healthy": True})
+    # stopped by its own bound, or etcd's members disagreeing afterwards: not clean either
+    assert not ran_clean({"experiments": [ok], "healthy": True, "stopped": {"reason": "x"}})
+    assert not ran_clean({"experiments": [ok], "healthy": True, "etcd_consistency": {"consistent": False}})
+    assert ran_clean({"experiments": [ok], "healthy": True, "etcd_consistency": {"consistent": None}})
 
 
 def test_stock_chaos_run_names_its_run_directory_after_the_fault() -> None:

@@ -68,3 +68,14 @@ def test_a_malformed_routes_file_is_refused_before_any_lab_is_looked_at(tmp_path
     assert res.returncode == 2 and res.stderr.count("\n") == 1
     assert f"{bad}: set.http/routers/api/rule: [1, 2] is not a value" in res.stderr
     assert not (tmp_path / "s").exists(), "nothing written"
+
+
+def test_heal_on_a_lab_whose_deploy_did_not_finish_says_to_deploy_at_once(tmp_path: Path) -> None:
+    lab = tmp_path / "half"
+    lab.mkdir()
+    (lab / "lab.json").write_text('{"lab": "half", "topology": "2az", "provider": "netns", "deploying": true}')
+    res = _nineslab("heal", "--lab", "half", env={"NINESLAB_STATE_DIR": str(tmp_path)})
+    assert res.returncode == 2 and res.stderr.count("\n") == 1
+    assert "the last deploy of lab half did not finish" in res.stderr
+    assert "run `nineslab deploy --topology 2az --lab half`" in res.stderr
+    assert sorted(p.name for p in lab.iterdir()) == ["lab.json"], "nothing touched"
