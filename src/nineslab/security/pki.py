@@ -35,6 +35,21 @@ class Identity:
         return bool(self.addresses or self.dns_names)
 
 
+ROOT_USER = "root"  # nineslab's own administration: users, roles, auth, the hash check
+DEPLOYER_USER = "deployer"  # writes routes: deploy, the route guard, rollback, the bad-route faults
+
+
+def gateway_user(gateway: str) -> str:
+    """A gateway's etcd user (and its certificate's CN): reads its own root key's prefix, nothing else."""
+    return gateway
+
+
+def identities(members: list[tuple[str, str]], gateways: list[str]) -> list[Identity]:
+    """Every certificate a lab needs: one per etcd member (name, address) and one per client user. Pure."""
+    out = [Identity(name, addresses=(address, "127.0.0.1"), dns_names=(name,)) for name, address in members]
+    return out + [Identity(ROOT_USER), Identity(DEPLOYER_USER)] + [Identity(gateway_user(g)) for g in gateways]
+
+
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 

@@ -55,3 +55,9 @@ def test_files_are_made_once_with_private_keys_readable_by_root_only(tmp_path: P
     assert pki.signed_by(member, ca)
     (root / "gw-a.crt").unlink()
     assert pki.ensure(root, "nines", [MEMBER, GATEWAY], NOW) == ["gw-a"]
+
+
+def test_a_lab_needs_a_certificate_per_member_and_per_user() -> None:
+    got = pki.identities([("etcd-a1", "198.18.1.41"), ("etcd-b1", "198.18.2.41")], ["gw-a", "gw-b"])
+    assert [i.name for i in got] == ["etcd-a1", "etcd-b1", "root", "deployer", "gw-a", "gw-b"]
+    assert got[0].addresses == ("198.18.1.41", "127.0.0.1") and got[0].server and not got[2].server
