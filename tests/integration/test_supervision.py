@@ -85,7 +85,9 @@ def test_a_crashed_gateway_is_back_within_1s_and_serves_its_route_within_3s_with
     timing = in_client(LAB, CRASH, f"{pidfile},{GW}")
     assert timing["back_s"] is not None and timing["back_s"] < 1.0, timing
     assert timing["serves_s"] is not None and timing["serves_s"] < 3.0, timing
-    assert status()["healthy"]
+    st = status()
+    down = [h["name"] for h in st["hosts"] if not h["healthy"]]
+    assert st["healthy"], (down, st["entrypoint"], st["etcd"], st["vips"], timing)
 
 
 def test_a_start_right_after_a_crash_leaves_the_restarted_daemon_running_and_named_by_its_pidfile(

@@ -17,6 +17,7 @@ from nineslab.paths import PLAYBOOK_DIR, venv_tool
 
 # ansible-playbook's exit code when it was interrupted (Ctrl-C reaches it through the process group).
 ANSIBLE_INTERRUPTED = 99
+STOP_GRACE_S = 10.0  # how long an interrupted ansible-playbook gets to stop before it is killed
 RECAP_RE = re.compile(r"^(\S+)\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)")
 
 
@@ -72,7 +73,13 @@ def run_playbook(
             rc = proc.wait()
         except KeyboardInterrupt:
             proc.terminate()  # Ctrl-C reached ansible-playbook too; make sure it is gone before we say so
-            proc.wait(timeout=30)
+            try:
+                proc.wait(timeout=STOP_GRACE_S)
+            except subprocess.TimeoutExpired:
+                # Seen in CI: ansible-playbook still busy after SIGINT and SIGTERM, and Popen's own exit then
+                # waited for it without end. The deploy is abandoned anyway (deploy again repairs it).
+                proc.kill()
+                proc.wait()
             raise
     result.seconds = time.monotonic() - start
     if rc in (ANSIBLE_INTERRUPTED, -signal.SIGINT):
