@@ -28,7 +28,7 @@ def value(gw: str, key: str) -> str | None:
 
 
 def mod_revision(gw: str, key: str) -> int:
-    kvs = Lab(LAB).etcd.call("/v3/kv/range", {"key": b64(f"traefik-{gw}/{key}")}).get("kvs", [])
+    kvs = Lab(LAB).etcd.call("/v3/kv/range", {"key": b64(f"traefik-{gw}./{key}")}).get("kvs", [])
     return int(kvs[0]["mod_revision"]) if kvs else 0
 
 
@@ -117,5 +117,5 @@ def test_the_bad_route_fault_takes_the_guarded_path_and_the_bypass_does_not(lab:
     finally:
         nineslab("recover", "bad-route-bypass", "--lab", LAB)
     assert value("gw-a2", RULE) == "PathPrefix(`/api`)"
-    encoded = Lab(LAB).etcd.call("/v3/kv/range", {"key": b64(f"traefik-gw-a1/{RULE}")})["kvs"][0]["value"]
+    encoded = Lab(LAB).etcd.call("/v3/kv/range", {"key": b64(f"traefik-gw-a1./{RULE}")})["kvs"][0]["value"]
     assert base64.b64decode(encoded).decode() == "PathPrefix(`/api`)"

@@ -50,7 +50,7 @@ def identities(members: list[tuple[str, str]], gateways: list[str]) -> list[Iden
     return out + [Identity(ROOT_USER), Identity(DEPLOYER_USER)] + [Identity(gateway_user(g)) for g in gateways]
 
 
-def _now() -> dt.datetime:
+def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
@@ -106,7 +106,7 @@ def issue(
 
 
 def days_left(cert: x509.Certificate, now: dt.datetime | None = None) -> float:
-    return (cert.not_valid_after_utc - (now or _now())).total_seconds() / 86400
+    return (cert.not_valid_after_utc - (now or utcnow())).total_seconds() / 86400
 
 
 def covers(cert: x509.Certificate, identity: Identity) -> bool:
@@ -153,6 +153,17 @@ def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
     )
 
 
+def load_key(path: Path) -> ec.EllipticCurvePrivateKey:
+    key = serialization.load_pem_private_key(path.read_bytes(), None)
+    if not isinstance(key, ec.EllipticCurvePrivateKey):
+        raise ValueError(f"{path} is not an EC private key")
+    return key
+
+
+def write_cert(path: Path, cert: x509.Certificate) -> None:
+    _write(path, cert.public_bytes(serialization.Encoding.PEM), 0o644)
+
+
 def _read_cert(path: Path) -> x509.Certificate | None:
     try:
         return x509.load_pem_x509_certificate(path.read_bytes())
@@ -177,7 +188,7 @@ class Pki:
 
 def ensure(root: Path, lab: str, identities: list[Identity], now: dt.datetime | None = None) -> list[str]:
     """The lab's CA and every identity's certificate, (re)issued where needed. Returns what was issued."""
-    now = now or _now()
+    now = now or utcnow()
     root.mkdir(parents=True, exist_ok=True)
     os.chmod(root, 0o700)
     pki = Pki(root)
