@@ -6,7 +6,8 @@ with TLS falls inside it; then deploy times and p50/p99 (the whole run, and the 
 fault, median over faults). Needs root; about 13 min per suite on 2az.
 
 usage: .venv/bin/python bench/etcd_tls.py [--topology 2az] [--runs 2] [--modes off,on] [--json]
-       .venv/bin/python bench/etcd_tls.py --from off=RUN_DIR --from on=RUN_DIR ...   (runs made before)
+         [--from off=RUN_DIR ...]   (suites run before, added to the mode's runs; --modes "" runs nothing)
+  --runs 0 times deploy, no-op redeploy and destroy only.
 """
 
 from __future__ import annotations
@@ -74,8 +75,8 @@ def quiet_latency(res: dict[str, Any]) -> tuple[float, float]:
 
 def report(modes: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """Per fault: error-seconds per run and mode, the spread without TLS, and which TLS runs fall outside."""
-    res = {m: [results(r) for r in d["runs"]] for m, d in modes.items()}
-    faults = [f["fault"] for f in next(iter(res.values()))[0]["faults"]]
+    res = {m: [results(r) for r in d["runs"]] for m, d in modes.items() if d["runs"]}
+    faults = [f["fault"] for f in next(iter(res.values()))[0]["faults"]] if res else []
     table = {}
     for fault in faults:
         row = {m: [next((f["impact"]["error_seconds"] for f in r["faults"] if f["fault"] == fault), None) for r in rs]
@@ -96,16 +97,16 @@ def report(modes: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 
 def print_report(out: dict[str, Any]) -> None:
-    modes = list(out["runs"])
-    print(f"{'fault':<26} " + "  ".join(f"{m:>14}" for m in modes) + "   spread off   on outside it")
+    modes = [m for m, runs in out["runs"].items() if runs]
+    print(f"{'fault':<30} " + "  ".join(f"{m:>14}" for m in modes) + "   spread off   on outside it")
     for fault, row in out["faults"].items():
         cells = "  ".join(f"{' '.join('—' if v is None else f'{v:.2f}' for v in row[m]):>14}" for m in modes)
         spread = "—" if row["spread_off"] is None else f"{row['spread_off'][0]:.2f}-{row['spread_off'][1]:.2f}"
-        print(f"{fault:<26} {cells}   {spread:>11}   {' '.join(f'{v:.2f}' for v in row['outside']) or '-'}")
-    for m in modes:
+        print(f"{fault:<30} {cells}   {spread:>11}   {' '.join(f'{v:.2f}' for v in row['outside']) or '-'}")
+    for m in out["runs"]:
         lat = "; ".join(
             f"run p50/p99 {x['run_p50']:.1f}/{x['run_p99']:.1f} ms, quiet {x['quiet'][0]:.1f}/{x['quiet'][1]:.1f} ms"
-            for x in out["latency_ms"][m]
+            for x in out["latency_ms"].get(m, [])
         )
         t = out["times_s"][m]
         times = ", ".join(f"{k.removesuffix('_s')} {v:.1f} s" for k, v in t.items() if v is not None)
@@ -125,13 +126,11 @@ def main() -> None:
     for item in args.existing:
         mode, _, run = item.partition("=")
         modes.setdefault(mode, {"runs": []})["runs"].append(run)
-    if not args.existing:
-        with tempfile.TemporaryDirectory(prefix="nineslab-tls-") as tmp:
-            os.environ.setdefault("NINESLAB_REPORTS_DIR", str(Path(tmp) / "reports"))
-            for mode in args.modes.split(","):
-                modes[mode] = run_mode(args.topology, mode == "on", args.runs, args.lab, Path(tmp))
-            out = report(modes)
-    else:
+    with tempfile.TemporaryDirectory(prefix="nineslab-tls-") as tmp:
+        os.environ.setdefault("NINESLAB_REPORTS_DIR", str(Path(tmp) / "reports"))
+        for mode in filter(None, args.modes.split(",")):
+            fresh = run_mode(args.topology, mode == "on", args.runs, args.lab, Path(tmp))
+            modes[mode] = {**fresh, "runs": modes.get(mode, {"runs": []})["runs"] + fresh["runs"]}
         out = report(modes)
     if args.json:
         print(json.dumps(out, indent=2))

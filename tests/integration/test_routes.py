@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from nineslab.lab import Lab
+from nineslab.services import gateway
 from nineslab.services.etcd import b64
 from tests.integration.conftest import client_try, eventually, lab_deployed, nineslab, nineslab_json
 
@@ -24,7 +25,7 @@ RULE = "http/routers/api/rule"
 
 
 def value(gw: str, key: str) -> str | None:
-    return Lab(LAB).etcd.get(f"traefik-{gw}/{key}")
+    return Lab(LAB).etcd.get(f"traefik-{gw}./{key}")
 
 
 def mod_revision(gw: str, key: str) -> int:
@@ -33,7 +34,9 @@ def mod_revision(gw: str, key: str) -> int:
 
 
 def revision() -> int:
-    return int(Lab(LAB).etcd.call("/v3/kv/range", {"key": b64("x")})["header"]["revision"])
+    return int(
+        Lab(LAB).etcd.call("/v3/kv/range", {"key": b64(gateway.DIGEST_KEY)})["header"]["revision"]
+    )  # any key the deployer may read
 
 
 def routes_file(tmp_path: Path, name: str, data: Any) -> str:

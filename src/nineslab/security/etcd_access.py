@@ -14,7 +14,6 @@ file per user beside the certificates (0600)."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 import secrets
 from pathlib import Path
 from typing import Any
@@ -61,10 +60,8 @@ def ensure(lab: str, topology: Topology, now: dt.datetime | None = None) -> list
     made = pki.ensure(pki_dir(lab), lab, identities(topology), now)
     for user in [ROOT, *permissions(topology)]:
         path = password_file(lab, user)
-        if not path.exists():
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as f:
-                f.write(secrets.token_urlsafe(24))
+        if not path.exists():  # written whole or not at all (a kill mid-write leaves no empty password)
+            pki.write_private(path, secrets.token_urlsafe(24).encode())
             made.append(f"{user}.password")
     return made
 

@@ -26,7 +26,7 @@ RENEW_DAYS = 30
 class Identity:
     """One certificate to hold: a common name, and for a server its addresses and DNS names."""
 
-    name: str  # file stem and common name (etcd takes the CN as the user of a gRPC call)
+    name: str  # file stem; a member's common name, a client's organizational unit (see subject())
     addresses: tuple[str, ...] = ()
     dns_names: tuple[str, ...] = ()
 
@@ -89,7 +89,7 @@ def issue(
     usages = [ExtendedKeyUsageOID.CLIENT_AUTH] + ([ExtendedKeyUsageOID.SERVER_AUTH] if identity.server else [])
     builder = (
         x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, identity.name)]))
+        .subject_name(subject(identity))
         .issuer_name(ca.subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
@@ -105,14 +105,28 @@ def issue(
     return builder.sign(ca_key, hashes.SHA256())
 
 
+def subject(identity: Identity) -> x509.Name:
+    """A member is named by its common name. A client certificate has none: etcd 3.5 refuses any client
+    certificate with a common name on its JSON gateway once authentication is on ("CommonName of client
+    sending a request against gateway will be ignored and not used as expected"), and the user comes
+    from the token anyway. The client's name is its organizational unit."""
+    if identity.server:
+        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, identity.name)])
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "nineslab"),
+            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, identity.name),
+        ]
+    )
+
+
 def days_left(cert: x509.Certificate, now: dt.datetime | None = None) -> float:
     return (cert.not_valid_after_utc - (now or utcnow())).total_seconds() / 86400
 
 
 def covers(cert: x509.Certificate, identity: Identity) -> bool:
     """The certificate names exactly this identity (common name and, for a server, every address/name)."""
-    cn = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-    if not cn or cn[0].value != identity.name:
+    if cert.subject != subject(identity):
         return False
     if not identity.server:
         return True
@@ -151,6 +165,11 @@ def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
     return key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Root-only (0600), atomically."""
+    _write(path, data, 0o600)
 
 
 def load_key(path: Path) -> ec.EllipticCurvePrivateKey:

@@ -120,7 +120,8 @@ EVERYWHERE = [
     "etcd-leader-down", "etcd-leader-pause", "gateway-host-power-off", "zone-power-off", "zone-isolate",
     "dns-primary-blackhole", "dns-primary-down", "dns-both-down", "dns-servfail", "dns-nxdomain",
     "etcd-quorum-loss", "etcd-total-loss",
-    "etcd-cold-start-gateway", "etcd-cert-expired", "gateway-slow", "app-slow", "etcd-leader-slow", "lb-lossy", "zone-link-lossy",
+    "etcd-cold-start-gateway", "etcd-cert-expired",
+    "gateway-slow", "app-slow", "etcd-leader-slow", "lb-lossy", "zone-link-lossy",
     "bad-route", "bad-route-bypass",
 ]  # fmt: skip
 
