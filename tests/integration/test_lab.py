@@ -137,15 +137,15 @@ def test_etcd_takes_only_this_labs_certificates_and_a_gateway_reads_only_its_own
     assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in [*pki.glob("*.key"), *pki.glob("*.password")])
     url = f"https://{etcd['address']}:2379"
     trust = f"--cacert={pki / 'ca.crt'}"
-    user = f"--user={gw['name']}:{(pki / (gw['name'] + '.password')).read_text().strip()}"
-    mine = [trust, f"--cert={pki / (gw['name'] + '.crt')}", f"--key={pki / (gw['name'] + '.key')}", user]
+    # a gateway logs in by its certificate's common name (it has no password)
+    mine = [trust, f"--cert={pki / (gw['name'] + '.crt')}", f"--key={pki / (gw['name'] + '.key')}"]
     own_root, other_root = f"traefik-{gw['name']}.", f"traefik-{other['name']}."
     # no client certificate, or plain HTTP: refused before any user is asked about
-    assert etcdctl(gw["netns"], url, trust, user, "get", "--prefix", own_root).returncode != 0
-    assert etcdctl(gw["netns"], f"http://{etcd['address']}:2379", user, "get", "x").returncode != 0
+    assert etcdctl(gw["netns"], url, trust, "get", "--prefix", own_root).returncode != 0
+    assert etcdctl(gw["netns"], f"http://{etcd['address']}:2379", "get", "x").returncode != 0
     # a certificate of the same name from another lab's CA: refused
-    pki_ensure(tmp_path, "other", [Identity(gw["name"])])
-    theirs = [trust, f"--cert={tmp_path / (gw['name'] + '.crt')}", f"--key={tmp_path / (gw['name'] + '.key')}", user]
+    pki_ensure(tmp_path, "other", [Identity(gw["name"], user_by_certificate=True)])
+    theirs = [trust, f"--cert={tmp_path / (gw['name'] + '.crt')}", f"--key={tmp_path / (gw['name'] + '.key')}"]
     assert etcdctl(gw["netns"], url, *theirs, "get", "--prefix", own_root).returncode != 0
     # the gateway's own identity: reads its own routes ...
     res = etcdctl(gw["netns"], url, *mine, "get", "--prefix", "--keys-only", own_root)

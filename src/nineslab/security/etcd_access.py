@@ -31,6 +31,10 @@ DEPLOYER = pki.DEPLOYER_USER
 NINESLAB_PREFIX = "nineslab/"
 
 
+# Users that log in with a password (for a token); every other user has none and logs in by certificate.
+PASSWORD_USERS = (ROOT, DEPLOYER)
+
+
 def permissions(topology: Topology) -> dict[str, list[tuple[str, str]]]:
     """Each user but root (who holds etcd's root role) with its (READ | READWRITE, key prefix) grants. Pure."""
     grants = {DEPLOYER: [("READWRITE", gateway.ROOTKEY_PREFIX), ("READWRITE", NINESLAB_PREFIX)]}
@@ -58,7 +62,7 @@ def ensure(lab: str, topology: Topology, now: dt.datetime | None = None) -> list
     if not topology.security.etcd_tls:
         return []
     made = pki.ensure(pki_dir(lab), lab, identities(topology), now)
-    for user in [ROOT, *permissions(topology)]:
+    for user in PASSWORD_USERS:
         path = password_file(lab, user)
         if not path.exists():  # written whole or not at all (a kill mid-write leaves no empty password)
             pki.write_private(path, secrets.token_urlsafe(24).encode())
@@ -79,6 +83,14 @@ def access(lab: str, topology: Topology, user: str) -> dict[str, Any]:
     return {
         "tls": {"ca": str(files.ca_cert), "cert": str(files.cert(user)), "key": str(files.key(user))},
         "auth": {"user": user, "password": secret},
+    }
+
+
+def auth_spec(topology: Topology) -> dict[str, dict[str, Any]]:
+    """What the etcd role's auth task makes: per user but root, its grants and whether it has a password."""
+    return {
+        user: {"grants": [list(g) for g in grants], "password": user in PASSWORD_USERS}
+        for user, grants in permissions(topology).items()
     }
 
 

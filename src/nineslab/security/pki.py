@@ -29,6 +29,9 @@ class Identity:
     name: str  # file stem; a member's common name, a client's organizational unit (see subject())
     addresses: tuple[str, ...] = ()
     dns_names: tuple[str, ...] = ()
+    # etcd takes a gRPC client certificate's common name as its user: a client that logs in so
+    # (a gateway) has its name as its common name
+    user_by_certificate: bool = False
 
     @property
     def server(self) -> bool:
@@ -47,7 +50,8 @@ def gateway_user(gateway: str) -> str:
 def identities(members: list[tuple[str, str]], gateways: list[str]) -> list[Identity]:
     """Every certificate a lab needs: one per etcd member (name, address) and one per client user. Pure."""
     out = [Identity(name, addresses=(address, "127.0.0.1"), dns_names=(name,)) for name, address in members]
-    return out + [Identity(ROOT_USER), Identity(DEPLOYER_USER)] + [Identity(gateway_user(g)) for g in gateways]
+    gateway_users = [Identity(gateway_user(g), user_by_certificate=True) for g in gateways]
+    return out + [Identity(ROOT_USER), Identity(DEPLOYER_USER), *gateway_users]
 
 
 def utcnow() -> dt.datetime:
@@ -106,11 +110,12 @@ def issue(
 
 
 def subject(identity: Identity) -> x509.Name:
-    """A member is named by its common name. A client certificate has none: etcd 3.5 refuses any client
-    certificate with a common name on its JSON gateway once authentication is on ("CommonName of client
-    sending a request against gateway will be ignored and not used as expected"), and the user comes
-    from the token anyway. The client's name is its organizational unit."""
-    if identity.server:
+    """A member is named by its common name, and so is a client that logs in by its certificate (gRPC).
+    nineslab's own clients (root, deployer) have none: etcd 3.5 refuses any client certificate with a
+    common name on its JSON gateway once authentication is on ("CommonName of client sending a request
+    against gateway will be ignored and not used as expected"); their user comes from a token. Their
+    name is the organizational unit."""
+    if identity.server or identity.user_by_certificate:
         return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, identity.name)])
     return x509.Name(
         [

@@ -57,6 +57,9 @@ def test_ensure_makes_the_ca_certificates_and_passwords_once_readable_by_root_on
     assert stat.S_IMODE(pki.stat().st_mode) == 0o700
     assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in [*pki.glob("*.key"), *pki.glob("*.password")])
     assert etcd_access.ensure("nines", topo, NOW) == [], "a second deploy issues nothing"
+    assert not list(pki.glob("gw-*.password")), "a gateway logs in by its certificate only"
+    spec = etcd_access.auth_spec(topo)
+    assert spec["deployer"]["password"] and not spec["gw-a1"]["password"]
     access = etcd_access.access("nines", topo, "deployer")
     assert access["auth"]["user"] == "deployer" and len(access["auth"]["password"]) >= 24
     assert access["tls"]["cert"].endswith("/pki/deployer.crt")

@@ -7,6 +7,7 @@ import stat
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.x509.oid import NameOID
 
 from nineslab.security import pki
 
@@ -61,3 +62,15 @@ def test_a_lab_needs_a_certificate_per_member_and_per_user() -> None:
     got = pki.identities([("etcd-a1", "198.18.1.41"), ("etcd-b1", "198.18.2.41")], ["gw-a", "gw-b"])
     assert [i.name for i in got] == ["etcd-a1", "etcd-b1", "root", "deployer", "gw-a", "gw-b"]
     assert got[0].addresses == ("198.18.1.41", "127.0.0.1") and got[0].server and not got[2].server
+
+
+def test_only_members_and_certificate_users_carry_a_common_name() -> None:
+    """etcd 3.5 refuses a client certificate with a common name on its JSON gateway under auth, and takes
+    it as the user on gRPC: nineslab's own clients have none, a gateway has its name."""
+    ca_key = pki.new_key()
+    ca = pki.make_ca("nines", ca_key, NOW)
+    by_name = {i.name: i for i in pki.identities([("etcd-a1", "198.18.1.41")], ["gw-a"])}
+    for name, cn in {"etcd-a1": ["etcd-a1"], "gw-a": ["gw-a"], "root": [], "deployer": []}.items():
+        cert = pki.issue(by_name[name], pki.new_key(), ca_key, ca, NOW)
+        assert [a.value for a in cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)] == cn, name
+        assert pki.covers(cert, by_name[name])

@@ -1,9 +1,10 @@
 """Make etcd's users and roles what the lab wants, then switch authentication on (idempotent; once per
 deploy, on one member, after the cluster is healthy). Stdlib only: runs inside a member's namespace.
 
-usage: etcd_auth.py ENDPOINT PKI_DIR < permissions.json
-  permissions.json: {"user": [["READ" | "READWRITE", "key prefix"], ...], ...} (root is not listed: it
-  holds etcd's root role and nothing else)
+usage: etcd_auth.py ENDPOINT PKI_DIR < users.json
+  users.json: {"user": {"grants": [["READ" | "READWRITE", "key prefix"], ...], "password": true|false}}
+  (root is not listed: it holds etcd's root role and has a password). A user without a password logs
+  in by its certificate's common name only.
 Prints {"changed": true|false, "did": [...]}; exit 1 with one line when etcd refuses."""
 
 import json
@@ -57,9 +58,13 @@ status, login = call("/v3/auth/authenticate", {"name": "root", "password": passw
 token = login.get("token") if status == 200 else None  # none: authentication is not on yet
 
 for user in ["root", *wanted]:
-    if "user name already exists" not in str(
-        must("/v3/auth/user/add", {"name": user, "password": password(user)}, allow="user name already exists")
-    ):
+    with_password = user == "root" or wanted[user]["password"]
+    add = (
+        {"name": user, "password": password(user)}
+        if with_password
+        else {"name": user, "options": {"no_password": True}}
+    )
+    if "user name already exists" not in str(must("/v3/auth/user/add", add, allow="user name already exists")):
         did.append(f"user {user}")
     role = user  # root's is etcd's built-in root role; every other user has a role of its own name
     if user != "root":
@@ -71,7 +76,7 @@ for user in ["root", *wanted]:
             (p.get("permType", "READ"), p.get("key", ""), p.get("range_end", ""))
             for p in must("/v3/auth/role/get", {"role": role}).get("perm", [])
         }
-        want = {(kind, b64(prefix), b64(prefix_end(prefix))) for kind, prefix in wanted[user]}
+        want = {(kind, b64(prefix), b64(prefix_end(prefix))) for kind, prefix in wanted[user]["grants"]}
         for kind, key, end in sorted(want - have):
             must("/v3/auth/role/grant", {"name": role, "perm": {"permType": kind, "key": key, "range_end": end}})
             did.append(f"grant {kind} to {role}")
