@@ -55,10 +55,7 @@ def build_inventory(lab: str, topology: Topology, hosts: list[InventoryHost]) ->
                 "etcd_tls": topology.security.etcd_tls,
                 "etcd_scheme": etcd.scheme(topology),
                 "pki_dir": str(etcd_access.pki_dir(lab)),
-                "etcd_permissions": {
-                    user: [list(grant) for grant in grants]
-                    for user, grants in etcd_access.permissions(topology).items()
-                },
+                "etcd_users": etcd_access.auth_spec(topology),
                 "routes_txn": gateway.routes_txn(topology),
                 "routes_range": gateway.routes_range(),
                 "routes_wanted": gateway.wanted_route_keys(topology),
