@@ -27,7 +27,7 @@ from nineslab.process import stop_daemons
 from nineslab.providers import DEFAULT_PROVIDER, get_provider
 from nineslab.providers.base import ROUTER
 from nineslab.routes.guard import publish_topology
-from nineslab.security import fence
+from nineslab.security import etcd_access, fence
 from nineslab.services import DAEMONS
 from nineslab.topology import Topology, load_topology
 
@@ -106,6 +106,13 @@ class Lab:
                 f"lab {self.name!r} runs topology {meta.get('topology')} — destroy it first "
                 f"(`nineslab destroy --lab {self.name}`) or deploy under another --lab name"
             )
+        if meta and bool(meta.get("etcd_tls", False)) != topology.security.etcd_tls:
+            # Every member's peer and client URLs would change at once: no rolling path keeps quorum.
+            raise LabError(
+                f"lab {self.name!r} runs etcd {'with' if meta.get('etcd_tls') else 'without'} TLS and "
+                f"{topology.source} says security.etcd_tls: {str(topology.security.etcd_tls).lower()} — "
+                f"destroy the lab first (`nineslab destroy --lab {self.name}`) to switch"
+            )
         start = time.monotonic()
         self.dir.mkdir(parents=True, exist_ok=True)
         (self.dir / TOPOLOGY_SNAPSHOT).write_text(Path(topology.source).read_text())
@@ -116,6 +123,7 @@ class Lab:
                     "topology": topology.name,
                     "topology_file": str(Path(topology.source).resolve()),
                     "provider": self.provider.name,
+                    "etcd_tls": topology.security.etcd_tls,
                     "created": meta.get("created") if meta else time.time(),
                     # true until this deploy finished healthy: a kill or Ctrl-C leaves it set, and heal
                     # then says at once that the deploy has to be finished, instead of waiting in vain
@@ -128,6 +136,9 @@ class Lab:
         hosts = self.provider.create(topology)
         if ROUTER in self.provider.capabilities:
             fence.install(self.provider, self.name, topology)  # etcd unreachable from the client segment
+        made = etcd_access.ensure(self.name, topology)  # the lab's CA, certificates, users' passwords
+        if made:
+            say(f"pki: issued {', '.join(made)}")
         tf_seconds = time.monotonic() - start
         inventory = self.dir / "inventory.yml"
         inventory.write_text(yaml.safe_dump(build_inventory(self.name, topology, hosts), sort_keys=False))
@@ -194,7 +205,9 @@ class Lab:
     def etcd(self) -> EtcdClient:
         """nineslab's own etcd client: from the operator's vantage point (the router namespace), never
         from the client's, which the control-plane fence keeps off etcd."""
-        return EtcdClient(self.topology(), self.checker(self.provider.router_netns()), self.name)
+        topology = self.topology()
+        access = etcd_access.access(self.name, topology, etcd_access.DEPLOYER)  # routes and status: no more
+        return EtcdClient(topology, self.checker(self.provider.router_netns()), self.name, access)
 
     def status(self, topology: Topology | None = None) -> dict[str, Any]:
         return lab_status(self.name, self.provider, topology or self.topology())

@@ -224,6 +224,34 @@ def test_etcd_quorum_loss_data_plane_keeps_serving(lab: dict[str, Any]) -> None:
     assert eventually(lambda: status()["etcd"]["leader"] is not None, 10)
 
 
+def test_an_etcd_member_with_an_expired_certificate_is_refused_until_its_certificate_is_back(
+    lab: dict[str, Any],
+) -> None:
+    old = Lab(LAB).etcd.leader()
+    assert old
+    nineslab("inject", "etcd-cert-expired", "--lab", LAB)
+    try:
+        assert status()["certificates"][old] < 0 and "EXPIRED" in nineslab("status", "--lab", LAB, check=False).stdout
+
+        def refused() -> bool:
+            st = status()
+            return old not in st["etcd"]["healthy_members"] and st["etcd"]["leader"] not in (None, old)
+
+        assert eventually(refused, 15), "its peers and clients refuse it; the other two elect a leader"
+        assert all(client_get(LAB, ENTRY)["status"] == 200 for _ in range(5))
+    finally:
+        nineslab("recover", "etcd-cert-expired", "--lab", LAB)
+    assert eventually(lambda: len(status()["etcd"]["healthy_members"]) == 3, 15)
+    assert status()["certificates"][old] > 300
+    # heal puts the good certificate back also when the fault's state file is lost
+    leader = eventually(Lab(LAB).etcd.leader, 10)
+    nineslab("inject", "etcd-cert-expired", "--lab", LAB)
+    (STATE_DIR / LAB / "faults" / "etcd-cert-expired.json").unlink()
+    res = nineslab_json("heal", "--lab", LAB)
+    assert res["healthy"] and f"restored the certificate of {leader} and restarted it" in res["actions"], res
+    assert status()["certificates"][leader] > 300
+
+
 def test_gateway_cold_start_without_etcd_serves_404_until_etcd_returns(lab: dict[str, Any]) -> None:
     gw_a = "http://198.18.1.21/api/"
     nineslab("inject", "etcd-cold-start-gateway", "--lab", LAB)
@@ -237,7 +265,7 @@ def test_gateway_cold_start_without_etcd_serves_404_until_etcd_returns(lab: dict
 def test_a_bad_route_written_around_the_guard_is_rolled_back_to_the_previous_revision(lab: dict[str, Any]) -> None:
     os.environ["NINESLAB_STATE_DIR"] = str(STATE_DIR)
     the_lab = Lab(LAB)
-    key = "traefik-gw-a/http/routers/api/rule"
+    key = "traefik-gw-a./http/routers/api/rule"
     good = the_lab.etcd.get(key)
     nineslab("inject", "bad-route-bypass", "--lab", LAB)
     assert the_lab.etcd.get(key) != good

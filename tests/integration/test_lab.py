@@ -4,14 +4,28 @@ Tests run grouped per topology (module-scoped parametrized fixture), destroy las
 from __future__ import annotations
 
 import json
+import stat
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.integration.conftest import alive, client_get, lab_deployed, lab_pids, leftovers, nineslab, nineslab_json
+from nineslab.paths import etcd_bin
+from nineslab.security.pki import Identity
+from nineslab.security.pki import ensure as pki_ensure
+from tests.integration.conftest import (
+    STATE_DIR,
+    alive,
+    client_get,
+    lab_deployed,
+    lab_pids,
+    leftovers,
+    nineslab,
+    nineslab_json,
+)
 
 TARGETS = {"1az": 0.999, "2az": 0.9999, "3dc": 0.99999}
 
@@ -101,6 +115,47 @@ def test_the_control_plane_and_admin_surfaces_are_off_the_data_path(lab: tuple[s
     assert connects(gw["netns"], "127.0.0.1:8080") and not connects(client, f"{gw['address']}:8080")
     assert connects(lb["netns"], "127.0.0.1:8404") and not connects(client, f"{lb['address']}:8404")
     assert client_get(name, f"http://{lb['address']}/api/")["status"] == 200, "the data path is untouched"
+
+
+def etcdctl(netns: str, endpoint: str, *args: str) -> subprocess.CompletedProcess[str]:
+    cmd = [str(etcd_bin("etcdctl")), f"--endpoints={endpoint}", "--dial-timeout=2s", "--command-timeout=3s", *args]
+    return subprocess.run(["ip", "netns", "exec", netns, *cmd], capture_output=True, text=True, timeout=30)
+
+
+def test_etcd_takes_only_this_labs_certificates_and_a_gateway_reads_only_its_own_routes(
+    lab: tuple[str, str, dict[str, Any]], tmp_path: Path
+) -> None:
+    """Seen from a gateway's host (where etcd is reachable; the client segment is fenced off)."""
+    name = lab[0]
+    st = nineslab_json("status", "--lab", name)
+    assert st["etcd_tls"] and min(st["certificates"].values()) > 300, st["certificates"]
+    hosts = [h for h in st["hosts"]]
+    etcd = next(h for h in hosts if h["role"] == "etcd")
+    gw, other = [h for h in hosts if h["role"] == "gateway"][:2]
+    pki = STATE_DIR / name / "pki"
+    assert stat.S_IMODE(pki.stat().st_mode) == 0o700
+    assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in [*pki.glob("*.key"), *pki.glob("*.password")])
+    url = f"https://{etcd['address']}:2379"
+    trust = f"--cacert={pki / 'ca.crt'}"
+    # a gateway logs in by its certificate's common name (it has no password)
+    mine = [trust, f"--cert={pki / (gw['name'] + '.crt')}", f"--key={pki / (gw['name'] + '.key')}"]
+    own_root, other_root = f"traefik-{gw['name']}.", f"traefik-{other['name']}."
+    # no client certificate, or plain HTTP: refused before any user is asked about
+    assert etcdctl(gw["netns"], url, trust, "get", "--prefix", own_root).returncode != 0
+    assert etcdctl(gw["netns"], f"http://{etcd['address']}:2379", "get", "x").returncode != 0
+    # a certificate of the same name from another lab's CA: refused
+    pki_ensure(tmp_path, "other", [Identity(gw["name"], user_by_certificate=True)])
+    theirs = [trust, f"--cert={tmp_path / (gw['name'] + '.crt')}", f"--key={tmp_path / (gw['name'] + '.key')}"]
+    assert etcdctl(gw["netns"], url, *theirs, "get", "--prefix", own_root).returncode != 0
+    # the gateway's own identity: reads its own routes ...
+    res = etcdctl(gw["netns"], url, *mine, "get", "--prefix", "--keys-only", own_root)
+    assert res.returncode == 0 and f"{own_root}/http/routers/api/rule" in res.stdout, res.stderr
+    # ... but not another gateway's, and it cannot write, not even its own
+    res = etcdctl(gw["netns"], url, *mine, "get", "--prefix", other_root)
+    assert res.returncode != 0 and "permission denied" in res.stderr
+    res = etcdctl(gw["netns"], url, *mine, "put", f"{own_root}/http/routers/api/rule", "PathPrefix(`/x`)")
+    assert res.returncode != 0 and "permission denied" in res.stderr
+    assert client_get(name, "http://api.nines.lab/api/")["status"] == 200
 
 
 def test_second_deploy_changes_nothing(lab: tuple[str, str, dict[str, Any]]) -> None:

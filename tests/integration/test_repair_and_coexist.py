@@ -75,8 +75,9 @@ def test_deploy_brings_back_an_etcd_member_that_lost_its_data(deployed: dict[str
     assert data.is_dir()
     # A local (serializable) read on the member itself: it caught up with the cluster's data.
     read = {"key": etcd.b64(gateway.DIGEST_KEY), "serializable": True}
-    check = {"kind": "http", "url": "http://198.18.1.42:2379/v3/kv/range", "data": read}
     lab = Lab(LAB)
+    url = f"{etcd.endpoint(lab.topology().host('etcd-a2'), lab.topology())}/v3/kv/range"
+    check = {"kind": "http", "url": url, "data": read, **lab.etcd.access}  # with its certificate and user
     res = lab.checker(lab.provider.router_netns()).run({"m": check})["m"]  # the client cannot reach etcd
     assert res["status"] == 200 and res["body"].get("kvs"), res
     assert nineslab_json("deploy", "--topology", TOPOLOGY, "--lab", LAB)["changed"] == 0, "then a redeploy is a no-op"
@@ -84,7 +85,7 @@ def test_deploy_brings_back_an_etcd_member_that_lost_its_data(deployed: dict[str
 
 def test_deploy_deletes_route_keys_the_topology_no_longer_wants(deployed: dict[str, Any]) -> None:
     lab = Lab(LAB)
-    stale = "traefik-gw-a1/http/services/apps/loadBalancer/servers/9/url"  # as an earlier topology left it
+    stale = "traefik-gw-a1./http/services/apps/loadBalancer/servers/9/url"  # as an earlier topology left it
     lab.etcd.call("/v3/kv/put", {"key": etcd.b64(stale), "value": etcd.b64("http://198.18.1.99:80")})
     before = {k: v for k, v in lab.etcd.prefix("traefik-").items() if k != stale}
     assert lab.etcd.get(stale)

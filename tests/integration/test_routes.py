@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from nineslab.lab import Lab
+from nineslab.services import gateway
 from nineslab.services.etcd import b64
 from tests.integration.conftest import client_try, eventually, lab_deployed, nineslab, nineslab_json
 
@@ -24,16 +25,18 @@ RULE = "http/routers/api/rule"
 
 
 def value(gw: str, key: str) -> str | None:
-    return Lab(LAB).etcd.get(f"traefik-{gw}/{key}")
+    return Lab(LAB).etcd.get(f"traefik-{gw}./{key}")
 
 
 def mod_revision(gw: str, key: str) -> int:
-    kvs = Lab(LAB).etcd.call("/v3/kv/range", {"key": b64(f"traefik-{gw}/{key}")}).get("kvs", [])
+    kvs = Lab(LAB).etcd.call("/v3/kv/range", {"key": b64(f"traefik-{gw}./{key}")}).get("kvs", [])
     return int(kvs[0]["mod_revision"]) if kvs else 0
 
 
 def revision() -> int:
-    return int(Lab(LAB).etcd.call("/v3/kv/range", {"key": b64("x")})["header"]["revision"])
+    return int(
+        Lab(LAB).etcd.call("/v3/kv/range", {"key": b64(gateway.DIGEST_KEY)})["header"]["revision"]
+    )  # any key the deployer may read
 
 
 def routes_file(tmp_path: Path, name: str, data: Any) -> str:
@@ -117,5 +120,5 @@ def test_the_bad_route_fault_takes_the_guarded_path_and_the_bypass_does_not(lab:
     finally:
         nineslab("recover", "bad-route-bypass", "--lab", LAB)
     assert value("gw-a2", RULE) == "PathPrefix(`/api`)"
-    encoded = Lab(LAB).etcd.call("/v3/kv/range", {"key": b64(f"traefik-gw-a1/{RULE}")})["kvs"][0]["value"]
+    encoded = Lab(LAB).etcd.call("/v3/kv/range", {"key": b64(f"traefik-gw-a1./{RULE}")})["kvs"][0]["value"]
     assert base64.b64decode(encoded).decode() == "PathPrefix(`/api`)"

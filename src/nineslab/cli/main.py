@@ -648,6 +648,21 @@ def _print_dry_run(result: dict[str, Any], as_json: bool) -> None:
     _emit(result, as_json, "\n".join(lines))
 
 
+def certificates_line(st: dict[str, Any]) -> str:
+    """etcd's TLS in one line: the soonest expiry first (an expired certificate stops its member)."""
+    if not st.get("etcd_tls"):
+        return "etcd without TLS (security.etcd_tls: false): anyone on the lab's network may write its state"
+    days = st.get("certificates") or {}
+    missing = sorted(n for n, d in days.items() if d is None)
+    known = sorted((d, n) for n, d in days.items() if d is not None)
+    if not known:
+        return "etcd mutual TLS: NO CERTIFICATES found — run `nineslab deploy` to issue them"
+    soonest, name = known[0]
+    state = "EXPIRED" if soonest <= 0 else f"{soonest:g} days left"
+    line = f"etcd mutual TLS and users: {len(known)} certificates, soonest {name}: {state}"
+    return line + (f"; MISSING {', '.join(missing)}" if missing else "")
+
+
 def _print_status(st: dict[str, Any]) -> None:
     ep = st["entrypoint"]
     served = " ".join(f"{k.removeprefix('X-Nines-').lower()}={v}" for k, v in ep["served_by"].items())
@@ -668,6 +683,7 @@ def _print_status(st: dict[str, Any]) -> None:
         f"etcd leader {e['leader'] or 'NONE'}; healthy members {len(e['healthy_members'])}/{len(e['endpoints'])}; "
         f"{fence}"
     )
+    click.echo(certificates_line(st))
     click.echo(f"{'host':<10} {'role':<8} {'zone':<8} {'region':<6} {'address':<15} {'netns':<20} state")
     for h in st["hosts"]:
         click.echo(

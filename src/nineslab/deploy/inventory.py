@@ -10,6 +10,7 @@ from typing import Any
 from nineslab import defaults
 from nineslab.paths import binaries, host_dir, lab_dir
 from nineslab.providers import InventoryHost
+from nineslab.security import etcd_access, pki
 from nineslab.services import dns, etcd, gateway, lb, waf
 from nineslab.topology import Topology
 
@@ -29,6 +30,7 @@ def build_inventory(lab: str, topology: Topology, hosts: list[InventoryHost]) ->
         }
         if ih.role == "gateway":
             hv["gateway_rootkey"] = gateway.rootkey(host)
+            hv["gateway_etcd_user"] = pki.gateway_user(host.name)
         if ih.role == "waf":
             hv["gateway_backends"] = waf.backends(topology, host)
         if ih.role == "lb":
@@ -49,6 +51,11 @@ def build_inventory(lab: str, topology: Topology, hosts: list[InventoryHost]) ->
                 "api_path": gateway.API_PATH,
                 "etcd_initial_cluster": etcd.initial_cluster(topology),
                 "etcd_endpoints": etcd.endpoints(topology),
+                # security.etcd_tls: mutual TLS and users; certificates and passwords under pki_dir
+                "etcd_tls": topology.security.etcd_tls,
+                "etcd_scheme": etcd.scheme(topology),
+                "pki_dir": str(etcd_access.pki_dir(lab)),
+                "etcd_users": etcd_access.auth_spec(topology),
                 "routes_txn": gateway.routes_txn(topology),
                 "routes_range": gateway.routes_range(),
                 "routes_wanted": gateway.wanted_route_keys(topology),

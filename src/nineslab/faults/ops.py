@@ -25,6 +25,7 @@ from nineslab.paths import host_dir
 from nineslab.process import hold_down, signal_daemon, start_daemon, stop_supervisor, wait_gone
 from nineslab.providers.base import ROUTER, SWITCH_PORT
 from nineslab.routes import RouteChange, guard
+from nineslab.security import etcd_access
 from nineslab.services import daemons, gateway
 from nineslab.services import dns as dns_service
 from nineslab.topology import Host, Topology
@@ -461,6 +462,45 @@ def sweep_bad_answer(lab: Lab) -> Swept:
     return actions, errors
 
 
+# -- etcd: a member restarted with an expired certificate (security.etcd_tls) ----------------------
+def plan_expired_cert(lab: Lab, hosts: list[Host], params: Params) -> State:
+    if any(h.role != "etcd" for h in hosts):
+        raise NinesError("expired_cert acts on etcd members only — select `role: etcd`")
+    return plan_hosts(lab, hosts, params)
+
+
+def _restart(lab: Lab, state: State) -> None:
+    """Stopped (held down under a supervisor, so it cannot come back on the old files) and started again."""
+    apply_stop(lab, state)
+    _start(lab, state)
+
+
+def apply_expired_cert(lab: Lab, state: State) -> None:
+    topo = lab.topology()
+    for name in state["hosts"]:
+        etcd_access.write_expired(lab.name, topo, name)
+    _restart(lab, state)
+
+
+def recover_expired_cert(lab: Lab, state: State) -> None:
+    for name in state["hosts"]:
+        etcd_access.restore_certificate(lab.name, name)
+    _restart(lab, state)
+
+
+def sweep_expired_cert(lab: Lab) -> Swept:
+    """Every member whose certificate nineslab replaced gets the good one back and is restarted."""
+    topo = lab.topology()
+    restored = [h for h in topo.by_role("etcd") if etcd_access.restore_certificate(lab.name, h.name)]
+    if not restored:
+        return [], []
+    try:
+        _restart(lab, plan_hosts(lab, restored, {}))
+    except (OSError, RuntimeError, NinesError) as exc:
+        return [], [f"restarting {', '.join(h.name for h in restored)}: {exc}"]
+    return [f"restored the certificate of {h.name} and restarted it" for h in restored], []
+
+
 # -- etcd: a gateway restarted while etcd is down (cold start: 404s until etcd returns) ------------
 def plan_cold_start(lab: Lab, hosts: list[Host], params: Params) -> State:
     etcd = plan_hosts(lab, lab.topology().by_role("etcd"), {})
@@ -615,6 +655,15 @@ OPS: dict[str, Op] = {
             _SHARE,
             required=frozenset({"share"}),
             needs=frozenset({ROUTER}),
+        ),
+        Op(
+            "expired_cert",
+            plan_expired_cert,
+            apply_expired_cert,
+            recover_expired_cert,
+            sweep_expired_cert,
+            "an etcd member restarted with an expired certificate (peers and clients refuse it)",
+            fits=lambda topology: topology.security.etcd_tls and bool(topology.by_role("etcd")),
         ),
         Op(
             "cold_start",

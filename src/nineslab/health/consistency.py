@@ -12,6 +12,7 @@ from typing import Any
 
 from nineslab.paths import etcd_bin
 from nineslab.providers import Provider
+from nineslab.security import etcd_access
 from nineslab.services import etcd as etcd_service
 from nineslab.topology import Topology
 
@@ -36,7 +37,9 @@ def compare_hashes(status: list[dict[str, Any]], hashes: list[dict[str, Any]], n
     return {**out, "consistent": True, "reason": f"{len(members)} members agree at revision {revision}"}
 
 
-def _etcdctl(provider: Provider, netns: str, endpoints: list[str], *args: str) -> list[dict[str, Any]]:
+def _etcdctl(
+    provider: Provider, netns: str, endpoints: list[str], access: list[str], *args: str
+) -> list[dict[str, Any]]:
     """One etcdctl call with JSON output from inside the lab; the endpoints that did not answer are
     simply absent (etcdctl prints what it got and exits non-zero)."""
     cmd = [
@@ -45,6 +48,7 @@ def _etcdctl(provider: Provider, netns: str, endpoints: list[str], *args: str) -
         f"--endpoints={','.join(endpoints)}",
         "--dial-timeout=2s",
         "--command-timeout=5s",
+        *access,
         *args,
         "-w",
         "json",
@@ -67,13 +71,24 @@ def etcd_consistency(provider: Provider, topology: Topology) -> dict[str, Any]:
     endpoints = etcd_service.endpoints(topology)
     names = {ep: h.name for ep, h in zip(endpoints, members, strict=True)}
     netns = provider.router_netns()  # the operator's vantage point: the client segment cannot reach etcd
+    # hashkv is an administrator's call: etcd's root user (its certificate and password) under TLS
+    try:
+        access = etcd_access.etcdctl_flags(provider.lab, etcd_access.ROOT) if topology.security.etcd_tls else []
+    except OSError as exc:
+        return {
+            "consistent": None,
+            "revision": None,
+            "hashes": {},
+            "reason": f"no root credentials: {exc}",
+            "attempts": 0,
+        }
     result: dict[str, Any] = {}
     for attempt in range(1, ATTEMPTS + 1):
-        status = _etcdctl(provider, netns, endpoints, "endpoint", "status")
+        status = _etcdctl(provider, netns, endpoints, access, "endpoint", "status")
         revisions = [int(s["Status"]["header"]["revision"]) for s in status]
         hashes = []
         if revisions:
-            hashes = _etcdctl(provider, netns, endpoints, "endpoint", "hashkv", "--rev", str(min(revisions)))
+            hashes = _etcdctl(provider, netns, endpoints, access, "endpoint", "hashkv", "--rev", str(min(revisions)))
         result = {**compare_hashes(status, hashes, names), "attempts": attempt, "checked_at": time.time()}
         if result["consistent"] is not None:
             return result

@@ -13,17 +13,18 @@ from nineslab.topology import Topology
 
 
 class EtcdClient:
-    def __init__(self, topology: Topology, checker: Checker, lab: str) -> None:
+    def __init__(self, topology: Topology, checker: Checker, lab: str, access: dict[str, Any] | None = None) -> None:
         self.topology = topology
         self.checker = checker
         self.lab = lab
+        self.access = access or {}  # the certificate and user presented (security.etcd_tls)
 
     def call(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         """One JSON-gateway call (`/v3/kv/range`, `/v3/kv/txn`, ...), answered by the first member that can.
         A read asks every member at once; a write goes to one member at a time, the next only when that
         one did not answer — sent to all at once, a transaction would be applied once per member."""
         eps = etcd_service.endpoints(self.topology)
-        checks = {ep: {"kind": "http", "url": f"{ep}{path}", "data": body} for ep in eps}
+        checks = {ep: {"kind": "http", "url": f"{ep}{path}", "data": body, **self.access} for ep in eps}
         rounds = [checks] if path == "/v3/kv/range" else [{ep: check} for ep, check in checks.items()]
         refused = None
         for batch in rounds:
@@ -54,6 +55,6 @@ class EtcdClient:
     def leader(self) -> str | None:
         """The member every healthy member names as leader, or None."""
         members = self.topology.by_role("etcd")
-        results = self.checker.run({h.name: etcd_service.health_check(h, self.topology) for h in members})
+        results = self.checker.run({h.name: etcd_service.health_check(h, self.topology, self.access) for h in members})
         leader: str | None = etcd_service.summarize(self.topology, results)["leader"]
         return leader

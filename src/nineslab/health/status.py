@@ -11,7 +11,7 @@ from nineslab.errors import LabError
 from nineslab.health.checks import Checker
 from nineslab.process import SUPERVISOR, daemon_pid
 from nineslab.providers import Provider
-from nineslab.security import fence
+from nineslab.security import etcd_access, fence
 from nineslab.services import MODULES, daemons
 from nineslab.services import dns as dns_service
 from nineslab.services import etcd as etcd_service
@@ -49,7 +49,8 @@ def lab_status(lab: str, provider: Provider, topology: Topology) -> dict[str, An
     checks[ENTRY] = {"kind": "entry", "url": entrypoint_url(topology)}
     results = Checker(provider, client_ns).run(checks)
     # etcd is looked at from the operator's vantage point: the client segment cannot reach it (the fence).
-    members = {h.name: etcd_service.health_check(h, topology) for h in topology.by_role("etcd")}
+    access = etcd_access.access(lab, topology, etcd_access.DEPLOYER)
+    members = {h.name: etcd_service.health_check(h, topology, access) for h in topology.by_role("etcd")}
     results.update(Checker(provider, provider.router_netns()).run(members))
     holders = vip_holders(provider, topology)
     hosts = []
@@ -98,6 +99,9 @@ def lab_status(lab: str, provider: Provider, topology: Topology) -> dict[str, An
         "vips": holders,
         # the control-plane fence: etcd unreachable from the client segment (not part of `healthy`)
         "fence": fence.present(provider, lab),
+        # etcd's mutual TLS: days left on the lab's CA and each certificate ({} without TLS)
+        "etcd_tls": topology.security.etcd_tls,
+        "certificates": etcd_access.certificate_days(lab, topology),
         # a floating address nobody holds is an outage of its zone's way in
         "healthy": all(h["healthy"] for h in hosts)
         and bool(entry.get("healthy"))

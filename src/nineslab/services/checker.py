@@ -7,8 +7,10 @@ from __future__ import annotations
 import json
 import random
 import socket
+import ssl
 import struct
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -19,15 +21,51 @@ TIMEOUT_S = 2.0
 IDENTITY_HEADERS = ("X-Nines-LB", "X-Nines-Gateway", "X-Nines-App", "X-Nines-Zone", "X-Nines-Routes")
 
 
-def _http(url: str, data: bytes | None = None) -> dict[str, Any]:
+def _tls_context(tls: dict[str, str] | None) -> ssl.SSLContext | None:
+    """Trust only the lab's CA and present the client certificate (etcd with mutual TLS)."""
+    if not tls:
+        return None
+    ctx = ssl.create_default_context(cafile=tls["ca"])
+    ctx.load_cert_chain(tls["cert"], tls["key"])
+    return ctx
+
+
+_tokens: dict[str, str] = {}
+_tokens_lock = threading.Lock()
+
+
+def _etcd_token(url: str, check: dict[str, Any]) -> str | None:
+    """A token from the member that serves `url` (etcd's simple tokens are per member), once per run."""
+    base = "/".join(url.split("/")[:3])
+    with _tokens_lock:
+        if base in _tokens:
+            return _tokens[base]
+    auth = check["auth"]
+    res = _http(
+        f"{base}/v3/auth/authenticate",
+        json.dumps({"name": auth["user"], "password": auth["password"]}).encode(),
+        check.get("tls"),
+    )
+    token = res["body"].get("token") if res.get("status") == 200 and isinstance(res.get("body"), dict) else None
+    if token:
+        with _tokens_lock:
+            _tokens[base] = token
+    return token
+
+
+def _http(
+    url: str, data: bytes | None = None, tls: dict[str, str] | None = None, token: str | None = None
+) -> dict[str, Any]:
     start = time.monotonic()
     req = urllib.request.Request(url, data=data, method="POST" if data is not None else "GET")
+    if token:
+        req.add_header("Authorization", token)
     try:
-        with urllib.request.urlopen(req, timeout=TIMEOUT_S) as resp:
+        with urllib.request.urlopen(req, timeout=TIMEOUT_S, context=_tls_context(tls)) as resp:
             status, body, headers = resp.status, resp.read(), resp.headers
     except urllib.error.HTTPError as exc:
         status, body, headers = exc.code, exc.read(), exc.headers
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, ssl.SSLError) as exc:
         return {"ok": False, "error": f"{type(exc).__name__}: {exc}", "elapsed": time.monotonic() - start}
     try:
         parsed: Any = json.loads(body)
@@ -98,11 +136,12 @@ def run_check(check: dict[str, Any]) -> dict[str, Any]:
     if kind == "http":
         # With "data": POST it as JSON (how the etcd v3 JSON gateway is driven from inside the lab).
         data = json.dumps(check["data"]).encode() if "data" in check else None
-        res = _http(check["url"], data=data)
+        res = _http(check["url"], data, check.get("tls"), _etcd_token(check["url"], check) if "auth" in check else None)
         res["healthy"] = res["ok"] and res["status"] == check.get("expect", 200)
         return res
     if kind == "etcd_status":
-        res = _http(check["url"], data=b"{}")
+        token = _etcd_token(check["url"], check) if "auth" in check else None
+        res = _http(check["url"], b"{}", check.get("tls"), token)
         res["healthy"] = res["ok"] and res["status"] == 200 and not (res.get("body") or {}).get("errors")
         return res
     if kind == "dns":

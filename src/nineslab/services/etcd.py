@@ -20,17 +20,27 @@ def prefix_range(prefix: str) -> dict[str, str]:
     return {"key": b64(prefix), "range_end": b64(prefix[:-1] + chr(ord(prefix[-1]) + 1))}
 
 
+def scheme(topology: Topology) -> str:
+    """https where etcd runs with mutual TLS (security.etcd_tls), for client and peer traffic alike."""
+    return "https" if topology.security.etcd_tls else "http"
+
+
+def endpoint(host: Host, topology: Topology) -> str:
+    return f"{scheme(topology)}://{host.address}:{CLIENT_PORT}"
+
+
 def endpoints(topology: Topology) -> list[str]:
-    return [f"http://{h.address}:{CLIENT_PORT}" for h in topology.by_role("etcd")]
+    return [endpoint(h, topology) for h in topology.by_role("etcd")]
 
 
 def initial_cluster(topology: Topology) -> str:
-    return ",".join(f"{h.name}=http://{h.address}:{PEER_PORT}" for h in topology.by_role("etcd"))
+    return ",".join(f"{h.name}={scheme(topology)}://{h.address}:{PEER_PORT}" for h in topology.by_role("etcd"))
 
 
-def health_check(host: Host, topology: Topology) -> dict[str, Any]:
-    # maintenance/status answers from the member itself (no quorum needed) and names the leader.
-    return {"kind": "etcd_status", "url": f"http://{host.address}:{CLIENT_PORT}/v3/maintenance/status"}
+def health_check(host: Host, topology: Topology, access: dict[str, Any] | None = None) -> dict[str, Any]:
+    """maintenance/status answers from the member itself (no quorum needed) and names the leader.
+    `access`: the client certificate and user the checker presents where etcd has TLS and users."""
+    return {"kind": "etcd_status", "url": f"{endpoint(host, topology)}/v3/maintenance/status", **(access or {})}
 
 
 def healthy(result: dict[str, Any]) -> bool:

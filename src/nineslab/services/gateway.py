@@ -22,7 +22,12 @@ FAST_TIMEOUT = "300ms"
 
 
 def rootkey(host: Host) -> str:
-    return f"{ROOTKEY_PREFIX}{host.name}"
+    """The gateway's root key, ending in a character no host name has: no gateway's root is the start of
+    another's (`traefik-gw-a` alone would be the start of `traefik-gw-ab`). Traefik reads its whole
+    root as one etcd range [root, root+1), so the gateway's read-only permission is on that range and must
+    not reach another gateway's routes; a root ending in `/` Traefik does not decode ("invalid label
+    root", measured with 3.7.15)."""
+    return f"{ROOTKEY_PREFIX}{host.name}."
 
 
 def route_keys(topology: Topology, gw: Host) -> dict[str, str]:

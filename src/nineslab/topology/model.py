@@ -54,6 +54,15 @@ class Escape:
 
 
 @dataclass(frozen=True)
+class Security:
+    """How the control plane is protected (on by default): etcd with mutual TLS for peer and client
+    traffic and authentication on (a user per gateway, read-only on its own routes). Off only to measure
+    what TLS costs, as the control."""
+
+    etcd_tls: bool = True
+
+
+@dataclass(frozen=True)
 class Region:
     name: str
     zones: tuple[str, ...]
@@ -83,6 +92,7 @@ class Topology:
     client_segment: Segment
     hosts: tuple[Host, ...]
     escape: Escape = field(default_factory=Escape)
+    security: Security = field(default_factory=Security)
     waf_budget_ms: float = WAF_BUDGET_MS
     source: str = field(default="", compare=False)
 

@@ -17,6 +17,7 @@ from nineslab.topology.model import (
     Escape,
     Host,
     Region,
+    Security,
     Segment,
     Topology,
     Zone,
@@ -93,7 +94,18 @@ class _Checker:
 def build_topology(raw: Any, source: str) -> Topology:
     c = _Checker(source)
     data = c.mapping(raw, "top level")
-    known_keys = {"name", "description", "target", "dns_name", "regions", "client", "hosts", "escape", "waf"}
+    known_keys = {
+        "name",
+        "description",
+        "target",
+        "dns_name",
+        "regions",
+        "client",
+        "hosts",
+        "escape",
+        "security",
+        "waf",
+    }
     for key in data:
         if key not in known_keys:
             raise c.fail(str(key), "unknown key", f"remove it; known keys: {', '.join(sorted(known_keys))}")
@@ -175,6 +187,7 @@ def build_topology(raw: Any, source: str) -> Topology:
         client_segment=client_seg,
         hosts=tuple(hosts),
         escape=_escape(c, data.get("escape")),
+        security=Security(**_switches(c, data.get("security"), "security", Security)),
         waf_budget_ms=_waf_budget(c, data.get("waf")),
         source=source,
     )
@@ -221,18 +234,25 @@ def _host(
     )
 
 
-def _escape(c: _Checker, raw: Any) -> Escape:
-    """The `escape:` block: each mechanism a switch; missing keys keep the defaults (all on)."""
+def _switches(c: _Checker, raw: Any, block: str, cls: type, *, other: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """A block of switches (`escape:`, `security:`): known keys only, each true or false (but `other`);
+    missing keys keep the defaults."""
     if raw is None:
-        return Escape()
-    data = c.mapping(raw, "escape")
-    known = {f.name for f in fields(Escape)}
+        return {}
+    data = c.mapping(raw, block)
+    known = {f.name for f in fields(cls)}
     for key in data:
         if key not in known:
-            raise c.fail(f"escape.{key}", "unknown key", f"remove it; known keys: {', '.join(sorted(known))}")
-    for key in known - {"client_resolver"}:
+            raise c.fail(f"{block}.{key}", "unknown key", f"remove it; known keys: {', '.join(sorted(known))}")
+    for key in known - other:
         if key in data and not isinstance(data[key], bool):
-            raise c.fail(f"escape.{key}", f"{data[key]!r} is not a switch", "write true or false")
+            raise c.fail(f"{block}.{key}", f"{data[key]!r} is not a switch", "write true or false")
+    return data
+
+
+def _escape(c: _Checker, raw: Any) -> Escape:
+    """The `escape:` block: each mechanism a switch; missing keys keep the defaults (all on)."""
+    data = _switches(c, raw, "escape", Escape, other=frozenset({"client_resolver"}))
     resolver = data.get("client_resolver", Escape.client_resolver)
     if not isinstance(resolver, str) or resolver not in CLIENT_RESOLVERS:
         raise c.fail(

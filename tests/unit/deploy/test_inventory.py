@@ -34,7 +34,7 @@ def test_role_specific_variables() -> None:
     inv = _inventory("3dc")
     lb_c = inv["children"]["lb"]["hosts"]["lb-c"]["gateway_backends"]
     assert [(b["name"], b["backup"]) for b in lb_c] == [("gw-c", False), ("gw-a", True), ("gw-b", True)]
-    assert inv["children"]["gateway"]["hosts"]["gw-a"]["gateway_rootkey"] == "traefik-gw-a"
+    assert inv["children"]["gateway"]["hosts"]["gw-a"]["gateway_rootkey"] == "traefik-gw-a."
 
 
 def test_shared_defaults_reach_the_roles_as_variables() -> None:

@@ -16,6 +16,7 @@ from nineslab.faults.selection import select_hosts
 from nineslab.paths import REPO_ROOT
 from nineslab.providers.base import ROUTER, SWITCH_PORT
 from nineslab.topology import load_topology
+from nineslab.topology.model import Security
 
 
 def test_catalogue_covers_every_fault_class_the_issue_names() -> None:
@@ -119,7 +120,8 @@ EVERYWHERE = [
     "etcd-leader-down", "etcd-leader-pause", "gateway-host-power-off", "zone-power-off", "zone-isolate",
     "dns-primary-blackhole", "dns-primary-down", "dns-both-down", "dns-servfail", "dns-nxdomain",
     "etcd-quorum-loss", "etcd-total-loss",
-    "etcd-cold-start-gateway", "gateway-slow", "app-slow", "etcd-leader-slow", "lb-lossy", "zone-link-lossy",
+    "etcd-cold-start-gateway", "etcd-cert-expired",
+    "gateway-slow", "app-slow", "etcd-leader-slow", "lb-lossy", "zone-link-lossy",
     "bad-route", "bad-route-bypass",
 ]  # fmt: skip
 
@@ -143,6 +145,13 @@ EVERYWHERE = [
 def test_which_faults_apply_is_read_from_the_topology(topology: str, expected: list[str]) -> None:
     topo = load_topology(topology)
     assert [s.name for s in load_catalogue() if applicable(s, topo, frozenset({ROUTER, SWITCH_PORT}))] == expected
+
+
+def test_the_expired_certificate_applies_only_where_etcd_runs_with_tls() -> None:
+    spec = next(s for s in load_catalogue() if s.name == "etcd-cert-expired")
+    topo = load_topology("2az")
+    assert applicable(spec, topo, frozenset({ROUTER}))
+    assert not applicable(spec, dataclasses.replace(topo, security=Security(etcd_tls=False)), frozenset({ROUTER}))
 
 
 def test_a_fault_applies_without_an_expected_text_and_not_where_its_zone_is_missing() -> None:

@@ -63,7 +63,7 @@ def test_cold_start_stops_every_etcd_member_and_restarts_the_gateway() -> None:
 def test_bad_route_remembers_the_revision_to_roll_back_to() -> None:
     lab = FakeLab("2az")
     state = plan_bad_route(lab, _hosts("2az", "gw-a", "gw-b"), {})
-    assert state == {"revision": 41, "roots": ["traefik-gw-a/", "traefik-gw-b/"]}
+    assert state == {"revision": 41, "roots": ["traefik-gw-a./", "traefik-gw-b./"]}
 
 
 def test_a_host_of_another_lab_or_outside_the_lab_network_is_refused() -> None:
@@ -85,6 +85,7 @@ def test_every_op_is_complete_and_heal_runs_each_sweep_once_in_table_order() -> 
         "sweep_rules",
         "sweep_bad_answer",
         "sweep_lossy",
+        "sweep_expired_cert",
         "sweep_routes",
     ]
     assert RULE_PRIORITY == 1100  # heal removes exactly the rules of this priority

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 
 from nineslab.paths import REPO_ROOT
 from nineslab.services import etcd, gateway, lb, waf
 from nineslab.topology import load_topology
+from nineslab.topology.model import Security
 
 
 def _decode(op: dict[str, dict[str, str]]) -> tuple[str, str]:
@@ -28,8 +30,8 @@ def test_routes_are_one_transaction_guarded_by_their_digest() -> None:
         assert f"{root}/http/services/apps/loadBalancer/passiveHealthCheck/maxFailedAttempts" in puts
     # gw-c (south) reaches only south-c's app; east gateways reach both east apps.
     servers = {k: v for k, v in puts.items() if "/servers/" in k}
-    assert sorted(v for k, v in servers.items() if k.startswith("traefik-gw-c/")) == ["http://198.19.3.31:80"]
-    assert sorted(v for k, v in servers.items() if k.startswith("traefik-gw-a/")) == [
+    assert sorted(v for k, v in servers.items() if k.startswith("traefik-gw-c./")) == ["http://198.19.3.31:80"]
+    assert sorted(v for k, v in servers.items() if k.startswith("traefik-gw-a./")) == [
         "http://198.18.1.31:80",
         "http://198.18.2.31:80",
     ]
@@ -57,8 +59,16 @@ def test_route_range_covers_every_gateway_root_and_nothing_else() -> None:
     assert all(lo <= k < hi for k in inside)
     assert not any(lo <= k < hi for k in (gateway.DIGEST_KEY, "traefik/http/x", "traefik.", "traefik"))
     wanted = {base64.b64decode(k).decode() for k in gateway.wanted_route_keys(load_topology("1az"))}
-    markers = {f"traefik-{gw}/{gateway.ROUTES_MARKER}" for gw in ("gw-a1", "gw-a2")}  # the last push's
+    markers = {f"traefik-{gw}./{gateway.ROUTES_MARKER}" for gw in ("gw-a1", "gw-a2")}  # the last push's
     assert wanted == set(gateway.all_route_keys(load_topology("1az"))) | markers
+
+
+def test_no_gateway_root_is_the_start_of_another_gateways_root() -> None:
+    """A gateway's etcd user may read its root's whole range: gw-a's must not reach gw-ab's routes."""
+    topo = load_topology("2az")
+    gw_a = topo.by_role("gateway")[0]
+    roots = [gateway.rootkey(dataclasses.replace(gw_a, name=n)) for n in ("gw-a", "gw-ab", "gw-a-1", "gw")]
+    assert not [(a, b) for a in roots for b in roots if a != b and b.startswith(a)]
 
 
 def test_lb_backends_mark_cross_region_gateways_as_backup() -> None:
@@ -84,7 +94,9 @@ def test_with_a_waf_tier_the_lbs_send_to_the_wafs_and_the_wafs_to_the_gateways()
 
 def test_etcd_cluster_and_leader_summary() -> None:
     topo = load_topology("1az")
-    assert etcd.initial_cluster(topo).count("=http://") == 3
+    assert etcd.initial_cluster(topo).count("=https://") == 3  # mutual TLS by default (security.etcd_tls)
+    plain = dataclasses.replace(topo, security=Security(etcd_tls=False))
+    assert etcd.initial_cluster(plain).count("=http://") == 3 and etcd.endpoints(plain)[0].startswith("http://")
     status = {
         "etcd-a1": {"ok": True, "body": {"header": {"member_id": "11"}, "leader": "22"}},
         "etcd-a2": {"ok": True, "body": {"header": {"member_id": "22"}, "leader": "22"}},

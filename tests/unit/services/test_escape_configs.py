@@ -77,7 +77,7 @@ def test_fast_ejection_bounds_how_long_a_gateway_waits_for_an_app() -> None:
     on = load_topology("2az")
     off = load_topology("topologies/examples/2az-no-escape.yaml")
     keys_on = gateway.route_keys(on, on.host("gw-a"))
-    transport = "traefik-gw-a/http/serversTransports/fast/forwardingTimeouts"
+    transport = "traefik-gw-a./http/serversTransports/fast/forwardingTimeouts"
     assert keys_on[f"{transport}/responseHeaderTimeout"] == keys_on[f"{transport}/dialTimeout"] == "300ms"
-    assert keys_on["traefik-gw-a/http/services/apps/loadBalancer/serversTransport"] == "fast"
+    assert keys_on["traefik-gw-a./http/services/apps/loadBalancer/serversTransport"] == "fast"
     assert not any("serversTransport" in k for k in gateway.route_keys(off, off.host("gw-a")))

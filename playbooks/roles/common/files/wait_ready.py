@@ -2,15 +2,21 @@
 Run inside the host's namespace right after its daemon starts (and by etcd's rolling restart, before
 the next member may stop). Polls every 0.1 s: Ansible's own `until`/`delay` takes whole seconds.
 
-usage: wait_ready.py URL [STATUS] [JSON_KEY=VALUE] [TIMEOUT_S]
+usage: wait_ready.py [--tls CA CERT KEY] URL [STATUS] [JSON_KEY=VALUE] [TIMEOUT_S]
        wait_ready.py dns://SERVER/NAME   (ready when SERVER answers NAME with an address)"""
 
 import json
+import ssl
 import sys
 import time
 import urllib.error
 import urllib.request
 
+context = None
+if sys.argv[1] == "--tls":  # etcd with mutual TLS: trust the lab's CA, present a client certificate
+    context = ssl.create_default_context(cafile=sys.argv[2])
+    context.load_cert_chain(sys.argv[3], sys.argv[4])
+    del sys.argv[1:5]
 url = sys.argv[1]
 want_status = int(sys.argv[2]) if len(sys.argv) > 2 else 200
 key, _, want_value = (sys.argv[3] if len(sys.argv) > 3 else "=").partition("=")
@@ -31,7 +37,7 @@ if url.startswith("dns://"):
     sys.exit(f"{url} not ready in time (last: {last})")
 while time.monotonic() < deadline:
     try:
-        with urllib.request.urlopen(url, timeout=1) as r:
+        with urllib.request.urlopen(url, timeout=1, context=context) as r:
             status, body = r.status, r.read()
     except urllib.error.HTTPError as exc:
         status, body = exc.code, b""
