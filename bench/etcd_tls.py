@@ -2,7 +2,8 @@
 deploys the topology (2az by default) with `security.etcd_tls` on or off, times the deploy and a no-op
 redeploy, runs the full suite RUNS times under one load each, and destroys the lab. Prints per fault
 the error-seconds of every run, the spread of the runs without TLS (min-max), and whether each run
-with TLS falls inside it; then deploy times and p50/p99 (the whole run, and the quiet 10 s before each
+with TLS falls inside it; then deploy times, the wall time of one read through nineslab's etcd client
+(with TLS also with a fresh login per call), and p50/p99 (the whole run, and the quiet 10 s before each
 fault, median over faults). Needs root; about 13 min per suite on 2az.
 
 usage: .venv/bin/python bench/etcd_tls.py [--topology 2az] [--runs 2] [--modes off,on] [--json]
@@ -46,12 +47,32 @@ def timed(*args: str) -> float:
     return time.monotonic() - start
 
 
+def call_ms(lab: str, calls: int = 20, fresh_login: bool = False) -> float:
+    """Median wall time of one read through nineslab's etcd client (a checker run), in ms; with
+    `fresh_login`, forgetting the remembered tokens before each (a password check per member per call)."""
+    from nineslab.health import checks
+    from nineslab.lab import Lab
+    from nineslab.services import gateway
+
+    client, times = Lab(lab).etcd, []
+    for _ in range(calls):
+        if fresh_login:
+            checks._TOKENS.clear()
+        start = time.monotonic()
+        client.get(gateway.DIGEST_KEY)
+        times.append((time.monotonic() - start) * 1000)
+    return statistics.median(times)
+
+
 def run_mode(topology: str, tls: bool, runs: int, lab: str, tmp: Path) -> dict[str, Any]:
     path = str(topology_file(topology, tls, tmp))
     out: dict[str, Any] = {"runs": []}
     try:
         out["deploy_s"] = timed("deploy", "--topology", path, "--lab", lab)
         out["redeploy_s"] = timed("deploy", "--topology", path, "--lab", lab)
+        out["call_ms"] = call_ms(lab)
+        if tls:
+            out["call_ms_fresh_login"] = call_ms(lab, fresh_login=True)
         for _ in range(runs):
             res = subprocess.run([NINESLAB, "suite", "--lab", lab, "--json"], stdout=subprocess.PIPE, text=True)
             out["runs"].append(json.loads(res.stdout)["run"])
@@ -76,14 +97,17 @@ def quiet_latency(res: dict[str, Any]) -> tuple[float, float]:
 def report(modes: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """Per fault: error-seconds per run and mode, the spread without TLS, and which TLS runs fall outside."""
     res = {m: [results(r) for r in d["runs"]] for m, d in modes.items() if d["runs"]}
-    faults = [f["fault"] for f in next(iter(res.values()))[0]["faults"]] if res else []
+    # every fault of any run, in run order (a fault only one mode has, like etcd-cert-expired, too)
+    faults = list(dict.fromkeys(f["fault"] for rs in res.values() for r in rs for f in r["faults"]))
     table = {}
     for fault in faults:
         row = {m: [next((f["impact"]["error_seconds"] for f in r["faults"] if f["fault"] == fault), None) for r in rs]
                for m, rs in res.items()}  # fmt: skip
-        off = [v for v in row.get("off", []) if v is not None]
+        # at the precision printed (hundredths of an error-second)
+        off = [round(v, 2) for v in row.get("off", []) if v is not None]
         row["spread_off"] = [min(off), max(off)] if off else None
-        row["outside"] = [v for v in row.get("on", []) if v is not None and off and not min(off) <= v <= max(off)]
+        on = [round(v, 2) for v in row.get("on", []) if v is not None]
+        row["outside"] = [v for v in on if off and not min(off) <= v <= max(off)]
         table[fault] = row
     latency = {
         m: [
@@ -92,7 +116,8 @@ def report(modes: dict[str, dict[str, Any]]) -> dict[str, Any]:
         ]
         for m, rs in res.items()
     }
-    times = {m: {k: d.get(k) for k in ("deploy_s", "redeploy_s", "destroy_s")} for m, d in modes.items()}
+    keys = ("deploy_s", "redeploy_s", "destroy_s", "call_ms", "call_ms_fresh_login")
+    times = {m: {k: d.get(k) for k in keys} for m, d in modes.items()}
     return {"faults": table, "latency_ms": latency, "times_s": times, "runs": {m: d["runs"] for m, d in modes.items()}}
 
 
@@ -109,7 +134,11 @@ def print_report(out: dict[str, Any]) -> None:
             for x in out["latency_ms"].get(m, [])
         )
         t = out["times_s"][m]
-        times = ", ".join(f"{k.removesuffix('_s')} {v:.1f} s" for k, v in t.items() if v is not None)
+        times = ", ".join(
+            f"{k.removesuffix('_s')} {v:.1f} s" if k.endswith("_s") else f"etcd read ({k}) {v:.0f} ms"
+            for k, v in t.items()
+            if v is not None
+        )
         print(f"TLS {m}: {times or 'times not measured'}; {lat}")
 
 

@@ -18,6 +18,16 @@ CHECKER_SCRIPT = Path(__file__).resolve().parent.parent / "services" / "checker.
 
 Checks = dict[str, dict[str, Any]]
 
+# etcd tokens this process was given, per (lab, member URL): etcd checks a password with bcrypt, so a
+# fresh login on every checker run costs each call tens of ms of a member's CPU (a status poll asks all
+# members each second). Kept in memory only; a member that restarted refuses its old token and the
+# checker logs in again.
+_TOKENS: dict[tuple[str, str], str] = {}
+
+
+def _base_url(url: str) -> str:
+    return "/".join(url.split("/")[:3])
+
 
 class Checker:
     """Runs checks in one namespace of the lab (by default the client's: its resolv.conf is the lab's)."""
@@ -27,6 +37,7 @@ class Checker:
         self.netns = netns
 
     def run(self, checks: Checks) -> Checks:
+        checks = {k: self._with_token(c) for k, c in checks.items()}
         if not self.provider.has_netns(self.netns):
             return {k: {"ok": False, "healthy": False, "error": f"namespace {self.netns} is missing"} for k in checks}
         proc = subprocess.run(
@@ -41,4 +52,11 @@ class Checker:
         if proc.returncode != 0:
             raise LabError(f"health checks failed in {self.netns}: {proc.stderr.strip().splitlines()[-1:]}")
         result: Checks = json.loads(proc.stdout)
+        for key, res in result.items():
+            if res.get("token") and "auth" in checks[key]:
+                _TOKENS[(self.provider.lab, _base_url(checks[key]["url"]))] = res.pop("token")
         return result
+
+    def _with_token(self, check: dict[str, Any]) -> dict[str, Any]:
+        token = _TOKENS.get((self.provider.lab, _base_url(check.get("url", "")))) if "auth" in check else None
+        return {**check, "auth": {**check["auth"], "token": token}} if token else check

@@ -34,12 +34,18 @@ _tokens: dict[str, str] = {}
 _tokens_lock = threading.Lock()
 
 
-def _etcd_token(url: str, check: dict[str, Any]) -> str | None:
-    """A token from the member that serves `url` (etcd's simple tokens are per member), once per run."""
-    base = "/".join(url.split("/")[:3])
+def base_url(url: str) -> str:
+    return "/".join(url.split("/")[:3])
+
+
+def _etcd_token(url: str, check: dict[str, Any], fresh: bool = False) -> str | None:
+    """A token of the member that serves `url` (etcd's simple tokens are per member): the one the caller
+    remembered from an earlier run, else one from `/v3/auth/authenticate` — etcd checks the password with
+    bcrypt, the costly part of a call — at most once per member per run."""
+    base = base_url(url)
     with _tokens_lock:
-        if base in _tokens:
-            return _tokens[base]
+        if not fresh and (base in _tokens or check["auth"].get("token")):
+            return _tokens.get(base) or check["auth"].get("token")
     auth = check["auth"]
     res = _http(
         f"{base}/v3/auth/authenticate",
@@ -51,6 +57,25 @@ def _etcd_token(url: str, check: dict[str, Any]) -> str | None:
         with _tokens_lock:
             _tokens[base] = token
     return token
+
+
+def _token_refused(res: dict[str, Any]) -> bool:
+    """A remembered token the member no longer knows (it restarted, or the token expired)."""
+    body = res.get("body")
+    return res.get("status") == 401 or (isinstance(body, dict) and "auth token" in str(body.get("error", "")))
+
+
+def _etcd_call(check: dict[str, Any], data: bytes | None) -> dict[str, Any]:
+    """An etcd call with the check's certificate and, under authentication, a token (fetched again once
+    when the remembered one is refused). The token used goes back to the caller to remember."""
+    if "auth" not in check:
+        return _http(check["url"], data, check.get("tls"))
+    token = _etcd_token(check["url"], check)
+    res = _http(check["url"], data, check.get("tls"), token)
+    if _token_refused(res):
+        token = _etcd_token(check["url"], check, fresh=True)
+        res = _http(check["url"], data, check.get("tls"), token)
+    return {**res, "token": token}
 
 
 def _http(
@@ -136,12 +161,11 @@ def run_check(check: dict[str, Any]) -> dict[str, Any]:
     if kind == "http":
         # With "data": POST it as JSON (how the etcd v3 JSON gateway is driven from inside the lab).
         data = json.dumps(check["data"]).encode() if "data" in check else None
-        res = _http(check["url"], data, check.get("tls"), _etcd_token(check["url"], check) if "auth" in check else None)
+        res = _etcd_call(check, data)
         res["healthy"] = res["ok"] and res["status"] == check.get("expect", 200)
         return res
     if kind == "etcd_status":
-        token = _etcd_token(check["url"], check) if "auth" in check else None
-        res = _http(check["url"], b"{}", check.get("tls"), token)
+        res = _etcd_call(check, b"{}")
         res["healthy"] = res["ok"] and res["status"] == 200 and not (res.get("body") or {}).get("errors")
         return res
     if kind == "dns":
