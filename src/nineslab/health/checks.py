@@ -12,6 +12,7 @@ from typing import Any
 
 from nineslab.errors import LabError
 from nineslab.providers import Provider
+from nineslab.services.checker import base_url
 
 # Run as a script, not `-m nineslab...`: the checker imports nothing of the package.
 CHECKER_SCRIPT = Path(__file__).resolve().parent.parent / "services" / "checker.py"
@@ -23,10 +24,6 @@ Checks = dict[str, dict[str, Any]]
 # members each second). Kept in memory only; a member that restarted refuses its old token and the
 # checker logs in again.
 _TOKENS: dict[tuple[str, str], str] = {}
-
-
-def _base_url(url: str) -> str:
-    return "/".join(url.split("/")[:3])
 
 
 class Checker:
@@ -54,9 +51,9 @@ class Checker:
         result: Checks = json.loads(proc.stdout)
         for key, res in result.items():
             if res.get("token") and "auth" in checks[key]:
-                _TOKENS[(self.provider.lab, _base_url(checks[key]["url"]))] = res.pop("token")
+                _TOKENS[(self.provider.lab, base_url(checks[key]["url"]))] = res.pop("token")
         return result
 
     def _with_token(self, check: dict[str, Any]) -> dict[str, Any]:
-        token = _TOKENS.get((self.provider.lab, _base_url(check.get("url", "")))) if "auth" in check else None
+        token = _TOKENS.get((self.provider.lab, base_url(check.get("url", "")))) if "auth" in check else None
         return {**check, "auth": {**check["auth"], "token": token}} if token else check
