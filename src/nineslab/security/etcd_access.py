@@ -4,12 +4,15 @@ passwords, and the certificate and user a client of nineslab presents.
 - `root`: nineslab's own administration (users and roles, member changes, the hash check);
 - `deployer`: writes the routes (deploy, the guarded push, rollback, the route faults and their heal)
   and reads etcd's status;
-- one user per gateway: reads its own root key's range, nothing else (Traefik's etcd provider logs in
-  with a user and password over TLS).
+- one user per gateway: reads its own root key's range, nothing else. It has no password: etcd takes its
+  certificate's common name as the user (gRPC). Not Traefik's username/password: with those, Traefik's
+  etcd provider logs in once when it starts, and a gateway started while etcd is unreachable never
+  loads its routes ("Error while initializing provider: failed to Connect to KV store", measured with
+  the etcd-cold-start-gateway fault).
 
-etcd's JSON gateway does not take a certificate's name as the user, so every call carries a token from
-`/v3/auth/authenticate` as well as the client certificate. Passwords are random, made once per lab, one
-file per user beside the certificates (0600)."""
+etcd's JSON gateway does not take a certificate's name as the user, so nineslab's own calls (root,
+deployer) carry a token from `/v3/auth/authenticate` as well as the client certificate. Their passwords
+are random, made once per lab, one file per user beside the certificates (0600)."""
 
 from __future__ import annotations
 
@@ -128,7 +131,7 @@ def write_expired(lab: str, topology: Topology, member: str, now: dt.datetime | 
     """Replace the member's certificate by one of the same key and names that expired a day ago; the good
     one is kept beside it (`<member>.crt.before-nineslab`) for recover and heal."""
     files = pki.Pki(pki_dir(lab))
-    cert, saved = files.cert(member), files.cert(member).with_name(files.cert(member).name + SAVED_CERT)
+    cert, saved = files.cert(member), saved_certificate(lab, member)
     if not saved.exists():  # a second apply must not save the expired one over the good one
         saved.write_bytes(cert.read_bytes())
     ident = next(i for i in identities(topology) if i.name == member)
@@ -138,10 +141,15 @@ def write_expired(lab: str, topology: Topology, member: str, now: dt.datetime | 
     pki.write_cert(cert, expired)
 
 
+def saved_certificate(lab: str, member: str) -> Path:
+    """Where the member's good certificate waits while the fault's expired one is in place."""
+    cert = pki.Pki(pki_dir(lab)).cert(member)
+    return cert.with_name(cert.name + SAVED_CERT)
+
+
 def restore_certificate(lab: str, member: str) -> bool:
     """The member's good certificate back (False: nothing was saved, nothing to do)."""
-    cert = pki.Pki(pki_dir(lab)).cert(member)
-    saved = cert.with_name(cert.name + SAVED_CERT)
+    cert, saved = pki.Pki(pki_dir(lab)).cert(member), saved_certificate(lab, member)
     if not saved.exists():
         return False
     saved.replace(cert)
