@@ -8,6 +8,7 @@ fault, median over faults). Needs root; about 13 min per suite on 2az.
 
 usage: .venv/bin/python bench/etcd_tls.py [--topology 2az] [--runs 2] [--modes off,on] [--json]
          [--from off=RUN_DIR ...]   (suites run before, added to the mode's runs; --modes "" runs nothing)
+         [--only FAULT ...]         (each suite runs only these faults: more runs of one fault, same time)
   --runs 0 times deploy, no-op redeploy and destroy only.
 """
 
@@ -64,7 +65,7 @@ def call_ms(lab: str, calls: int = 20, fresh_login: bool = False) -> float:
     return statistics.median(times)
 
 
-def run_mode(topology: str, tls: bool, runs: int, lab: str, tmp: Path) -> dict[str, Any]:
+def run_mode(topology: str, tls: bool, runs: int, lab: str, tmp: Path, only: list[str]) -> dict[str, Any]:
     path = str(topology_file(topology, tls, tmp))
     out: dict[str, Any] = {"runs": []}
     try:
@@ -74,7 +75,8 @@ def run_mode(topology: str, tls: bool, runs: int, lab: str, tmp: Path) -> dict[s
         if tls:
             out["call_ms_fresh_login"] = call_ms(lab, fresh_login=True)
         for _ in range(runs):
-            res = subprocess.run([NINESLAB, "suite", "--lab", lab, "--json"], stdout=subprocess.PIPE, text=True)
+            suite = [NINESLAB, "suite", "--lab", lab, *[a for fault in only for a in ("--only", fault)], "--json"]
+            res = subprocess.run(suite, stdout=subprocess.PIPE, text=True)
             out["runs"].append(json.loads(res.stdout)["run"])
     finally:
         start = time.monotonic()
@@ -101,8 +103,10 @@ def report(modes: dict[str, dict[str, Any]]) -> dict[str, Any]:
     faults = list(dict.fromkeys(f["fault"] for rs in res.values() for r in rs for f in r["faults"]))
     table = {}
     for fault in faults:
-        row = {m: [next((f["impact"]["error_seconds"] for f in r["faults"] if f["fault"] == fault), None) for r in rs]
-               for m, rs in res.items()}  # fmt: skip
+        row: dict[str, Any] = {
+            m: [next((f["impact"]["error_seconds"] for f in r["faults"] if f["fault"] == fault), None) for r in rs]
+            for m, rs in res.items()
+        }
         # at the precision printed (hundredths of an error-second)
         off = [round(v, 2) for v in row.get("off", []) if v is not None]
         row["spread_off"] = [min(off), max(off)] if off else None
@@ -149,6 +153,7 @@ def main() -> None:
     ap.add_argument("--modes", default="off,on")
     ap.add_argument("--lab", default="bxtls")
     ap.add_argument("--from", dest="existing", action="append", default=[], help="MODE=RUN_DIR made before")
+    ap.add_argument("--only", action="append", default=[], help="run only this fault in each suite")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     modes: dict[str, dict[str, Any]] = {}
@@ -158,7 +163,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="nineslab-tls-") as tmp:
         os.environ.setdefault("NINESLAB_REPORTS_DIR", str(Path(tmp) / "reports"))
         for mode in filter(None, args.modes.split(",")):
-            fresh = run_mode(args.topology, mode == "on", args.runs, args.lab, Path(tmp))
+            fresh = run_mode(args.topology, mode == "on", args.runs, args.lab, Path(tmp), args.only)
             modes[mode] = {**fresh, "runs": modes.get(mode, {"runs": []})["runs"] + fresh["runs"]}
         out = report(modes)
     if args.json:
