@@ -137,6 +137,37 @@ def destroy(lab: str, as_json: bool) -> None:
 
 
 @cli.command()
+@click.option("--build", is_flag=True, help="Build the hosts' base image if it is not built (debootstrap, ~1 min).")
+@JSON_OPTION
+def images(build: bool, as_json: bool) -> None:
+    """The docker provider's images: what is built on nineslab's own engine, and the tag of the current
+    recipe. Starts nineslab's engine if needed, and stops it again unless a docker lab uses it."""
+    from nineslab.providers.docker import Engine, default_recipe
+    from nineslab.providers.docker import engine as docker_engine
+    from nineslab.providers.docker import image as host_image
+
+    engine, recipe = Engine.default(), default_recipe()
+    client = engine.client()
+    try:
+        if build:
+            host_image.build(client, recipe, engine.root / "build", progress=_progress(as_json))
+        rows = host_image.listing(client)
+    finally:
+        client.close()
+        docker_engine.release(engine)
+    data = {"engine": engine.url, "recipe": recipe.tag, "images": rows}
+    if as_json:
+        click.echo(json.dumps(data, indent=2))
+        return
+    click.echo(f"engine {engine.url}; current recipe {recipe.tag}")
+    for row in rows:
+        mark = "current" if row["tag"] == recipe.tag else "stale (an older recipe)"
+        click.echo(f"  {row['tag']:<28} {row['id']:<20} {row['size_mb']:>7.1f} MB  {mark}")
+    if not any(row["tag"] == recipe.tag for row in rows):
+        click.echo("  the current recipe is not built — `nineslab images --build` builds it")
+
+
+@cli.command()
 @click.argument("topology", required=False)
 @JSON_OPTION
 def topologies(topology: str | None, as_json: bool) -> None:

