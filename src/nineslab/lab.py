@@ -106,6 +106,11 @@ class Lab:
                 f"lab {self.name!r} runs topology {meta.get('topology')} — destroy it first "
                 f"(`nineslab destroy --lab {self.name}`) or deploy under another --lab name"
             )
+        if meta and meta.get("provider", DEFAULT_PROVIDER) != self.provider.name:
+            raise LabError(
+                f"lab {self.name!r} was made with the {meta.get('provider', DEFAULT_PROVIDER)} provider — destroy it "
+                f"first (`nineslab destroy --lab {self.name}`) or deploy under another --lab name"
+            )
         if meta and bool(meta.get("etcd_tls", False)) != topology.security.etcd_tls:
             # Every member's peer and client URLs would change at once: no rolling path keeps quorum.
             raise LabError(

@@ -45,6 +45,7 @@ variable "hosts" {
     region    = string
     host_dir  = string # the host's own directory tree (namespaces share one filesystem)
     etc_netns = bool   # create /etc/netns/NETNS/ (the client's resolv.conf lives there)
+    container = string # the docker provider's container ("" for a namespace host): its namespace is attached, not made
   }))
 }
 
@@ -66,6 +67,7 @@ locals {
       LAB_NETWORK  = var.lab_network
       HOST_DIR     = h.host_dir
       ETC_NETNS    = tostring(h.etc_netns)
+      CONTAINER    = h.container
     })
   }
 }
@@ -91,6 +93,11 @@ module "host" {
   script     = "${local.scripts}/host.sh"
   env        = local.host_env[each.key]
   keep       = each.value
+}
+
+output "host_env" {
+  description = "Each host script's variables: the docker provider wires a restarted container with them again."
+  value       = local.host_env
 }
 
 output "hosts" {

@@ -23,6 +23,7 @@ from nineslab.faults.engine import describe_dry_run
 from nineslab.health import unhealthy_hosts
 from nineslab.lab import DEFAULT_LAB, Lab, check_lab_name
 from nineslab.load.runner import SEED
+from nineslab.providers import DEFAULT_PROVIDER, PROVIDERS
 from nineslab.topology import load_topology, topology_names, topology_row
 
 LAB_OPTION = click.option(
@@ -74,13 +75,19 @@ def cli() -> None:
 
 @cli.command()
 @click.option("--topology", "-t", required=True, help="1az, 2az, 3dc, or a path to a topology .yaml file.")
+@click.option(
+    "--provider",
+    type=click.Choice(sorted(PROVIDERS)),
+    help=f"What a host is: a network namespace (netns) or a container (docker). Default: the lab's own, "
+    f"or {DEFAULT_PROVIDER} for a new lab.",
+)
 @LAB_OPTION
 @JSON_OPTION
-def deploy(topology: str, lab: str, as_json: bool) -> None:
+def deploy(topology: str, provider: str | None, lab: str, as_json: bool) -> None:
     """Create (or repair) the lab: hosts via Terraform, services via Ansible, then an end-to-end check.
     Idempotent: a second deploy changes nothing."""
     try:
-        result = Lab(lab).deploy(topology, progress=_progress(as_json))
+        result = Lab(lab, provider=provider).deploy(topology, progress=_progress(as_json))
     except KeyboardInterrupt:
         raise Interrupted(
             f"deploy of lab {lab} stopped part-way — run `nineslab deploy --topology {topology} --lab {lab}` "

@@ -10,6 +10,7 @@ from typing import Any
 from nineslab import defaults
 from nineslab.paths import binaries, host_dir, lab_dir
 from nineslab.providers import InventoryHost
+from nineslab.providers.docker.provider import ENTER
 from nineslab.security import etcd_access, pki
 from nineslab.services import dns, etcd, gateway, lb, waf
 from nineslab.topology import Topology
@@ -28,6 +29,11 @@ def build_inventory(lab: str, topology: Topology, hosts: list[InventoryHost]) ->
             "region": ih.region or "",
             "host_dir": str(host_dir(lab, ih.name)),
         }
+        if ih.init_pidfile:
+            # a container host: commands enter its cgroups and namespaces; its own Debian python runs modules
+            hv["nineslab_init_pidfile"] = ih.init_pidfile
+            hv["nineslab_enter"] = str(ENTER)
+            hv["ansible_python_interpreter"] = "/usr/bin/python3"
         if ih.role == "gateway":
             hv["gateway_rootkey"] = gateway.rootkey(host)
             hv["gateway_etcd_user"] = pki.gateway_user(host.name)

@@ -2,12 +2,21 @@
 
 from nineslab.errors import NinesError
 from nineslab.providers.base import InventoryHost, Provider
+from nineslab.providers.docker.provider import DockerProvider
 from nineslab.providers.netns import NetnsProvider
 
-__all__ = ["DEFAULT_PROVIDER", "PROVIDERS", "InventoryHost", "NetnsProvider", "Provider", "get_provider"]
+__all__ = [
+    "DEFAULT_PROVIDER",
+    "PROVIDERS",
+    "DockerProvider",
+    "InventoryHost",
+    "NetnsProvider",
+    "Provider",
+    "get_provider",
+]
 
 
-PROVIDERS: dict[str, type[Provider]] = {"netns": NetnsProvider}
+PROVIDERS: dict[str, type[Provider]] = {"netns": NetnsProvider, "docker": DockerProvider}
 DEFAULT_PROVIDER = "netns"
 
 

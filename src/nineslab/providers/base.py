@@ -13,6 +13,7 @@ from nineslab.topology import Host, Topology
 # these is offered only on providers that have it.
 SWITCH_PORT = "switch_port"  # a host's link can be taken down (power off)
 ROUTER = "router"  # traffic between zones/regions passes one router where it can be cut
+CONTAINER = "container"  # each host is a container: its own file system, cgroups, pause and kill
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class InventoryHost:
     region: str | None
     netns: str
     interface: str = ""  # the host's network device inside its namespace
+    init_pidfile: str = ""  # a container host: the pidfile of its init (commands enter through it)
 
 
 class Provider(abc.ABC):

@@ -51,8 +51,10 @@ def lab_netns(lab: str) -> list[str]:
     return sorted(p.name for p in NETNS_RUN.iterdir() if p.name.startswith(f"{lab}-"))
 
 
-def terraform_vars(lab: str, topology: Topology) -> dict[str, Any]:
-    """The module's variables: pure function of lab name and topology (bridge/port names fit IFNAMSIZ)."""
+def terraform_vars(lab: str, topology: Topology, containers: bool = False) -> dict[str, Any]:
+    """The module's variables: pure function of lab name and topology (bridge/port names fit IFNAMSIZ).
+    With `containers`, every host but the client is a container of the docker provider (named like its
+    namespace) whose namespace the provider attaches before Terraform wires it."""
     segments = {}
     for i, seg in enumerate(topology.segments):
         segments[seg.name] = {"bridge": f"{lab}-br{i}", "router": f"{seg.gateway}/{seg.cidr.prefixlen}"}
@@ -70,6 +72,7 @@ def terraform_vars(lab: str, topology: Topology) -> dict[str, Any]:
             "region": host.region or "",
             "host_dir": str(host_dir(lab, host.name)),
             "etc_netns": host.role == "client",
+            "container": netns_name(lab, host.name) if containers and host.role != "client" else "",
         }
     return {
         "lab": lab,
@@ -137,9 +140,17 @@ class NetnsProvider(Provider):
         }
 
     # -- Provider API -------------------------------------------------------------------------
+    def terraform_vars(self, topology: Topology) -> dict[str, Any]:
+        return terraform_vars(self.lab, topology)
+
+    def rewire(self) -> set[str]:
+        """Hosts whose link must be made again although their namespace exists (none here; the docker
+        provider's restarted containers)."""
+        return set()
+
     def create(self, topology: Topology) -> list[InventoryHost]:
         self.tf_dir.mkdir(parents=True, exist_ok=True)
-        variables = terraform_vars(self.lab, topology)
+        variables = self.terraform_vars(topology)
         (self.tf_dir / "lab.tfvars.json").write_text(json.dumps(variables, indent=1))
         self._init()
         # A host in the state whose namespace or directory is gone (deleted by hand, lost in a crash)
@@ -157,6 +168,7 @@ class NetnsProvider(Provider):
                 for name in in_state & set(variables["hosts"])
                 if variables["hosts"][name]["netns"] not in existing
                 or not Path(variables["hosts"][name]["host_dir"], "run").is_dir()
+                or name in self.rewire()
             )
             replace = []
         replace += [f'-replace=module.host["{h}"].{STEP}' for h in stale]

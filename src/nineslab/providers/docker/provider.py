@@ -1,0 +1,116 @@
+"""The docker provider: every lab host but the client is a container on nineslab's own engine, wired
+into the same bridges and router as a netns host (the same Terraform module wires both; a container
+only brings its namespace along). What differs from the netns provider lives here."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from nineslab.paths import REPO_ROOT, TERRAFORM_DIR, host_dir
+from nineslab.providers.base import CONTAINER, InventoryHost
+from nineslab.providers.docker import containers, engine, image
+from nineslab.providers.netns import NetnsProvider, netns_name, terraform_vars
+from nineslab.security import etcd_access
+from nineslab.topology import Host, Topology
+
+HOST_SCRIPT = TERRAFORM_DIR / "local" / "scripts" / "host.sh"
+ENTER = Path(__file__).resolve().parent / "enter.sh"
+
+
+class DockerProvider(NetnsProvider):
+    name = "docker"
+    capabilities = NetnsProvider.capabilities | {CONTAINER}
+
+    def __init__(self, lab: str) -> None:
+        super().__init__(lab)
+        self.engine = engine.Engine.default()
+        self._rewired: set[str] = set()
+
+    def terraform_vars(self, topology: Topology) -> dict[str, Any]:
+        return terraform_vars(self.lab, topology, containers=True)
+
+    def rewire(self) -> set[str]:
+        return self._rewired
+
+    def _spec(self, client: Any, topology: Topology, host: Host, tag: str) -> dict[str, Any]:
+        # The repository (its venv holds etcd, Traefik and Caddy; its playbooks the roles' helper
+        # scripts) and the lab's certificates, read-only; the host's own directory read-write.
+        shared = [REPO_ROOT, etcd_access.pki_dir(self.lab)]
+        return containers.run_spec(self.lab, host.name, tag, host_dir(self.lab, host.name), shared)
+
+    def start_host(self, client: Any, topology: Topology, host: Host, tag: str) -> bool:
+        """The host's container running, its init pidfile written, its namespace attached; True when the
+        namespace changed (its link must be wired again)."""
+        hdir = host_dir(self.lab, host.name)
+        for sub in ("conf", "data", "log", "run"):
+            (hdir / sub).mkdir(parents=True, exist_ok=True, mode=0o700)
+        etcd_access.pki_dir(self.lab).mkdir(parents=True, exist_ok=True, mode=0o700)
+        _, pid = containers.ensure_running(client, self._spec(client, topology, host, tag))
+        containers.write_init_pid(hdir, pid)
+        return containers.attach(self.netns(host), pid)
+
+    def create(self, topology: Topology) -> list[InventoryHost]:
+        client = self.engine.client()
+        try:
+            tag = image.build(client, image.default_recipe(), self.engine.root / "build")["tag"]
+            self._rewired = {
+                h.name for h in topology.hosts if h.role != "client" and self.start_host(client, topology, h, tag)
+            }
+        finally:
+            client.close()
+        return super().create(topology)
+
+    def wire(self, host: Host) -> None:
+        """Run the host's link script again (after its container was started anew), with the variables
+        Terraform gave it."""
+        out = json.loads(self._terraform("output", "-json", "-no-color") or "{}")
+        env = out.get("host_env", {}).get("value", {}).get(host.name)
+        if env is None:
+            return
+        subprocess.run([str(HOST_SCRIPT), "create"], env={**os.environ, **env}, check=True, capture_output=True)
+
+    def inventory(self) -> list[InventoryHost]:
+        return [
+            dataclasses.replace(ih, init_pidfile=str(host_dir(self.lab, ih.name) / "run" / containers.INIT_PIDFILE))
+            if ih.role != "client"
+            else ih
+            for ih in super().inventory()
+        ]
+
+    def exec_prefix(self, netns: str) -> list[str]:
+        host = netns.removeprefix(f"{self.lab}-")
+        pidfile = host_dir(self.lab, host) / "run" / containers.INIT_PIDFILE
+        try:
+            pid = int(pidfile.read_text().strip())
+        except (OSError, ValueError):
+            return super().exec_prefix(netns)
+        return [str(ENTER), str(pid)]
+
+    def leftovers(self) -> list[str]:
+        found = super().leftovers()
+        if self.engine.pid():
+            client = self.engine.client()
+            try:
+                found += [f"container {c.name}" for c in containers.lab_containers(client, self.lab)]
+            finally:
+                client.close()
+        return found
+
+    def destroy(self) -> None:
+        super().destroy()  # links, router, attachments (and the processes inside them)
+        if self.engine.pid() or self.engine.socket.exists():
+            client = self.engine.client()
+            try:
+                containers.remove_lab(client, self.lab)
+            finally:
+                client.close()
+        if not [lab for lab in engine.docker_labs() if lab != self.lab]:
+            self.engine.stop()
+
+    def netns(self, host: Host) -> str:
+        return netns_name(self.lab, host.name)
