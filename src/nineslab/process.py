@@ -11,7 +11,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from nineslab.paths import host_dir, pidfile
+from nineslab.paths import ENTER_SCRIPT, host_dir, init_pidfile, pidfile
 
 
 def daemon_pid(lab: str, host: str, daemon: str) -> int | None:
@@ -100,15 +100,25 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
+def host_entry(lab: str, host: str, netns: str) -> list[str]:
+    """A command prefix that runs a program on the host as its daemons run: in its network namespace, or
+    for a container host (its init alive) in the container's cgroups and namespaces too."""
+    try:
+        pid = int(init_pidfile(lab, host).read_text().strip())
+    except (OSError, ValueError):
+        pid = 0
+    if pid and alive(pid):
+        return [str(ENTER_SCRIPT), str(pid)]
+    return ["nsenter", f"--net=/run/netns/{netns}"]
+
+
 def start_daemon(lab: str, netns: str, host: str, daemon: str) -> bool:
     """Start a daemon again with the exact command its deploy used (run/<daemon>.start), inside its
     namespace. True if it was started, False if it was already running."""
     script = host_dir(lab, host) / "run" / f"{daemon}.start"
     if not script.is_file():
         raise FileNotFoundError(f"{script} is missing — run `nineslab deploy` to re-create the lab's services")
-    res = subprocess.run(
-        ["nsenter", f"--net=/run/netns/{netns}", "sh", str(script)], capture_output=True, text=True, timeout=30
-    )
+    res = subprocess.run([*host_entry(lab, host, netns), "sh", str(script)], capture_output=True, text=True, timeout=30)
     if res.returncode not in (0, 1):
         raise RuntimeError(f"starting {host}/{daemon} failed: {res.stderr.strip()[-300:]}")
     return res.returncode == 0

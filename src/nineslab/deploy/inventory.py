@@ -8,9 +8,8 @@ from dataclasses import asdict
 from typing import Any
 
 from nineslab import defaults
-from nineslab.paths import binaries, host_dir, lab_dir
+from nineslab.paths import ENTER_SCRIPT, binaries, host_dir, lab_dir
 from nineslab.providers import InventoryHost
-from nineslab.providers.docker.provider import ENTER
 from nineslab.security import etcd_access, pki
 from nineslab.services import dns, etcd, gateway, lb, waf
 from nineslab.topology import Topology
@@ -32,7 +31,7 @@ def build_inventory(lab: str, topology: Topology, hosts: list[InventoryHost]) ->
         if ih.init_pidfile:
             # a container host: commands enter its cgroups and namespaces; its own Debian python runs modules
             hv["nineslab_init_pidfile"] = ih.init_pidfile
-            hv["nineslab_enter"] = str(ENTER)
+            hv["nineslab_enter"] = str(ENTER_SCRIPT)
             hv["ansible_python_interpreter"] = "/usr/bin/python3"
         if ih.role == "gateway":
             hv["gateway_rootkey"] = gateway.rootkey(host)

@@ -23,7 +23,7 @@ from nineslab import cgroups
 from nineslab.errors import NinesError, RolledBack
 from nineslab.paths import host_dir
 from nineslab.process import hold_down, signal_daemon, start_daemon, stop_supervisor, wait_gone
-from nineslab.providers.base import ROUTER, SWITCH_PORT
+from nineslab.providers.base import CONTAINER, ROUTER, SWITCH_PORT
 from nineslab.routes import RouteChange, guard
 from nineslab.security import etcd_access
 from nineslab.services import daemons, gateway
@@ -157,16 +157,28 @@ def sweep_start(lab: Lab) -> Swept:
     return actions, errors
 
 
+def _freeze(lab: Lab, names: list[str], frozen: bool) -> bool:
+    """The whole hosts frozen (or thawed) where the provider can (a container); False where it cannot."""
+    if CONTAINER not in lab.provider.capabilities:
+        return False
+    topo = lab.topology()
+    return all([lab.provider.freeze(topo.host(name), frozen) for name in names])
+
+
 def apply_pause(lab: Lab, state: State) -> None:
-    _signal(lab, state, signal.SIGSTOP)
+    """SIGSTOP of the host's daemons; on a container host the whole host is frozen (`docker pause`)."""
+    if not _freeze(lab, state["hosts"], True):
+        _signal(lab, state, signal.SIGSTOP)
 
 
 def recover_pause(lab: Lab, state: State) -> None:
-    _signal(lab, state, signal.SIGCONT)
+    if not _freeze(lab, state["hosts"], False):
+        _signal(lab, state, signal.SIGCONT)
 
 
 def sweep_pause(lab: Lab) -> Swept:
-    """SIGCONT every daemon of the lab (a running one ignores it)."""
+    """Every host thawed and SIGCONT to every daemon of the lab (a running one ignores it)."""
+    _freeze(lab, [h.name for h in lab.topology().hosts if h.role != "client"], False)
     for h, _ns, d in _every_daemon(lab):
         signal_daemon(lab.name, h.name, d, signal.SIGCONT)
     return [], []
@@ -182,7 +194,7 @@ def plan_power_off(lab: Lab, hosts: list[Host], params: Params) -> State:
 def apply_power_off(lab: Lab, state: State) -> None:
     topo = lab.topology()
     for name in state["hosts"]:
-        _ip_router(lab, "link", "set", lab.provider.port(topo, topo.host(name)), "down")
+        lab.provider.power_off(topo, topo.host(name))  # a netns host's port down; a container killed
         stop_supervisor(lab.name, name)  # the whole host is off: nothing on it restarts anything
     _signal(lab, state, signal.SIGKILL)
     client = topo.client
@@ -195,7 +207,7 @@ def apply_power_off(lab: Lab, state: State) -> None:
 def _ports_up(lab: Lab, hosts: list[str]) -> None:
     topo = lab.topology()
     for name in hosts:
-        _ip_router(lab, "link", "set", lab.provider.port(topo, topo.host(name)), "up", check=False)
+        lab.provider.power_on(topo, topo.host(name))
 
 
 def recover_power_off(lab: Lab, state: State) -> None:

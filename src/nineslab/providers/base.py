@@ -77,6 +77,19 @@ class Provider(abc.ABC):
     def port(self, topology: Topology, host: Host) -> str:
         """The host's link as seen from the router (its "switch port")."""
 
+    def power_off(self, topology: Topology, host: Host) -> None:
+        """The host off the network (its switch port down); its processes are the caller's to kill."""
+        raise NotImplementedError(f"the {self.name} provider cannot power a host off")
+
+    def power_on(self, topology: Topology, host: Host) -> None:
+        """Undo power_off (idempotent: a host that is on stays on); its daemons are the caller's to start."""
+        raise NotImplementedError(f"the {self.name} provider cannot power a host on")
+
+    def freeze(self, host: Host, frozen: bool) -> bool:
+        """Freeze (or thaw) the whole host at once, where the provider can (a container's cgroup freezer);
+        False where it cannot (the caller stops the host's daemons instead)."""
+        return False
+
     def exec_prefix(self, netns: str) -> list[str]:
         """A command prefix that runs a program inside `netns`, with that namespace's /etc (resolv.conf)."""
         return ["ip", "netns", "exec", netns]

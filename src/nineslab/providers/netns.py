@@ -231,6 +231,16 @@ class NetnsProvider(Provider):
     def port(self, topology: Topology, host: Host) -> str:
         return port_name(self.lab, topology.hosts.index(host))
 
+    def _port(self, topology: Topology, host: Host, state: str) -> None:
+        port = self.port(topology, host)
+        subprocess.run(["ip", "-n", self.router_netns(), "link", "set", port, state], capture_output=True, text=True)
+
+    def power_off(self, topology: Topology, host: Host) -> None:
+        self._port(topology, host, "down")
+
+    def power_on(self, topology: Topology, host: Host) -> None:
+        self._port(topology, host, "up")
+
     def destroy(self) -> None:
         if (self.tf_dir / "terraform.tfstate").exists() and (self.tf_dir / "lab.tfvars.json").exists():
             try:

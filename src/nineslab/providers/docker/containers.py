@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from nineslab.errors import LabError
+from nineslab.paths import INIT_PIDFILE
 
 LABEL_LAB = "nineslab.lab"
 LABEL_HOST = "nineslab.host"
-INIT_PIDFILE = "init.pid"  # in the host's run/: the container's init, for enter.sh and the connection
 NETNS_RUN = Path("/run/netns")
 
 

@@ -8,10 +8,9 @@ import dataclasses
 import json
 import os
 import subprocess
-from pathlib import Path
 from typing import Any
 
-from nineslab.paths import REPO_ROOT, TERRAFORM_DIR, host_dir
+from nineslab.paths import REPO_ROOT, TERRAFORM_DIR, host_dir, init_pidfile
 from nineslab.providers.base import CONTAINER, InventoryHost
 from nineslab.providers.docker import containers, engine, image
 from nineslab.providers.netns import NetnsProvider, netns_name, terraform_vars
@@ -19,7 +18,6 @@ from nineslab.security import etcd_access
 from nineslab.topology import Host, Topology
 
 HOST_SCRIPT = TERRAFORM_DIR / "local" / "scripts" / "host.sh"
-ENTER = Path(__file__).resolve().parent / "enter.sh"
 
 
 class DockerProvider(NetnsProvider):
@@ -74,22 +72,58 @@ class DockerProvider(NetnsProvider):
             return
         subprocess.run([str(HOST_SCRIPT), "create"], env={**os.environ, **env}, check=True, capture_output=True)
 
+    def _container(self, client: Any, host: Host) -> Any:
+        import docker
+
+        try:
+            return client.containers.get(containers.container_name(self.lab, host.name))
+        except docker.errors.NotFound:
+            return None
+
+    def power_off(self, topology: Topology, host: Host) -> None:
+        """`docker kill`: every process of the host ends at once and its namespace (with its link) goes."""
+        client = self.engine.client()
+        try:
+            container = self._container(client, host)
+            if container is not None and container.status in ("running", "paused"):
+                container.kill()
+        finally:
+            client.close()
+
+    def power_on(self, topology: Topology, host: Host) -> None:
+        """The container started again (its data kept, like a host that reboots), attached and wired."""
+        client = self.engine.client()
+        try:
+            tag = image.default_recipe().tag
+            container = self._container(client, host)
+            if container is not None:
+                tag = container.attrs.get("Config", {}).get("Image", tag)
+            if self.start_host(client, topology, host, tag):
+                self.wire(host)
+        finally:
+            client.close()
+
+    def freeze(self, host: Host, frozen: bool) -> bool:
+        """`docker pause` / `unpause`: the whole host held by the cgroup freezer."""
+        client = self.engine.client()
+        try:
+            container = self._container(client, host)
+            if container is None:
+                return True
+            container.reload()
+            if frozen and container.status == "running":
+                container.pause()
+            elif not frozen and container.status == "paused":
+                container.unpause()
+            return True
+        finally:
+            client.close()
+
     def inventory(self) -> list[InventoryHost]:
         return [
-            dataclasses.replace(ih, init_pidfile=str(host_dir(self.lab, ih.name) / "run" / containers.INIT_PIDFILE))
-            if ih.role != "client"
-            else ih
+            dataclasses.replace(ih, init_pidfile=str(init_pidfile(self.lab, ih.name))) if ih.role != "client" else ih
             for ih in super().inventory()
         ]
-
-    def exec_prefix(self, netns: str) -> list[str]:
-        host = netns.removeprefix(f"{self.lab}-")
-        pidfile = host_dir(self.lab, host) / "run" / containers.INIT_PIDFILE
-        try:
-            pid = int(pidfile.read_text().strip())
-        except (OSError, ValueError):
-            return super().exec_prefix(netns)
-        return [str(ENTER), str(pid)]
 
     def leftovers(self) -> list[str]:
         found = super().leftovers()
