@@ -32,9 +32,11 @@ def test_a_recipe_names_its_image_by_what_goes_into_it() -> None:
     assert base.tag == Recipe().tag and base.tag.startswith("nineslab/host:")
     assert Recipe(packages=(*PACKAGES, "strace")).tag != base.tag
     assert Recipe(mirror="http://mirror.example/debian").tag != base.tag
-    cmd = base.debootstrap(Path("/tmp/rootfs"))
-    assert cmd[-3:] == ["bookworm", "/tmp/rootfs", base.mirror]
-    assert "python3" in cmd[2] and "haproxy" in cmd[2]  # --include=…: Ansible and the daemons
+    assert base.debootstrap(Path("/tmp/rootfs"))[-3:] == ["bookworm", "/tmp/rootfs", base.mirror]
+    # the machine's versions are the image's: an upgrade on the machine is a new recipe
+    pinned = Recipe(pins=(("haproxy", "2.6.12-1+deb12u4"),))
+    assert "haproxy=2.6.12-1+deb12u4" in pinned.install() and "python3" in pinned.install()
+    assert Recipe(pins=(("haproxy", "2.6.12-1+deb12u5"),)).tag != pinned.tag
 
 
 def test_the_image_comes_from_the_machines_own_mirror(tmp_path: Path) -> None:

@@ -41,16 +41,25 @@ PACKAGES = (
     "nftables",
     "python3",
 )
+# The daemons: installed at exactly the machine's version (tools like curl take the mirror's current one;
+# the archive keeps only its newest builds).
+DAEMON_PACKAGES = ("haproxy", "runit", "dnsmasq-base", "pdns-server", "pdns-backend-bind", "unbound", "keepalived")
 # Trimmed after the build: documentation and apt's lists (rebuilt by a later apt-get update if needed).
 TRIM = ("usr/share/doc", "usr/share/man", "usr/share/info", "usr/share/locale", "var/lib/apt/lists", "var/cache/apt")
 
 
 @dataclass(frozen=True)
 class Recipe:
+    """What goes into the image. `pins` are the versions this machine runs (dpkg), so the image's
+    daemons are the same builds as the netns provider's; a package upgraded on the machine changes the
+    recipe, and with it the tag: the image is built again."""
+
     suite: str = "bookworm"
     mirror: str = "http://deb.debian.org/debian"
     variant: str = "minbase"
     packages: tuple[str, ...] = PACKAGES
+    pins: tuple[tuple[str, str], ...] = ()
+    sources: str = ""  # the machine's deb822 sources (its updates and security suites too)
     trim: tuple[str, ...] = field(default=TRIM)
 
     def digest(self) -> str:
@@ -62,14 +71,28 @@ class Recipe:
         return f"{REPOSITORY}:{self.digest()}"
 
     def debootstrap(self, target: Path) -> list[str]:
-        return [
-            DEBOOTSTRAP,
-            f"--variant={self.variant}",
-            f"--include={','.join(self.packages)}",
-            self.suite,
-            str(target),
-            self.mirror,
-        ]
+        return [DEBOOTSTRAP, f"--variant={self.variant}", self.suite, str(target), self.mirror]
+
+    def install(self) -> list[str]:
+        """apt-get install inside the new root: every package at the machine's version where it has one."""
+        pinned = dict(self.pins)
+        wanted = [f"{p}={pinned[p]}" if p in pinned else p for p in self.packages]
+        return ["apt-get", "install", "-y", "-q", "--no-install-recommends", *wanted]
+
+
+def machine_versions(packages: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """(package, version) of each of `packages` installed on this machine."""
+    res = subprocess.run(
+        ["dpkg-query", "-W", "-f", "${Package} ${db:Status-Abbrev} ${Version}\\n", *packages],
+        capture_output=True,
+        text=True,
+    )
+    out = []
+    for line in res.stdout.splitlines():
+        name, status, version = (line.split() + ["", "", ""])[:3]
+        if status.startswith("ii"):
+            out.append((name, version))
+    return tuple(sorted(out))
 
 
 def machine_mirror(sources: Path = SOURCES) -> str | None:
@@ -88,8 +111,16 @@ def machine_mirror(sources: Path = SOURCES) -> str | None:
 
 
 def default_recipe() -> Recipe:
-    mirror = machine_mirror()
-    return Recipe(mirror=mirror) if mirror else Recipe()
+    """This machine's recipe: its mirror, its sources, its package versions."""
+    try:
+        sources = SOURCES.read_text()
+    except OSError:
+        sources = ""
+    return Recipe(
+        mirror=machine_mirror() or Recipe.mirror,
+        pins=machine_versions(DAEMON_PACKAGES),
+        sources=sources,
+    )
 
 
 def built(client: Any, recipe: Recipe) -> dict[str, Any] | None:
@@ -128,17 +159,30 @@ def build(client: Any, recipe: Recipe, workdir: Path, progress: Any = print) -> 
     with tempfile.TemporaryDirectory(prefix="rootfs-", dir=workdir) as tmp:
         rootfs = Path(tmp) / "rootfs"
         start = time.monotonic()
-        progress(f"image: debootstrap {recipe.suite} ({recipe.variant}, {len(recipe.packages)} packages) ...")
-        res = subprocess.run(recipe.debootstrap(rootfs), capture_output=True, text=True)
-        if res.returncode:
-            detail = " ".join((res.stderr or res.stdout).split()[-40:])
-            raise NinesError(f"debootstrap failed ({recipe.mirror}): {detail}")
+        progress(f"image: debootstrap {recipe.suite} ({recipe.variant}) + {len(recipe.packages)} packages ...")
+        _run(recipe.debootstrap(rootfs), f"debootstrap ({recipe.mirror})")
+        if recipe.sources:
+            (rootfs / "etc/apt/sources.list.d/debian.sources").write_text(recipe.sources)
+            (rootfs / "etc/apt/sources.list").unlink(missing_ok=True)
+        # nothing installed may start a service in the build root (there is no init there anyway)
+        policy = rootfs / "usr/sbin/policy-rc.d"
+        policy.write_text("#!/bin/sh\nexit 101\n")
+        policy.chmod(0o755)
+        env = {"DEBIAN_FRONTEND": "noninteractive", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"}
+        _run(["chroot", str(rootfs), "apt-get", "update", "-q"], "apt-get update in the image", env)
+        _run(
+            ["chroot", str(rootfs), *recipe.install()],
+            "apt-get install in the image (a daemon at this machine's version — if the mirror no longer has it, "
+            "upgrade it here first: `apt-get install --only-upgrade PACKAGE`)",
+            env,
+        )
+        policy.unlink()
         for part in recipe.trim:
             shutil.rmtree(rootfs / part, ignore_errors=True)
         # no daemon of the image may start by itself (a container has no init system anyway)
         tarball = Path(tmp) / "rootfs.tar"
         subprocess.run(["tar", "-C", str(rootfs), "--numeric-owner", "-cf", str(tarball), "."], check=True)
-        progress(f"image: debootstrap done in {time.monotonic() - start:.0f} s; importing ...")
+        progress(f"image: root file system made in {time.monotonic() - start:.0f} s; importing ...")
         repository, tag = recipe.tag.split(":")
         client.api.import_image(
             src=str(tarball),
@@ -151,3 +195,10 @@ def build(client: Any, recipe: Recipe, workdir: Path, progress: Any = print) -> 
         raise NinesError(f"docker import of {recipe.tag} did not leave an image")
     progress(f"image: {recipe.tag} built, {have['size_mb']} MB, in {time.monotonic() - start:.0f} s")
     return have
+
+
+def _run(cmd: list[str], what: str, env: dict[str, str] | None = None) -> None:
+    res = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if res.returncode:
+        detail = " ".join((res.stderr or res.stdout).split()[-40:])
+        raise NinesError(f"{what} failed: {detail}")
