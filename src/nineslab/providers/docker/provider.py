@@ -8,6 +8,8 @@ import dataclasses
 import json
 import os
 import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 from nineslab.paths import REPO_ROOT, TERRAFORM_DIR, host_dir, init_pidfile
@@ -39,6 +41,9 @@ class DockerProvider(NetnsProvider):
         # The repository (its venv holds etcd, Traefik and Caddy; its playbooks the roles' helper
         # scripts) and the lab's certificates, read-only; the host's own directory read-write.
         shared = [REPO_ROOT, etcd_access.pki_dir(self.lab)]
+        venv = Path(sys.prefix)
+        if not venv.is_relative_to(REPO_ROOT):
+            shared.append(venv)
         return containers.run_spec(self.lab, host.name, tag, host_dir(self.lab, host.name), shared)
 
     def start_host(self, client: Any, topology: Topology, host: Host, tag: str) -> bool:
