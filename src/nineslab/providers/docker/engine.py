@@ -26,6 +26,8 @@ from nineslab.process import alive
 
 # Lab names hold no dash and are never "nineslab", so this cannot be a lab's namespace.
 ENGINE_NETNS = "nineslab-engine"
+CGROUP_PARENT = "nineslab-engine"  # every container's cgroups under this, in every controller
+CGROUP_ROOT = Path("/sys/fs/cgroup")
 DOCKERD = "/usr/sbin/dockerd"
 START_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 15.0
@@ -78,6 +80,7 @@ class Engine:
             "--bridge=none",
             "--userland-proxy=false",
             "--storage-driver=overlay2",
+            f"--cgroup-parent=/{CGROUP_PARENT}",
             "--log-level=warn",
         ]
 
@@ -178,6 +181,17 @@ class Engine:
             _unmount_below(self.exec_root)
             shutil.rmtree(self.exec_root, ignore_errors=True)
         subprocess.run(["ip", "netns", "del", ENGINE_NETNS], capture_output=True)
+        # What dockerd makes outside its roots: the cgroup parent in each controller, and /run/docker's
+        # plugin directory. Removed only when empty (another engine may use /run/docker).
+        for group in sorted(CGROUP_ROOT.glob(f"*/{CGROUP_PARENT}"), key=lambda p: -len(p.parts)):
+            for child in sorted(group.glob("*/"), key=lambda p: -len(p.parts)):
+                with contextlib.suppress(OSError):
+                    child.rmdir()
+            with contextlib.suppress(OSError):
+                group.rmdir()
+        for empty in (Path("/run/docker/plugins"), Path("/run/docker")):
+            with contextlib.suppress(OSError):
+                empty.rmdir()
         return stopped
 
     def remove(self) -> None:
