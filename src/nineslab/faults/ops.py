@@ -276,6 +276,8 @@ def plan_blackhole(lab: Lab, hosts: list[Host], params: Params) -> State:
 def plan_slow(lab: Lab, hosts: list[Host], params: Params) -> State:
     """Every process in each host's namespace (its supervisor included) with the cpu cgroup it is in now:
     recovery puts each one back there."""
+    if CONTAINER in lab.provider.capabilities:  # the container's own CPU limit: nothing to remember
+        return {"hosts": [h.name for h in hosts], "share": float(params["share"]), "cgroups": {}}
     problem = cgroups.unavailable()
     if problem:
         raise NinesError(problem)
@@ -286,12 +288,22 @@ def plan_slow(lab: Lab, hosts: list[Host], params: Params) -> State:
     return {"hosts": [h.name for h in hosts], "share": float(params["share"]), "cgroups": found}
 
 
+def _limit(lab: Lab, names: list[str], share: float | None) -> bool:
+    """Each host's own CPU limit set (or lifted) where the provider has one; False where it has not."""
+    topo = lab.topology()
+    return all([lab.provider.throttle(topo.host(name), share) for name in names])
+
+
 def apply_slow(lab: Lab, state: State) -> None:
+    if _limit(lab, state["hosts"], state["share"]):
+        return
     for name, originals in state["cgroups"].items():
         cgroups.throttle(lab.name, name, state["share"], [int(p) for p in originals])
 
 
 def recover_slow(lab: Lab, state: State) -> None:
+    if _limit(lab, state["hosts"], None):
+        return
     for name, originals in state["cgroups"].items():
         # a process started inside (a restarted daemon) goes where its host's processes came from
         fallback = max(set(originals.values()), key=list(originals.values()).count, default="/")
@@ -299,7 +311,8 @@ def recover_slow(lab: Lab, state: State) -> None:
 
 
 def sweep_slow(lab: Lab) -> Swept:
-    """Every cgroup of the lab emptied into the root and removed."""
+    """Every cgroup of the lab emptied into the root and removed (every container's CPU limit lifted)."""
+    _limit(lab, [h.name for h in lab.topology().hosts if h.role != "client"], None)
     try:
         return [f"removed cgroup {g}" for g in cgroups.remove_all(lab.name)], []
     except OSError as exc:

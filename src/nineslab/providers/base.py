@@ -90,6 +90,11 @@ class Provider(abc.ABC):
         False where it cannot (the caller stops the host's daemons instead)."""
         return False
 
+    def throttle(self, host: Host, share: float | None) -> bool:
+        """Hold the whole host to `share` of one CPU (None: no limit) where the provider owns its cgroups
+        (a container's CPU limit); False where it does not (the caller moves its processes instead)."""
+        return False
+
     def exec_prefix(self, netns: str) -> list[str]:
         """A command prefix that runs a program inside `netns`, with that namespace's /etc (resolv.conf)."""
         return ["ip", "netns", "exec", netns]

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from nineslab import cgroups
 from nineslab.paths import REPO_ROOT, TERRAFORM_DIR, host_dir, init_pidfile
 from nineslab.providers.base import CONTAINER, InventoryHost
 from nineslab.providers.docker import containers, engine, image
@@ -120,6 +121,21 @@ class DockerProvider(NetnsProvider):
                 container.pause()
             elif not frozen and container.status == "paused":
                 container.unpause()
+            return True
+        finally:
+            client.close()
+
+    def throttle(self, host: Host, share: float | None) -> bool:
+        """The container's CPU limit (`docker update`); a host with no limit gets every core's worth."""
+        client = self.engine.client()
+        try:
+            container = self._container(client, host)
+            if container is None:
+                return True
+            if share is None:
+                container.update(cpu_period=cgroups.PERIOD_US, cpu_quota=cgroups.PERIOD_US * (os.cpu_count() or 1))
+            else:
+                container.update(cpu_period=cgroups.period_us(share), cpu_quota=cgroups.quota_us(share))
             return True
         finally:
             client.close()
