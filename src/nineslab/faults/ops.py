@@ -590,6 +590,31 @@ def sweep_routes(lab: Lab, wait_s: float = 20.0) -> Swept:
     return ["restored the routes in etcd"], []
 
 
+# -- a host fault only a host with a disk of its own has (the docker provider) -------------------------
+def plan_disk_full(lab: Lab, hosts: list[Host], params: Params) -> State:
+    return {"hosts": [h.name for h in hosts]}
+
+
+def apply_disk_full(lab: Lab, state: State) -> None:
+    topo = lab.topology()
+    for name in state["hosts"]:
+        lab.provider.fill_disk(topo.host(name), True)
+
+
+def recover_disk_full(lab: Lab, state: State) -> None:
+    topo = lab.topology()
+    for name in state["hosts"]:
+        lab.provider.fill_disk(topo.host(name), False)
+
+
+def sweep_disk_full(lab: Lab) -> Swept:
+    """Every host's disk freed of a fill (nothing to do where the provider gives hosts no disk)."""
+    if CONTAINER not in lab.provider.capabilities:
+        return [], []
+    hosts = [h for h in lab.topology().hosts if h.role != "client"]
+    return [done for h in hosts if (done := lab.provider.fill_disk(h, False))], []
+
+
 _DAEMON = {"daemon": _is_daemon_name}
 _SHARE = {"share": _is_share}
 
@@ -680,6 +705,15 @@ OPS: dict[str, Op] = {
             _SHARE,
             required=frozenset({"share"}),
             needs=frozenset({ROUTER}),
+        ),
+        Op(
+            "disk_full",
+            plan_disk_full,
+            apply_disk_full,
+            recover_disk_full,
+            sweep_disk_full,
+            "the host's data disk filled to the last byte (a real ENOSPC; its own file system)",
+            needs=frozenset({CONTAINER}),
         ),
         Op(
             "expired_cert",

@@ -95,6 +95,10 @@ class Provider(abc.ABC):
         (a container's CPU limit); False where it does not (the caller moves its processes instead)."""
         return False
 
+    def fill_disk(self, host: Host, full: bool) -> str:
+        """Fill the host's data disk to the last byte (or free it again); what was done, in words."""
+        raise NotImplementedError(f"the {self.name} provider gives hosts no disk of their own")
+
     def exec_prefix(self, netns: str) -> list[str]:
         """A command prefix that runs a program inside `netns`, with that namespace's /etc (resolv.conf)."""
         return ["ip", "netns", "exec", netns]

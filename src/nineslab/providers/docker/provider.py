@@ -15,7 +15,7 @@ from typing import Any
 from nineslab import cgroups
 from nineslab.paths import REPO_ROOT, TERRAFORM_DIR, host_dir, init_pidfile
 from nineslab.providers.base import CONTAINER, InventoryHost
-from nineslab.providers.docker import containers, engine, image
+from nineslab.providers.docker import containers, disk, engine, image
 from nineslab.providers.netns import NetnsProvider, netns_name, terraform_vars
 from nineslab.security import etcd_access
 from nineslab.topology import Host, Topology
@@ -54,6 +54,7 @@ class DockerProvider(NetnsProvider):
         for sub in ("conf", "data", "log", "run"):
             (hdir / sub).mkdir(parents=True, exist_ok=True, mode=0o700)
         etcd_access.pki_dir(self.lab).mkdir(parents=True, exist_ok=True, mode=0o700)
+        disk.ensure(hdir)  # before the container: its bind mount of the host's directory carries it
         _, pid = containers.ensure_running(client, self._spec(client, topology, host, tag))
         containers.write_init_pid(hdir, pid)
         return containers.attach(self.netns(host), pid)
@@ -140,6 +141,12 @@ class DockerProvider(NetnsProvider):
         finally:
             client.close()
 
+    def fill_disk(self, host: Host, full: bool) -> str:
+        data = host_dir(self.lab, host.name) / "data"
+        if full:
+            return f"{host.name}'s disk filled ({disk.fill(data) >> 20} MiB written until ENOSPC)"
+        return f"{host.name}'s disk freed" if disk.unfill(data) else ""
+
     def inventory(self) -> list[InventoryHost]:
         return [
             dataclasses.replace(ih, init_pidfile=str(init_pidfile(self.lab, ih.name))) if ih.role != "client" else ih
@@ -164,6 +171,8 @@ class DockerProvider(NetnsProvider):
                 containers.remove_lab(client, self.lab)
             finally:
                 client.close()
+        for hdir in sorted(host_dir(self.lab, "x").parent.glob("*")):
+            disk.release(hdir)
         if not [lab for lab in engine.docker_labs() if lab != self.lab]:
             self.engine.stop()
 
