@@ -139,7 +139,8 @@ def print_report(out: dict[str, Any]) -> None:
         print(f"{fault:<30} {cells}   {spread:>11}   {p:>4}   {' '.join(f'{v:.2f}' for v in row['outside']) or '-'}")
     differ = [f"{fault} (p {row['p']:.2f})" for fault, row in out["faults"].items() if (row.get("p") or 1) < 0.05]
     print(
-        f"faults whose error-seconds differ between the modes (permutation test, p < 0.05): {', '.join(differ) or 'none'}"
+        f"faults whose error-seconds differ between the modes (permutation test, p < 0.05): "
+        f"{', '.join(differ) or 'none'}"
     )
     for m in out["runs"]:
         lat = "; ".join(
