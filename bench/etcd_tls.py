@@ -27,6 +27,8 @@ from typing import Any
 
 import yaml
 
+from nineslab.analysis import permutation_p
+
 NINESLAB = str(Path(sys.executable).parent / "nineslab")
 REPO = Path(__file__).resolve().parent.parent
 
@@ -112,6 +114,8 @@ def report(modes: dict[str, dict[str, Any]]) -> dict[str, Any]:
         row["spread_off"] = [min(off), max(off)] if off else None
         on = [round(v, 2) for v in row.get("on", []) if v is not None]
         row["outside"] = [v for v in on if off and not min(off) <= v <= max(off)]
+        # a range of a few runs is narrow: whether the two modes differ at all is a permutation test
+        row["p"] = permutation_p(off, on)
         table[fault] = row
     latency = {
         m: [
@@ -127,11 +131,17 @@ def report(modes: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 def print_report(out: dict[str, Any]) -> None:
     modes = [m for m, runs in out["runs"].items() if runs]
-    print(f"{'fault':<30} " + "  ".join(f"{m:>14}" for m in modes) + "   spread off   on outside it")
+    print(f"{'fault':<30} " + "  ".join(f"{m:>14}" for m in modes) + "   spread off      p   on outside it")
     for fault, row in out["faults"].items():
         cells = "  ".join(f"{' '.join('—' if v is None else f'{v:.2f}' for v in row[m]):>14}" for m in modes)
         spread = "—" if row["spread_off"] is None else f"{row['spread_off'][0]:.2f}-{row['spread_off'][1]:.2f}"
-        print(f"{fault:<30} {cells}   {spread:>11}   {' '.join(f'{v:.2f}' for v in row['outside']) or '-'}")
+        p = "—" if row.get("p") is None else f"{row['p']:.2f}"
+        print(f"{fault:<30} {cells}   {spread:>11}   {p:>4}   {' '.join(f'{v:.2f}' for v in row['outside']) or '-'}")
+    differ = [f"{fault} (p {row['p']:.2f})" for fault, row in out["faults"].items() if (row.get("p") or 1) < 0.05]
+    print(
+        f"faults whose error-seconds differ between the modes (permutation test, p < 0.05): "
+        f"{', '.join(differ) or 'none'}"
+    )
     for m in out["runs"]:
         lat = "; ".join(
             f"run p50/p99 {x['run_p50']:.1f}/{x['run_p99']:.1f} ms, quiet {x['quiet'][0]:.1f}/{x['quiet'][1]:.1f} ms"

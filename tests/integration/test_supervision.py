@@ -113,13 +113,16 @@ def test_a_stop_fault_holds_etcd_quorum_lost_for_the_whole_hold(lab: dict[str, A
     nineslab("inject", "etcd-quorum-loss", "--lab", LAB)
     try:
         held = []
-        for _ in range(3):
+        for _ in range(4):
             time.sleep(2)
             held.append(status()["etcd"])
         stopped = [h for h in ("etcd-a1", "etcd-a2", "etcd-a3") if sv_state(h, "etcd") == "down"]
     finally:
         nineslab("recover", "etcd-quorum-loss", "--lab", LAB)
-    assert all(e["leader"] is None for e in held), "no quorum at any time during the hold (6 s and more)"
+    assert all(len(e["healthy_members"]) <= 1 for e in held), "the majority stays down for the whole hold (8 s)"
+    # A leader left alone keeps calling itself leader until CheckQuorum makes it step down: within two
+    # election timeouts (1 s each), later under load — CI once saw it still leading 2 s after the kill.
+    assert all(e["leader"] is None for e in held[1:]), "no quorum from 4 s on"
     assert len(stopped) == 2, "the supervisor keeps the majority down, it does not restart it"
     assert eventually(lambda: len(status()["etcd"]["healthy_members"]) == 3, 15)
 
