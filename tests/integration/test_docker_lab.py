@@ -63,8 +63,8 @@ def test_a_powered_off_host_is_a_killed_container_and_comes_back_wired(lab: dict
         nineslab("recover", "gateway-host-power-off", "--lab", LAB)
         after = lab_pids(LAB)["gw-a1/traefik"]
         assert after != before and alive(after) and _in_container(after)
-        gw = client_get(LAB, "http://198.18.1.21/api/")  # the restarted container answers at its address
-        assert gw["status"] == 200
+        # the restarted container answers at its address, its routes loaded from etcd (404 until then)
+        assert settles(LAB, "http://198.18.1.21/api/", lambda r: r["status"] == 200, 15) is not None
     finally:
         nineslab("heal", "--lab", LAB)
 

@@ -29,10 +29,9 @@ def build_inventory(lab: str, topology: Topology, hosts: list[InventoryHost]) ->
             "host_dir": str(host_dir(lab, ih.name)),
         }
         if ih.init_pidfile:
-            # a container host: commands enter its cgroups and namespaces; its own Debian python runs modules
+            # a container host: commands enter its cgroups and namespaces (nineslab's Python is mounted in)
             hv["nineslab_init_pidfile"] = ih.init_pidfile
             hv["nineslab_enter"] = str(ENTER_SCRIPT)
-            hv["ansible_python_interpreter"] = "/usr/bin/python3"
         if ih.role == "gateway":
             hv["gateway_rootkey"] = gateway.rootkey(host)
             hv["gateway_etcd_user"] = pki.gateway_user(host.name)

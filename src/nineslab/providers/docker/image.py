@@ -12,6 +12,7 @@ import hashlib
 import json
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
@@ -148,7 +149,11 @@ def listing(client: Any) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
-def build(client: Any, recipe: Recipe, workdir: Path, progress: Any = print) -> dict[str, Any]:
+def _to_stderr(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)  # stdout may be a command's --json
+
+
+def build(client: Any, recipe: Recipe, workdir: Path, progress: Any = _to_stderr) -> dict[str, Any]:
     """Build the recipe's image unless it is built; returns what `built` returns."""
     have = built(client, recipe)
     if have:

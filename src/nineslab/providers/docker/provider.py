@@ -42,9 +42,12 @@ class DockerProvider(NetnsProvider):
         # The repository (its venv holds etcd, Traefik and Caddy; its playbooks the roles' helper
         # scripts) and the lab's certificates, read-only; the host's own directory read-write.
         shared = [REPO_ROOT, etcd_access.pki_dir(self.lab)]
-        venv = Path(sys.prefix)
-        if not venv.is_relative_to(REPO_ROOT):
-            shared.append(venv)
+        # nineslab's own interpreter, so Ansible's modules and the roles' helper scripts run with the
+        # same Python and packages as on a netns host: the venv, and the Python it was made from unless
+        # that is the system's (the image has Debian's, the same build)
+        for root in (Path(sys.prefix), Path(sys.base_prefix)):
+            if not root.is_relative_to(REPO_ROOT) and not root.is_relative_to("/usr") and root not in shared:
+                shared.append(root)
         return containers.run_spec(self.lab, host.name, tag, host_dir(self.lab, host.name), shared)
 
     def start_host(self, client: Any, topology: Topology, host: Host, tag: str) -> bool:
