@@ -590,9 +590,16 @@ def sweep_routes(lab: Lab, wait_s: float = 20.0) -> Swept:
     return ["restored the routes in etcd"], []
 
 
-# -- a host fault only a host with a disk of its own has (the docker provider) -------------------------
-def plan_disk_full(lab: Lab, hosts: list[Host], params: Params) -> State:
+# -- host faults only a host with a disk and a memory of its own has (the docker provider) -------------
+def plan_host_names(lab: Lab, hosts: list[Host], params: Params) -> State:
     return {"hosts": [h.name for h in hosts]}
+
+
+def _container_hosts(lab: Lab) -> list[Host]:
+    """The hosts a sweep of a container-only op looks at: none where hosts are not containers."""
+    if CONTAINER not in lab.provider.capabilities:
+        return []
+    return [h for h in lab.topology().hosts if h.role != "client"]
 
 
 def apply_disk_full(lab: Lab, state: State) -> None:
@@ -608,11 +615,32 @@ def recover_disk_full(lab: Lab, state: State) -> None:
 
 
 def sweep_disk_full(lab: Lab) -> Swept:
-    """Every host's disk freed of a fill (nothing to do where the provider gives hosts no disk)."""
-    if CONTAINER not in lab.provider.capabilities:
+    """Every host's disk freed of a fill."""
+    return [done for h in _container_hosts(lab) if (done := lab.provider.fill_disk(h, False))], []
+
+
+def apply_memory_pressure(lab: Lab, state: State) -> None:
+    topo = lab.topology()
+    for name in state["hosts"]:
+        lab.provider.squeeze_memory(topo.host(name), True)
+
+
+def recover_memory_pressure(lab: Lab, state: State) -> None:
+    """The memory back, then the daemons the OOM killer took and no supervisor brought back started."""
+    topo = lab.topology()
+    for name in state["hosts"]:
+        lab.provider.squeeze_memory(topo.host(name), False)
+    _start(lab, state)
+
+
+def sweep_memory_pressure(lab: Lab) -> Swept:
+    """Every hog ended and every host's memory given back; then every daemon started (heal's first sweep
+    started them while a hog may still have held the memory)."""
+    done = [done for h in _container_hosts(lab) if (done := lab.provider.squeeze_memory(h, False))]
+    if not done:
         return [], []
-    hosts = [h for h in lab.topology().hosts if h.role != "client"]
-    return [done for h in hosts if (done := lab.provider.fill_disk(h, False))], []
+    started, errors = sweep_start(lab)
+    return done + started, errors
 
 
 _DAEMON = {"daemon": _is_daemon_name}
@@ -708,11 +736,20 @@ OPS: dict[str, Op] = {
         ),
         Op(
             "disk_full",
-            plan_disk_full,
+            plan_host_names,
             apply_disk_full,
             recover_disk_full,
             sweep_disk_full,
             "the host's data disk filled to the last byte (a real ENOSPC; its own file system)",
+            needs=frozenset({CONTAINER}),
+        ),
+        Op(
+            "memory_pressure",
+            plan_host_names,
+            apply_memory_pressure,
+            recover_memory_pressure,
+            sweep_memory_pressure,
+            "the host's memory limit lowered under a hog: its daemons OOM-killed, and again once restarted",
             needs=frozenset({CONTAINER}),
         ),
         Op(

@@ -99,6 +99,11 @@ class Provider(abc.ABC):
         """Fill the host's data disk to the last byte (or free it again); what was done, in words."""
         raise NotImplementedError(f"the {self.name} provider gives hosts no disk of their own")
 
+    def squeeze_memory(self, host: Host, on: bool) -> str:
+        """Leave the host's daemons no memory (its limit lowered, a hog the OOM killer passes over), or give
+        it back; what was done, in words."""
+        raise NotImplementedError(f"the {self.name} provider gives hosts no memory limit of their own")
+
     def exec_prefix(self, netns: str) -> list[str]:
         """A command prefix that runs a program inside `netns`, with that namespace's /etc (resolv.conf)."""
         return ["ip", "netns", "exec", netns]

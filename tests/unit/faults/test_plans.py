@@ -86,6 +86,7 @@ def test_every_op_is_complete_and_heal_runs_each_sweep_once_in_table_order() -> 
         "sweep_bad_answer",
         "sweep_lossy",
         "sweep_disk_full",
+        "sweep_memory_pressure",
         "sweep_expired_cert",
         "sweep_routes",
     ]

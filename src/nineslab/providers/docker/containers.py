@@ -19,6 +19,7 @@ from typing import Any
 
 from nineslab.errors import LabError
 from nineslab.paths import INIT_PIDFILE
+from nineslab.providers.docker.memory import HOST_MEMORY
 
 LABEL_LAB = "nineslab.lab"
 LABEL_HOST = "nineslab.host"
@@ -48,6 +49,9 @@ def run_spec(lab: str, host: str, image: str, host_dir: Path, shared_ro: list[Pa
         # containers copy the machine's resolver otherwise; lab hosts resolve nothing but what they are told
         "dns": ["127.0.0.1"],
         "restart_policy": {"Name": "no"},
+        # a host's memory, no swap (a memory_pressure fault lowers it)
+        "mem_limit": HOST_MEMORY,
+        "memswap_limit": HOST_MEMORY,
     }
 
 
@@ -57,16 +61,23 @@ def init_pid(container: Any) -> int | None:
     return pid or None
 
 
-def ensure_running(client: Any, spec: dict[str, Any], timeout: float = 20.0) -> tuple[Any, int]:
-    """The host's container, created or started as needed; returns it and its init's PID."""
+def ensure_running(client: Any, spec: dict[str, Any], log: Path, timeout: float = 20.0) -> tuple[Any, int]:
+    """The host's container, created or started as needed; returns it and its init's PID (a refusal of
+    the engine is a one-line error that points at its `log`)."""
     import docker
 
     try:
-        container = client.containers.get(spec["name"])
-    except docker.errors.NotFound:
-        container = client.containers.create(**{k: v for k, v in spec.items() if k != "detach"})
-    if container.status != "running":
-        container.start()
+        try:
+            container = client.containers.get(spec["name"])
+        except docker.errors.NotFound:
+            container = client.containers.create(**{k: v for k, v in spec.items() if k != "detach"})
+        if container.status != "running":
+            container.start()
+    except docker.errors.APIError as exc:
+        why = " ".join(str(exc.explanation or exc).split())
+        raise LabError(
+            f"container {spec['name']} cannot start: {why} — see {log}"
+        ) from None
     deadline = time.monotonic() + timeout
     while (pid := init_pid(container)) is None:
         if time.monotonic() > deadline:

@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from nineslab import cgroups
-from nineslab.paths import REPO_ROOT, TERRAFORM_DIR, host_dir, init_pidfile
+from nineslab.errors import LabError
+from nineslab.paths import ENTER_SCRIPT, REPO_ROOT, TERRAFORM_DIR, host_dir, init_pidfile
 from nineslab.providers.base import CONTAINER, InventoryHost
-from nineslab.providers.docker import containers, disk, engine, image
+from nineslab.providers.docker import containers, disk, engine, image, memory
 from nineslab.providers.netns import NetnsProvider, netns_name, terraform_vars
 from nineslab.security import etcd_access
 from nineslab.topology import Host, Topology
@@ -58,7 +59,7 @@ class DockerProvider(NetnsProvider):
             (hdir / sub).mkdir(parents=True, exist_ok=True, mode=0o700)
         etcd_access.pki_dir(self.lab).mkdir(parents=True, exist_ok=True, mode=0o700)
         disk.ensure(hdir)  # before the container: its bind mount of the host's directory carries it
-        _, pid = containers.ensure_running(client, self._spec(client, topology, host, tag))
+        _, pid = containers.ensure_running(client, self._spec(client, topology, host, tag), self.engine.log)
         containers.write_init_pid(hdir, pid)
         return containers.attach(self.netns(host), pid)
 
@@ -153,6 +154,38 @@ class DockerProvider(NetnsProvider):
         if full:
             return f"{host.name}'s disk filled ({disk.fill(data) >> 20} MiB written until ENOSPC)"
         return f"{host.name}'s disk freed" if disk.unfill(data) else ""
+
+    def squeeze_memory(self, host: Host, on: bool) -> str:
+        """The host's memory limit lowered to a little above what it holds, its daemons marked the OOM
+        killer's first choice and a hog started that takes the memory (providers/docker/memory.py); off:
+        the hog ended, the host's memory given back, its processes unmarked."""
+        pidfile = host_dir(self.lab, host.name) / memory.HOG_PIDFILE
+        client = self.engine.client()
+        try:
+            container = self._container(client, host)
+            pid = containers.init_pid(container) if container is not None else None
+            if not on:
+                ended = memory.end_hog(pidfile)
+                if container is None or container.attrs["HostConfig"].get("Memory") == memory.HOST_MEMORY:
+                    return f"{host.name}'s memory hog ended" if ended else ""
+                container.update(mem_limit=memory.HOST_MEMORY, memswap_limit=memory.HOST_MEMORY)
+                if pid is not None:
+                    memory.mark_victims(memory.cgroup_dir(pid), 0)
+                return f"{host.name}'s memory given back ({memory.HOST_MEMORY >> 20} MiB)"
+            if pid is None:
+                raise LabError(f"{host.name}'s container is not running — run `nineslab heal --lab {self.lab}`")
+            group = memory.cgroup_dir(pid)
+            limit = memory.lowered_limit(int((group / "memory.usage_in_bytes").read_text()))
+            memory.mark_victims(group, memory.VICTIM)
+            container.update(mem_limit=limit, memswap_limit=limit)
+            if not memory.start_hog([str(ENTER_SCRIPT), str(pid)], group, pidfile):
+                raise LabError(
+                    f"{host.name}: no OOM kill within {memory.KILL_WAIT_S:.0f} s under a {limit >> 20} MiB limit"
+                    f" — `nineslab recover` gives its memory back; see {pidfile.parent / 'log'}"
+                )
+            return f"{host.name}'s memory limit {limit >> 20} MiB, taken by a hog: its daemons OOM-killed"
+        finally:
+            client.close()
 
     def inventory(self) -> list[InventoryHost]:
         return [

@@ -1,0 +1,108 @@
+"""Memory pressure on a container host: its memory limit lowered to a little above what it holds, its
+daemons and supervision tree marked the OOM killer's first choice (oom_score_adj 1000, inherited by every
+daemon its supervisor starts again), and a hog started in it that takes the memory: first until the
+kernel kills a daemon, then whatever is freed, so each daemon started again is killed again — until
+recovery. There is no swap here: what does not fit is killed.
+
+Two facts of these machines shape it: cgroup v1 refuses a limit below what a group holds (EBUSY, where
+v2 would OOM-kill down to it), so the hog is what fills the host; and a negative oom_score_adj is refused
+(EIO, even for root), so the hog cannot be the one never chosen — the daemons are marked instead."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HOST_MEMORY = 1 << 30  # every container host's memory (a small VM's); what recovery gives back
+HEADROOM = 16 << 20  # the lowered limit: what the host holds now, plus this (the hog's start needs it)
+INIT = frozenset({"docker-init", "sleep"})  # the container's init: never marked, the host stays up
+VICTIM = 1000  # oom_score_adj of what the OOM killer should take first
+HOG_SCRIPT = Path(__file__).with_name("hog.py")
+HOG_PIDFILE = "memory-hog.pid"  # in the host's directory (not run/, which holds its daemons' pidfiles)
+KILL_WAIT_S = 15.0
+
+
+def lowered_limit(usage: int, page: int = 4096) -> int:
+    """The limit a memory_pressure fault sets: settable under cgroup v1 (not below `usage`), a page
+    multiple, and small enough that a hog fills it in a moment (pure)."""
+    return -(-(usage + HEADROOM) // page) * page
+
+
+def cgroup_dir(pid: int, controller: str = "memory") -> Path:
+    """The cgroup v1 directory of `pid` for `controller`."""
+    for line in Path(f"/proc/{pid}/cgroup").read_text().splitlines():
+        _, controllers, path = line.split(":", 2)
+        if controller in controllers.split(","):
+            return Path("/sys/fs/cgroup") / controller / path.lstrip("/")
+    raise FileNotFoundError(f"process {pid} is in no {controller} cgroup (cgroup v1 is expected)")
+
+
+def oom_kills(group: Path) -> int:
+    for line in (group / "memory.oom_control").read_text().splitlines():
+        if line.startswith("oom_kill "):
+            return int(line.split()[1])
+    return 0
+
+
+def _comm(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
+
+
+def mark_victims(group: Path, adj: int) -> None:
+    """Set oom_score_adj of every process in the memory cgroup but the container's init (the hog is not
+    running yet when they are marked, and is ended before they are unmarked)."""
+    for line in (group / "cgroup.procs").read_text().split():
+        if _comm(int(line)) not in INIT:
+            with contextlib.suppress(OSError):  # gone meanwhile
+                Path(f"/proc/{line}/oom_score_adj").write_text(str(adj))
+
+
+def hog_pid(pidfile: Path) -> int | None:
+    """The hog named by `pidfile`, if it is alive and is nineslab's hog (a reused PID is left alone)."""
+    try:
+        pid = int(pidfile.read_text().strip())
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (OSError, ValueError):
+        return None
+    return pid if str(HOG_SCRIPT).encode() in cmdline else None
+
+
+def start_hog(enter: list[str], group: Path, pidfile: Path) -> int:
+    """Start the hog through `enter` (the container's cgroups and namespaces) and wait, bounded, until the
+    kernel has killed something in the group; returns how many it killed by then (0: none in time)."""
+    pidfile.unlink(missing_ok=True)
+    before = oom_kills(group)
+    proc = subprocess.Popen(
+        [*enter, sys.executable, str(HOG_SCRIPT), str(pidfile)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + KILL_WAIT_S
+    while time.monotonic() < deadline and proc.poll() is None and oom_kills(group) == before:
+        time.sleep(0.05)
+    return oom_kills(group) - before
+
+
+def end_hog(pidfile: Path) -> bool:
+    """SIGKILL the hog named by `pidfile` (bounded wait); True if there was one."""
+    pid = hog_pid(pidfile)
+    if pid is not None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 5
+        while hog_pid(pidfile) is not None and time.monotonic() < deadline:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, os.WNOHANG)  # our child when the same process started it
+            time.sleep(0.02)
+    pidfile.unlink(missing_ok=True)
+    return pid is not None
