@@ -5,7 +5,11 @@ VENV := .venv
 NINESLAB := $(VENV)/bin/nineslab
 topology ?= 3dc
 lab ?= nines
+provider ?= netns
 APT_PACKAGES := haproxy runit dnsmasq-base pdns-server pdns-backend-bind unbound keepalived curl iproute2 util-linux procps wrk nftables coreutils
+# The docker provider: Debian's engine (nineslab starts its own, never the system's) and debootstrap,
+# which builds the hosts' image from the machine's own Debian mirror (no registry is ever used).
+APT_PACKAGES += docker.io debootstrap e2fsprogs
 # Only the test of the HTML report needs a browser (large): installed by `make test`, not by `make setup`.
 APT_TEST_PACKAGES := chromium
 export NINESLAB_LAB := $(lab)
@@ -34,17 +38,17 @@ $(VENV)/.done: pyproject.toml
 	$(VENV)/bin/pip install -q -e '.[dev]'
 	touch $@
 
-demo: setup  ## make demo topology=3dc [keep=1]: deploy + chaos suite + SLA report (+ destroy unless keep=1)
+demo: setup  ## make demo topology=3dc [provider=docker] [keep=1]: deploy + chaos suite + SLA report (+ destroy unless keep=1)
 	@rc=0; \
-	$(NINESLAB) deploy --topology $(topology) --lab $(lab) || exit $$?; \
+	$(NINESLAB) deploy --topology $(topology) --provider $(provider) --lab $(lab) || exit $$?; \
 	$(NINESLAB) suite --lab $(lab) --processes $(or $(processes),1) || rc=$$?; \
 	$(NINESLAB) report || rc=$$?; \
 	if [ "$(keep)" != 1 ]; then $(NINESLAB) destroy --lab $(lab) || rc=$$?; fi; \
 	echo "report: $$(readlink -f $${NINESLAB_REPORTS_DIR:-reports}/latest)/report.html"; \
 	exit $$rc
 
-deploy: setup  ## make deploy topology=1az|2az|3dc [lab=NAME]
-	$(NINESLAB) deploy --topology $(topology) --lab $(lab)
+deploy: setup  ## make deploy topology=1az|2az|3dc [provider=netns|docker] [lab=NAME]
+	$(NINESLAB) deploy --topology $(topology) --provider $(provider) --lab $(lab)
 
 status: setup
 	$(NINESLAB) status --lab $(lab)

@@ -31,6 +31,7 @@ def ensure(host_dir: Path, size_mb: int = DISK_MB) -> bool:
             f.truncate(size_mb << 20)
         _run(["mkfs.ext4", "-q", "-F", "-m", "0", "-E", "nodiscard", str(image)])
     _run(["mount", "-o", "loop", str(image), str(data)])
+    data.chmod(0o700)  # the new file system's root is 0755; etcd wants its data directory private
     return True
 
 
