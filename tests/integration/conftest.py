@@ -26,6 +26,19 @@ if os.geteuid() != 0:
     pytest.skip("integration tests need root (network namespaces)", allow_module_level=True)
 
 
+# Providers an integration test runs on: every test that takes `provider` (directly or through its
+# module's lab fixture) runs on netns; a test marked `both_providers` runs on docker too. The parameter
+# is module-scoped, so a module deploys its lab once per provider and runs its tests grouped by it.
+PROVIDERS = ("netns", "docker")
+both_providers = pytest.mark.both_providers
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "provider" in metafunc.fixturenames:
+        both = metafunc.definition.get_closest_marker("both_providers") is not None
+        metafunc.parametrize("provider", PROVIDERS if both else PROVIDERS[:1], scope="module")
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _private_state_dir() -> Iterator[None]:
     yield
@@ -108,23 +121,40 @@ def leftovers(lab: str) -> list[str]:
     found += [f"link {line.split(':')[1].strip()}" for line in links.splitlines() if f" {lab}-" in line]
     if (STATE_DIR / lab).exists():
         found.append(f"dir {STATE_DIR / lab}")
-    return found
+    loops = subprocess.run(["losetup", "-n", "-l", "-O", "BACK-FILE"], capture_output=True, text=True).stdout
+    found += [f"loop device on {f.strip()}" for f in loops.splitlines() if f"/{lab}/hosts/" in f]
+    return found + lab_containers(lab)
+
+
+def lab_containers(lab: str) -> list[str]:
+    """Containers of `lab` on nineslab's engine, if that engine runs."""
+    from nineslab.providers.docker import engine
+
+    docker_engine = engine.Engine(STATE_DIR / "docker-engine")
+    if not docker_engine.pid():
+        return []
+    client = docker_engine.client()
+    try:
+        found = client.containers.list(all=True, filters={"label": f"nineslab.lab={lab}"})
+        return [f"container {c.name}" for c in found]
+    finally:
+        client.close()
 
 
 @contextlib.contextmanager
-def lab_with_reports(lab: str, topology: str, reports: Path) -> Iterator[dict[str, Any]]:
+def lab_with_reports(lab: str, topology: str, reports: Path, provider: str = "netns") -> Iterator[dict[str, Any]]:
     """lab_deployed, with the run store (NINESLAB_REPORTS_DIR) moved to `reports`."""
     os.environ["NINESLAB_REPORTS_DIR"] = str(reports)
-    with lab_deployed(lab, topology) as deployed:
+    with lab_deployed(lab, topology, provider) as deployed:
         yield deployed
 
 
 @contextlib.contextmanager
-def lab_deployed(lab: str, topology: str) -> Iterator[dict[str, Any]]:
-    """Deploy `lab` with `topology`; destroy it afterwards whatever happened."""
+def lab_deployed(lab: str, topology: str, provider: str = "netns") -> Iterator[dict[str, Any]]:
+    """Deploy `lab` with `topology` on `provider`; destroy it afterwards whatever happened."""
     nineslab("destroy", "--lab", lab, check=False)  # leftovers of an earlier crashed run
     try:
-        yield nineslab_json("deploy", "--topology", topology, "--lab", lab)
+        yield nineslab_json("deploy", "--topology", topology, "--provider", provider, "--lab", lab)
     finally:
         nineslab("destroy", "--lab", lab, check=False)
 

@@ -1,29 +1,36 @@
 """A lab on the docker provider, for real: every host but the client a container on nineslab's own
 engine (its own file system and cgroups), wired into the same bridges and router as a netns host; the
-same roles serve the same API; a power-off kills the whole container and recovery starts and re-wires
-it; destroy leaves no container, namespace or engine behind."""
+same roles serve the same API. The host faults only containers have: a power-off kills the whole
+container and recovery starts and re-wires it; a pause freezes the whole host; a full disk is one host's;
+memory pressure OOM-kills the host's daemons until recovered. Destroy leaves no container, namespace or
+engine behind. (What both providers share is tested on both: see `both_providers` in conftest.py.)"""
 
 from __future__ import annotations
 
+import contextlib
+import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from nineslab.lab import Lab
 from nineslab.providers.docker import engine as docker_engine
+from nineslab.providers.docker import memory
+from nineslab.services import etcd
 from tests.integration.conftest import (
     STATE_DIR,
     alive,
     client_get,
+    eventually,
     lab_pids,
     leftovers,
     nineslab,
     nineslab_json,
     settles,
 )
-
-pytestmark = pytest.mark.skipif(not Path(docker_engine.DOCKERD).exists(), reason="Debian docker.io not installed")
 
 LAB = "itdock"
 URL = "http://198.18.1.11/api/"
@@ -65,6 +72,70 @@ def test_a_powered_off_host_is_a_killed_container_and_comes_back_wired(lab: dict
         assert after != before and alive(after) and _in_container(after)
         # the restarted container answers at its address, its routes loaded from etcd (404 until then)
         assert settles(LAB, "http://198.18.1.21/api/", lambda r: r["status"] == 200, 15) is not None
+    finally:
+        nineslab("heal", "--lab", LAB)
+
+
+def _init(host: str) -> int:
+    return int((STATE_DIR / LAB / "hosts" / host / "run" / "init.pid").read_text())
+
+
+def _served_by(gateway: str) -> Any:
+    return lambda r: r["status"] == 200 and r["headers"].get("x-nines-gateway") == gateway
+
+
+def test_a_paused_host_is_frozen_whole_and_thawed_as_it_was(lab: dict[str, Any]) -> None:
+    before = lab_pids(LAB)["gw-a1/traefik"]
+    state = memory.cgroup_dir(_init("gw-a1"), "freezer") / "freezer.state"
+    try:
+        nineslab("inject", "gateway-pause", "--lab", LAB)
+        assert state.read_text().strip() == "FROZEN", "the whole host, supervisor and all, is frozen"
+        assert settles(LAB, URL, _served_by("gw-a2"), 20) is not None, "the LB ejects the frozen gateway"
+        nineslab("recover", "gateway-pause", "--lab", LAB)
+        assert state.read_text().strip() == "THAWED"
+        assert lab_pids(LAB)["gw-a1/traefik"] == before, "a frozen host continues, nothing restarted"
+    finally:
+        nineslab("heal", "--lab", LAB)
+
+
+def test_a_full_disk_is_the_etcd_leaders_own_and_its_first_write_ends_it(lab: dict[str, Any]) -> None:
+    the_lab = Lab(LAB)
+    old = the_lab.etcd.leader()
+    assert old
+    members = ("etcd-a1", "etcd-a2", "etcd-a3")
+    free = {h: shutil.disk_usage(STATE_DIR / LAB / "hosts" / h / "data").free for h in members}
+    try:
+        nineslab("inject", "etcd-leader-disk-full", "--lab", LAB)
+        full = {h: shutil.disk_usage(STATE_DIR / LAB / "hosts" / h / "data").free for h in free}
+        assert full[old] < 64 << 10, "the leader's disk is full"
+        assert all(full[h] > free[h] - (16 << 20) for h in free if h != old), "only the leader's"
+        with contextlib.suppress(Exception):  # the write that meets the full disk may fail on its way
+            the_lab.etcd.call("/v3/kv/put", {"key": etcd.b64("nineslab/probe"), "value": etcd.b64("x")})
+        new = eventually(lambda: (lambda now: now if now and now != old else None)(the_lab.etcd.leader()), 20, 0.2)
+        assert new and new != old, "the old leader died on its full disk; another was elected"
+        assert client_get(LAB, URL)["status"] == 200, "the data plane does not notice"
+        nineslab("recover", "etcd-leader-disk-full", "--lab", LAB)
+        assert shutil.disk_usage(STATE_DIR / LAB / "hosts" / old / "data").free > free[old] - (16 << 20)
+        healthy = lambda: nineslab_json("status", "--lab", LAB, check=False)["etcd"]["healthy_members"]  # noqa: E731
+        assert eventually(lambda: len(healthy()) == 3, 30, 1), "it rejoins"
+    finally:
+        nineslab("heal", "--lab", LAB)
+
+
+def test_memory_pressure_oom_kills_the_gateway_again_and_again_until_recovered(lab: dict[str, Any]) -> None:
+    group = memory.cgroup_dir(_init("gw-a1"))
+    try:
+        nineslab("inject", "gateway-memory-pressure", "--lab", LAB)
+        assert int((group / "memory.limit_in_bytes").read_text()) < memory.HOST_MEMORY
+        kills = memory.oom_kills(group)
+        assert settles(LAB, URL, _served_by("gw-a2"), 20) is not None, "the LB leaves the starved gateway"
+        assert eventually(lambda: memory.oom_kills(group) >= kills + 2, 15, 0.2), "each restart is killed again"
+        nineslab("recover", "gateway-memory-pressure", "--lab", LAB)
+        assert int((group / "memory.limit_in_bytes").read_text()) == memory.HOST_MEMORY
+        assert settles(LAB, "http://198.18.1.21/api/", lambda r: r["status"] == 200, 20) is not None
+        after = memory.oom_kills(group)
+        time.sleep(2)
+        assert memory.oom_kills(group) == after, "no more kills once the memory is back"
     finally:
         nineslab("heal", "--lab", LAB)
 

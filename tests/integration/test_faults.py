@@ -1,4 +1,5 @@
-"""Each fault class injected and recovered on a real 2az lab, asserting what a user relies on."""
+"""Each fault class injected and recovered on a real 2az lab, asserting what a user relies on. One fault of
+every class that 2az has (node, zone, dns, etcd, config) runs on the docker provider too."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from nineslab.paths import REPO_ROOT
 from tests.integration.conftest import (
     NINESLAB,
     STATE_DIR,
+    both_providers,
     client_get,
     client_resolve,
     client_try,
@@ -49,8 +51,8 @@ def served_by(gateway: str, app: str | None = None) -> Any:
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    with lab_with_reports(LAB, "2az", tmp_path_factory.mktemp("reports")) as deployed:
+def lab(provider: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    with lab_with_reports(LAB, "2az", tmp_path_factory.mktemp("reports"), provider) as deployed:
         yield deployed
 
 
@@ -89,6 +91,7 @@ def test_unknown_fault_and_bad_experiment_get_one_line_errors(lab: dict[str, Any
     assert not (STATE_DIR / LAB / "faults").exists() or not list((STATE_DIR / LAB / "faults").iterdir())
 
 
+@both_providers
 def test_etcd_leader_down_elects_a_new_leader_within_3s_and_data_plane_serves(lab: dict[str, Any]) -> None:
     the_lab = Lab(LAB)  # one probe per poll (~0.1 s), not a whole `nineslab status` run
     old = the_lab.etcd.leader()
@@ -103,6 +106,7 @@ def test_etcd_leader_down_elects_a_new_leader_within_3s_and_data_plane_serves(la
     assert eventually(lambda: len(status()["etcd"]["healthy_members"]) == 3, 10)
 
 
+@both_providers
 def test_gateway_down_moves_traffic_to_the_other_gateway(lab: dict[str, Any]) -> None:
     nineslab("inject", "gateway-down", "--lab", LAB)  # target one = gw-a, held down
     assert settles(LAB, LB_B, served_by("gw-b"), SETTLE_S) is not None, "the LB ejects the dead gateway"
@@ -126,6 +130,7 @@ def test_gateway_pause_is_stopped_then_continued(lab: dict[str, Any]) -> None:
     assert lab_pids(LAB)["gw-a/traefik"] == pid, "a paused process continues, it is not restarted"
 
 
+@both_providers
 def test_zone_power_off_moves_traffic_to_the_other_zone(lab: dict[str, Any]) -> None:
     nineslab("inject", "zone-power-off", "--lab", LAB)
     assert settles(LAB, LB_B, served_by("gw-b", "app-b"), SETTLE_S) is not None, "traffic moves to east-b"
@@ -156,6 +161,7 @@ def test_zone_isolation_keeps_processes_running_and_east_b_serving(lab: dict[str
     assert client_get(LAB, "http://198.18.1.11/api/")["status"] == 200
 
 
+@both_providers
 def test_dns_primary_blackholed_names_resolve_through_the_others(lab: dict[str, Any]) -> None:
     nineslab("inject", "dns-primary-blackhole", "--lab", LAB)
     try:
@@ -262,6 +268,7 @@ def test_gateway_cold_start_without_etcd_serves_404_until_etcd_returns(lab: dict
     assert eventually(lambda: client_try(LAB, gw_a)["status"] == 200, 30)
 
 
+@both_providers
 def test_a_bad_route_written_around_the_guard_is_rolled_back_to_the_previous_revision(lab: dict[str, Any]) -> None:
     os.environ["NINESLAB_STATE_DIR"] = str(STATE_DIR)
     the_lab = Lab(LAB)

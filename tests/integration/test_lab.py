@@ -1,5 +1,6 @@
 """Deploy each reference topology for real and check what a user relies on after `make deploy`.
-Tests run grouped per topology (module-scoped parametrized fixture), destroy last in each group."""
+Tests run grouped per topology (module-scoped parametrized fixture), destroy last in each group; 2az
+runs on the docker provider too (the same checks: the provider changes what a host is, nothing else)."""
 
 from __future__ import annotations
 
@@ -30,11 +31,15 @@ from tests.integration.conftest import (
 TARGETS = {"1az": 0.999, "2az": 0.9999, "3dc": 0.99999}
 
 
-@pytest.fixture(scope="module", params=sorted(TARGETS))
+LABS = [(topology, "netns") for topology in sorted(TARGETS)] + [("2az", "docker")]
+
+
+@pytest.fixture(scope="module", params=LABS, ids=[f"{t}-{p}" for t, p in LABS])
 def lab(request: pytest.FixtureRequest) -> Iterator[tuple[str, str, dict[str, Any]]]:
-    topology = request.param
-    with lab_deployed(f"it{topology}", topology) as deployed:
-        yield f"it{topology}", topology, deployed
+    topology, provider = request.param
+    name = f"it{topology}" + ("d" if provider == "docker" else "")
+    with lab_deployed(name, topology, provider) as deployed:
+        yield name, topology, deployed
 
 
 def test_deploys_healthy_with_one_etcd_leader(lab: tuple[str, str, dict[str, Any]]) -> None:

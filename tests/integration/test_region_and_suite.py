@@ -1,5 +1,5 @@
-"""3dc: the south region cut off from east keeps both sides serving; `nineslab suite` runs faults in
-catalogue order under one continuous load into one run directory."""
+"""3dc: the south region cut off from east keeps both sides serving (on both providers); `nineslab suite`
+runs faults in catalogue order under one continuous load into one run directory."""
 
 from __future__ import annotations
 
@@ -11,17 +11,25 @@ from typing import Any
 
 import pytest
 
-from tests.integration.conftest import client_get, client_try, lab_with_reports, nineslab, nineslab_json
+from tests.integration.conftest import (
+    both_providers,
+    client_get,
+    client_try,
+    lab_with_reports,
+    nineslab,
+    nineslab_json,
+)
 
 LAB = "itreg"
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    with lab_with_reports(LAB, "3dc", tmp_path_factory.mktemp("reports")) as deployed:
+def lab(provider: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    with lab_with_reports(LAB, "3dc", tmp_path_factory.mktemp("reports"), provider) as deployed:
         yield deployed
 
 
+@both_providers
 def test_region_cut_keeps_both_sides_serving(lab: dict[str, Any]) -> None:
     assert "region-south-cut" in [r["name"] for r in nineslab_json("faults", "--lab", LAB)]
     nineslab("inject", "region-south-cut", "--lab", LAB)

@@ -1,4 +1,5 @@
-"""Deploying over a half-broken lab repairs it; two labs coexist; a wrong deploy changes nothing."""
+"""Deploying over a half-broken lab repairs it; two labs coexist (on docker: one per provider); a wrong
+deploy changes nothing. On both providers."""
 
 from __future__ import annotations
 
@@ -15,11 +16,13 @@ import pytest
 
 from nineslab.lab import Lab
 from nineslab.process import hold_down, stop_supervisor
+from nineslab.providers.base import CONTAINER
 from nineslab.services import etcd, gateway
 from tests.integration.conftest import (
     NINESLAB,
     STATE_DIR,
     alive,
+    both_providers,
     client_get,
     eventually,
     lab_deployed,
@@ -31,12 +34,25 @@ from tests.integration.conftest import (
 
 LAB = "itfix"
 TOPOLOGY = "1az"
+pytestmark = both_providers
 
 
 @pytest.fixture(scope="module")
-def deployed() -> Iterator[dict[str, Any]]:
-    with lab_deployed(LAB, TOPOLOGY) as result:
+def deployed(provider: str) -> Iterator[dict[str, Any]]:
+    with lab_deployed(LAB, TOPOLOGY, provider) as result:
         yield result
+
+
+def lose_host(host: str) -> None:
+    """A host lost entirely: its namespace deleted, or on docker its container removed."""
+    lab = Lab(LAB)
+    if CONTAINER in lab.provider.capabilities:
+        client = lab.provider.engine.client()  # type: ignore[attr-defined]
+        try:
+            client.containers.get(f"{LAB}-{host}").remove(force=True)
+        finally:
+            client.close()
+    subprocess.run(["ip", "netns", "del", f"{LAB}-{host}"], check=False)
 
 
 def test_deploy_repairs_killed_daemons_and_a_lost_host(deployed: dict[str, Any]) -> None:
@@ -45,7 +61,7 @@ def test_deploy_repairs_killed_daemons_and_a_lost_host(deployed: dict[str, Any])
         stop_supervisor(LAB, host)
     os.kill(before["gw-a1/traefik"], signal.SIGKILL)
     os.kill(before["etcd-a2/etcd"], signal.SIGKILL)
-    subprocess.run(["ip", "netns", "del", f"{LAB}-app-a2"], check=True)  # a host lost entirely
+    lose_host("app-a2")
     broken = nineslab_json("status", "--lab", LAB, check=False)
     down = sorted(h["name"] for h in broken["hosts"] if not h["healthy"])
     assert down == ["app-a2", "etcd-a2", "gw-a1"]
@@ -133,7 +149,7 @@ def test_an_etcd_configuration_change_restarts_one_member_at_a_time(deployed: di
 
 
 def test_a_second_lab_interrupted_by_ctrl_c_then_finished_coexists_and_goes_alone(deployed: dict[str, Any]) -> None:
-    other = "itfix2"
+    other = "itfix2"  # always on netns: beside a docker lab, two labs of two providers
     nineslab("destroy", "--lab", other, check=False)
     try:
         proc = subprocess.Popen(

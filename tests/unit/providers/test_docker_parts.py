@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from nineslab.providers.docker.containers import run_spec
 from nineslab.providers.docker.engine import Engine, docker_labs
 from nineslab.providers.docker.image import PACKAGES, Recipe, machine_mirror
+from nineslab.providers.docker.memory import HEADROOM, HOST_MEMORY, lowered_limit
 
 UNIX_PATH_MAX = 107  # usable bytes of a unix socket path
 
@@ -57,3 +59,17 @@ def test_only_labs_made_with_the_docker_provider_keep_the_engine(tmp_path: Path)
     (tmp_path / "d" / "lab.json").write_text("{broken")
     assert docker_labs(tmp_path) == ["a", "c"]
     assert docker_labs(tmp_path / "none") == []
+
+
+def test_memory_pressure_lowers_the_limit_only_as_far_as_cgroup_v1_accepts() -> None:
+    for usage in (0, 1, 4095, 29_741_056, HOST_MEMORY - HEADROOM):
+        limit = lowered_limit(usage)
+        assert limit >= usage + HEADROOM and limit % 4096 == 0 and limit - usage < HEADROOM + 4096
+    assert lowered_limit(HOST_MEMORY // 2) < HOST_MEMORY
+
+
+def test_a_host_container_has_its_own_memory_and_no_swap_and_no_docker_network(tmp_path: Path) -> None:
+    spec = run_spec("lab", "gw-a", "nineslab/host:x", tmp_path / "gw-a", [Path("/repo")])
+    assert spec["mem_limit"] == spec["memswap_limit"] == HOST_MEMORY
+    assert spec["network_mode"] == "none" and spec["labels"] == {"nineslab.lab": "lab", "nineslab.host": "gw-a"}
+    assert spec["volumes"]["/repo"]["mode"] == "ro" and spec["volumes"][str(tmp_path / "gw-a")]["mode"] == "rw"
