@@ -42,6 +42,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 @pytest.fixture(scope="session", autouse=True)
 def _private_state_dir() -> Iterator[None]:
     yield
+    from nineslab.providers.docker import engine
+
+    engine.Engine(STATE_DIR / "docker-engine").remove()  # the docker tests' engine and image, built once
     if STATE_DIR.is_dir() and not any(STATE_DIR.iterdir()):
         STATE_DIR.rmdir()
 

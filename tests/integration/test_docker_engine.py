@@ -4,7 +4,9 @@ mirror and cached, and nothing of either left on the machine after a stop."""
 
 from __future__ import annotations
 
+import io
 import subprocess
+import tarfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,8 +16,6 @@ import pytest
 from nineslab.providers.docker import engine as docker_engine
 from nineslab.providers.docker import image
 from tests.integration.conftest import STATE_DIR, alive
-
-pytestmark = pytest.mark.skipif(not Path(docker_engine.DOCKERD).exists(), reason="Debian docker.io not installed")
 
 
 def _routing() -> tuple[str, str]:
@@ -31,7 +31,7 @@ def engine() -> Iterator[docker_engine.Engine]:
     try:
         yield eng
     finally:
-        eng.remove()  # its data root too: images and containers live under the private state directory
+        eng.stop()  # its data root (the image) stays for the other docker tests; conftest removes it last
 
 
 def test_the_engine_starts_in_its_own_namespace_and_leaves_the_machines_routing_alone(
@@ -59,6 +59,33 @@ def test_the_image_is_built_once_from_the_recipe_and_then_cached(engine: docker_
         host_haproxy = subprocess.run(["haproxy", "-v"], capture_output=True, text=True).stdout.splitlines()[0]
         assert out.decode().splitlines()[0] == host_haproxy, "the same Debian build as the netns provider's"
         assert [row["tag"] for row in image.listing(client)] == [recipe.tag]
+    finally:
+        client.close()
+
+
+def test_prune_removes_only_older_recipes_that_no_container_uses(engine: docker_engine.Engine) -> None:
+    client = engine.client()
+    stale = []
+    try:
+        current = image.default_recipe().tag
+        for n in (1, 2):  # two tiny images that look like older recipes' (one file each)
+            tar = io.BytesIO()
+            with tarfile.open(fileobj=tar, mode="w") as t:
+                info = tarfile.TarInfo(f"old{n}")
+                t.addfile(info, io.BytesIO(b""))
+            out = client.api.import_image_from_data(
+                tar.getvalue(), repository=image.REPOSITORY, tag=f"old{n}", changes=[f"LABEL {image.LABEL}=old{n}"]
+            )
+            stale.append(f"{image.REPOSITORY}:old{n}")
+            assert "status" in out
+        user = client.containers.create(stale[1], ["true"], name="itprune-user", labels={"nineslab.lab": "itprune"})
+        try:
+            removed, busy = image.prune(client, current)
+            assert removed == [stale[0]] and busy == [stale[1]], "a stale image a container uses is kept"
+            assert current in {t for i in client.images.list() for t in i.tags}, "the current recipe stays"
+        finally:
+            user.remove(force=True)
+        assert image.prune(client, current) == ([stale[1]], [])
     finally:
         client.close()
 

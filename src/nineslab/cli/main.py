@@ -145,8 +145,9 @@ def destroy(lab: str, as_json: bool) -> None:
 
 @cli.command()
 @click.option("--build", is_flag=True, help="Build the hosts' base image if it is not built (debootstrap, ~1 min).")
+@click.option("--prune", is_flag=True, help="Remove images of older recipes that no container is made from.")
 @JSON_OPTION
-def images(build: bool, as_json: bool) -> None:
+def images(build: bool, prune: bool, as_json: bool) -> None:
     """The docker provider's images: what is built on nineslab's own engine, and the tag of the current
     recipe. Starts nineslab's engine if needed, and stops it again unless a docker lab uses it."""
     from nineslab.providers.docker import Engine, default_recipe
@@ -156,17 +157,25 @@ def images(build: bool, as_json: bool) -> None:
     engine, recipe = Engine.default(), default_recipe()
     client = engine.client()
     try:
+        removed: list[str] = []
+        busy: list[str] = []
+        if prune:
+            removed, busy = host_image.prune(client, recipe.tag)
         if build:
             host_image.build(client, recipe, engine.root / "build", progress=_progress(as_json))
         rows = host_image.listing(client)
     finally:
         client.close()
         docker_engine.release(engine)
-    data = {"engine": engine.url, "recipe": recipe.tag, "images": rows}
+    data = {"engine": engine.url, "recipe": recipe.tag, "images": rows, "removed": removed, "kept_in_use": busy}
     if as_json:
         click.echo(json.dumps(data, indent=2))
         return
     click.echo(f"engine {engine.url}; current recipe {recipe.tag}")
+    for tag in removed:
+        click.echo(f"  removed {tag} (an older recipe)")
+    for tag in busy:
+        click.echo(f"  kept {tag}: a container is made from it (destroy its lab, then prune again)")
     for row in rows:
         mark = "current" if row["tag"] == recipe.tag else "stale (an older recipe)"
         click.echo(f"  {row['tag']:<28} {row['id']:<20} {row['size_mb']:>7.1f} MB  {mark}")

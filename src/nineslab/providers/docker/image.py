@@ -149,6 +149,23 @@ def listing(client: Any) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
+def prune(client: Any, keep: str) -> tuple[list[str], list[str]]:
+    """Remove the images nineslab built for other recipes than `keep`, unless a container (of any lab) is
+    made from one; returns (removed, kept because in use). Only images carrying nineslab's recipe label."""
+    in_use = {c.image.id for c in client.containers.list(all=True) if c.image is not None}
+    removed, busy = [], []
+    for img in client.images.list(filters={"label": LABEL}):
+        tag = (img.tags or [img.short_id])[0]
+        if keep in img.tags:
+            continue
+        if img.id in in_use:
+            busy.append(tag)
+            continue
+        client.images.remove(img.id)
+        removed.append(tag)
+    return removed, busy
+
+
 def _to_stderr(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)  # stdout may be a command's --json
 
