@@ -602,16 +602,18 @@ def _container_hosts(lab: Lab) -> list[Host]:
     return [h for h in lab.topology().hosts if h.role != "client"]
 
 
-def apply_disk_full(lab: Lab, state: State) -> None:
+def _each_host(lab: Lab, state: State, act: Callable[[Host, bool], str], on: bool) -> None:
     topo = lab.topology()
     for name in state["hosts"]:
-        lab.provider.fill_disk(topo.host(name), True)
+        act(topo.host(name), on)
+
+
+def apply_disk_full(lab: Lab, state: State) -> None:
+    _each_host(lab, state, lab.provider.fill_disk, True)
 
 
 def recover_disk_full(lab: Lab, state: State) -> None:
-    topo = lab.topology()
-    for name in state["hosts"]:
-        lab.provider.fill_disk(topo.host(name), False)
+    _each_host(lab, state, lab.provider.fill_disk, False)
 
 
 def sweep_disk_full(lab: Lab) -> Swept:
@@ -620,16 +622,12 @@ def sweep_disk_full(lab: Lab) -> Swept:
 
 
 def apply_memory_pressure(lab: Lab, state: State) -> None:
-    topo = lab.topology()
-    for name in state["hosts"]:
-        lab.provider.squeeze_memory(topo.host(name), True)
+    _each_host(lab, state, lab.provider.squeeze_memory, True)
 
 
 def recover_memory_pressure(lab: Lab, state: State) -> None:
     """The memory back, then the daemons the OOM killer took and no supervisor brought back started."""
-    topo = lab.topology()
-    for name in state["hosts"]:
-        lab.provider.squeeze_memory(topo.host(name), False)
+    _each_host(lab, state, lab.provider.squeeze_memory, False)
     _start(lab, state)
 
 
