@@ -5,12 +5,48 @@ permutation test); p50/p99 of each run and of its quiet windows."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import statistics
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
 from nineslab.analysis import permutation_p
+
+NINESLAB = str(Path(sys.executable).parent / "nineslab")
+
+
+def arguments(doc: str, topology: str, runs: int, modes: tuple[str, str], lab: str) -> argparse.ArgumentParser:
+    """The options both benches take; `modes` = (option name, its default)."""
+    ap = argparse.ArgumentParser(description=doc.split("\n")[0])
+    ap.add_argument("--topology", default=topology)
+    ap.add_argument("--runs", type=int, default=runs)
+    ap.add_argument(f"--{modes[0]}", default=modes[1])
+    ap.add_argument("--lab", default=lab)
+    ap.add_argument("--from", dest="existing", action="append", default=[], help="MODE=RUN_DIR made before")
+    ap.add_argument("--only", action="append", default=[], help="run only this fault in each suite")
+    ap.add_argument("--json", action="store_true")
+    return ap
+
+
+def suites(lab: str, runs: int, only: list[str], label: str) -> list[str]:
+    """The suite run `runs` times on the deployed `lab` (only these faults, if any): the run directories."""
+    done = []
+    for i in range(runs):
+        print(f"bench: {label} suite {i + 1}/{runs}", file=sys.stderr)
+        cmd = [NINESLAB, "suite", "--lab", lab, *[a for fault in only for a in ("--only", fault)], "--json"]
+        done.append(json.loads(subprocess.run(cmd, stdout=subprocess.PIPE, text=True).stdout)["run"])
+    return done
+
+
+def destroy_s(lab: str) -> float:
+    """Destroy `lab`, whatever state it is in; the seconds it took."""
+    start = time.monotonic()
+    subprocess.run([NINESLAB, "destroy", "--lab", lab], capture_output=True)
+    return time.monotonic() - start
 
 
 def results(run: str) -> dict[str, Any]:

@@ -14,7 +14,6 @@ usage: .venv/bin/python bench/etcd_tls.py [--topology 2az] [--runs 2] [--modes o
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import statistics
@@ -27,9 +26,8 @@ from typing import Any
 
 import yaml
 
-from compare_runs import print_report, report
+from compare_runs import NINESLAB, arguments, destroy_s, print_report, report, suites
 
-NINESLAB = str(Path(sys.executable).parent / "nineslab")
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -76,27 +74,14 @@ def run_mode(topology: str, tls: bool, runs: int, lab: str, tmp: Path, only: lis
         out["call_ms"] = call_ms(lab)
         if tls:
             out["call_ms_fresh_login"] = call_ms(lab, fresh_login=True)
-        for _ in range(runs):
-            suite = [NINESLAB, "suite", "--lab", lab, *[a for fault in only for a in ("--only", fault)], "--json"]
-            res = subprocess.run(suite, stdout=subprocess.PIPE, text=True)
-            out["runs"].append(json.loads(res.stdout)["run"])
+        out["runs"] = suites(lab, runs, only, f"TLS {'on' if tls else 'off'}")
     finally:
-        start = time.monotonic()
-        subprocess.run([NINESLAB, "destroy", "--lab", lab], capture_output=True)
-        out["destroy_s"] = time.monotonic() - start
+        out["destroy_s"] = destroy_s(lab)
     return out
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--topology", default="2az")
-    ap.add_argument("--runs", type=int, default=2)
-    ap.add_argument("--modes", default="off,on")
-    ap.add_argument("--lab", default="bxtls")
-    ap.add_argument("--from", dest="existing", action="append", default=[], help="MODE=RUN_DIR made before")
-    ap.add_argument("--only", action="append", default=[], help="run only this fault in each suite")
-    ap.add_argument("--json", action="store_true")
-    args = ap.parse_args()
+    args = arguments(__doc__ or "", "2az", 2, ("modes", "off,on"), "bxtls").parse_args()
     modes: dict[str, dict[str, Any]] = {}
     for item in args.existing:
         mode, _, run = item.partition("=")

@@ -12,17 +12,13 @@ usage: .venv/bin/python bench/providers.py [--topology 3dc] [--runs 1] [--provid
 
 from __future__ import annotations
 
-import argparse
 import json
 import subprocess
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
-from compare_runs import print_report, report
-
-NINESLAB = str(Path(sys.executable).parent / "nineslab")
+from compare_runs import NINESLAB, arguments, destroy_s, print_report, report, suites
 
 
 def timed(*args: str) -> float:
@@ -37,28 +33,14 @@ def run_provider(provider: str, topology: str, runs: int, lab: str, only: list[s
     try:
         out["deploy_s"] = timed("deploy", "--topology", topology, "--provider", provider, "--lab", lab)
         out["redeploy_s"] = timed("deploy", "--topology", topology, "--provider", provider, "--lab", lab)
-        for i in range(runs):
-            print(f"bench: {provider} suite {i + 1}/{runs} on {topology}", file=sys.stderr)
-            suite = [NINESLAB, "suite", "--lab", lab, *[a for fault in only for a in ("--only", fault)], "--json"]
-            res = subprocess.run(suite, stdout=subprocess.PIPE, text=True)
-            out["runs"].append(json.loads(res.stdout)["run"])
+        out["runs"] = suites(lab, runs, only, f"{provider} {topology}")
     finally:
-        start = time.monotonic()
-        subprocess.run([NINESLAB, "destroy", "--lab", lab], capture_output=True)
-        out["destroy_s"] = time.monotonic() - start
+        out["destroy_s"] = destroy_s(lab)
     return out
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--topology", default="3dc")
-    ap.add_argument("--runs", type=int, default=1)
-    ap.add_argument("--providers", default="netns,docker")
-    ap.add_argument("--lab", default="bxprov")
-    ap.add_argument("--from", dest="existing", action="append", default=[], help="PROVIDER=RUN_DIR made before")
-    ap.add_argument("--only", action="append", default=[], help="run only this fault in each suite")
-    ap.add_argument("--json", action="store_true")
-    args = ap.parse_args()
+    args = arguments(__doc__ or "", "3dc", 1, ("providers", "netns,docker"), "bxprov").parse_args()
     modes: dict[str, dict[str, Any]] = {"netns": {"runs": []}, "docker": {"runs": []}}
     for item in args.existing:
         provider, _, run = item.partition("=")
