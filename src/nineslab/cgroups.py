@@ -32,17 +32,22 @@ def unavailable(root: Path = CPU_ROOT) -> str | None:
     return None
 
 
-def cpu_cgroup(pid: int) -> str | None:
-    """The cpu-controller cgroup of `pid` (as /proc/<pid>/cgroup names it), or None when it is gone."""
+def controller_cgroup(pid: int, controller: str) -> str | None:
+    """The cgroup of `pid` for a v1 `controller` (as /proc/<pid>/cgroup names it), or None when it is gone."""
     try:
         lines = Path(f"/proc/{pid}/cgroup").read_text().splitlines()
     except OSError:
         return None
     for line in lines:
         _, controllers, path = line.split(":", 2)
-        if "cpu" in controllers.split(","):
+        if controller in controllers.split(","):
             return path
     return None
+
+
+def cpu_cgroup(pid: int) -> str | None:
+    """The cpu-controller cgroup of `pid`, or None when it is gone."""
+    return controller_cgroup(pid, "cpu")
 
 
 def period_us(share: float) -> int:

@@ -100,8 +100,8 @@ class Provider(abc.ABC):
         raise NotImplementedError(f"the {self.name} provider gives hosts no disk of their own")
 
     def squeeze_memory(self, host: Host, on: bool) -> str:
-        """Leave the host's daemons no memory (its limit lowered, a hog the OOM killer passes over), or give
-        it back; what was done, in words."""
+        """Leave the host's daemons no memory (its limit lowered, the daemons marked the OOM killer's first
+        choice, a hog taking what is freed), or give it back; what was done, in words."""
         raise NotImplementedError(f"the {self.name} provider gives hosts no memory limit of their own")
 
     def exec_prefix(self, netns: str) -> list[str]:

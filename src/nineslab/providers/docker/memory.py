@@ -18,6 +18,9 @@ import sys
 import time
 from pathlib import Path
 
+from nineslab import cgroups
+from nineslab.process import wait_gone
+
 HOST_MEMORY = 1 << 30  # every container host's memory (a small VM's); what recovery gives back
 HEADROOM = 16 << 20  # the lowered limit: what the host holds now, plus this (the hog's start needs it)
 INIT = frozenset({"docker-init", "sleep"})  # the container's init: never marked, the host stays up
@@ -35,11 +38,10 @@ def lowered_limit(usage: int, page: int = 4096) -> int:
 
 def cgroup_dir(pid: int, controller: str = "memory") -> Path:
     """The cgroup v1 directory of `pid` for `controller`."""
-    for line in Path(f"/proc/{pid}/cgroup").read_text().splitlines():
-        _, controllers, path = line.split(":", 2)
-        if controller in controllers.split(","):
-            return Path("/sys/fs/cgroup") / controller / path.lstrip("/")
-    raise FileNotFoundError(f"process {pid} is in no {controller} cgroup (cgroup v1 is expected)")
+    path = cgroups.controller_cgroup(pid, controller)
+    if path is None:
+        raise FileNotFoundError(f"process {pid} is in no {controller} cgroup (cgroup v1 is expected)")
+    return Path("/sys/fs/cgroup") / controller / path.lstrip("/")
 
 
 def oom_kills(group: Path) -> int:
@@ -59,10 +61,10 @@ def _comm(pid: int) -> str:
 def mark_victims(group: Path, adj: int) -> None:
     """Set oom_score_adj of every process in the memory cgroup but the container's init (the hog is not
     running yet when they are marked, and is ended before they are unmarked)."""
-    for line in (group / "cgroup.procs").read_text().split():
-        if _comm(int(line)) not in INIT:
+    for pid in cgroups.members(group):
+        if _comm(pid) not in INIT:
             with contextlib.suppress(OSError):  # gone meanwhile
-                Path(f"/proc/{line}/oom_score_adj").write_text(str(adj))
+                Path(f"/proc/{pid}/oom_score_adj").write_text(str(adj))
 
 
 def hog_pid(pidfile: Path) -> int | None:
@@ -99,10 +101,6 @@ def end_hog(pidfile: Path) -> bool:
     if pid is not None:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-        deadline = time.monotonic() + 5
-        while hog_pid(pidfile) is not None and time.monotonic() < deadline:
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(pid, os.WNOHANG)  # our child when the same process started it
-            time.sleep(0.02)
+        wait_gone(pid)
     pidfile.unlink(missing_ok=True)
     return pid is not None
