@@ -6,7 +6,7 @@ NINESLAB := $(VENV)/bin/nineslab
 topology ?= 3dc
 lab ?= nines
 provider ?= netns
-APT_PACKAGES := haproxy runit dnsmasq-base pdns-server pdns-backend-bind unbound keepalived curl iproute2 util-linux procps wrk nftables coreutils
+APT_PACKAGES := haproxy runit dnsmasq-base pdns-server pdns-backend-bind unbound keepalived curl iproute2 util-linux procps wrk nftables coreutils openssh-client
 # The docker provider: Debian's engine (nineslab starts its own, never the system's) and debootstrap,
 # which builds the hosts' image from the machine's own Debian mirror (no registry is ever used).
 APT_PACKAGES += docker.io debootstrap e2fsprogs

@@ -184,6 +184,50 @@ def images(build: bool, prune: bool, as_json: bool) -> None:
 
 
 @cli.command()
+@click.option("--topology", "-t", required=True, help="1az, 2az, 3dc, or a path to a topology .yaml file.")
+@click.option(
+    "--inventory",
+    "-i",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="YAML file binding each host of the topology to an existing machine (address, user, key).",
+)
+@LAB_OPTION
+@JSON_OPTION
+def machines(topology: str, inventory: Path, lab: str, as_json: bool) -> None:
+    """Check the machines of an existing-hosts inventory: every host of the topology bound to one machine,
+    and each answering over SSH with python3 and root (sudo -n where `become: true`) and holding the Debian
+    packages its host needs; each clock's offset measured. Changes nothing on them; exit 1 with a one-line
+    line naming the first host that is not ready (exit 2: the inventory itself is wrong)."""
+    from nineslab.providers.hosts.inventory import load_inventory
+    from nineslab.providers.hosts.ssh import survey
+
+    check_lab_name(lab)
+    topo = load_topology(topology)
+    rows = survey(lab, load_inventory(inventory, topo), topo)
+    if as_json:
+        click.echo(json.dumps({"topology": topo.name, "inventory": str(inventory), "machines": rows}, indent=2))
+    else:
+        for r in rows:
+            state = "ready" if r["problem"] is None else f"NOT READY: {r['problem']}"
+            clock = (
+                f"clock {r['clock_offset_ms']:+.1f} ±{r['clock_error_ms']:.1f} ms"
+                if r["clock_offset_ms"] is not None
+                else "clock ?"
+            )
+            click.echo(
+                f"{r['host']:<10} {r['target']:<28} port {r['port']:<5} {'sudo' if r['become'] else 'root':<4} "
+                f"{clock:<24} {state}"
+            )
+    bad = [r for r in rows if r["problem"]]
+    if bad:
+        more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
+        first = f"hosts.{bad[0]['host']}: {bad[0]['problem']}{more}"
+        click.echo(f"nineslab: not ready: {inventory}: {first} — fix it and check again", err=True)
+        sys.exit(1)
+
+
+@cli.command()
 @click.argument("topology", required=False)
 @JSON_OPTION
 def topologies(topology: str | None, as_json: bool) -> None:

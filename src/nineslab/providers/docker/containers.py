@@ -75,9 +75,7 @@ def ensure_running(client: Any, spec: dict[str, Any], log: Path, timeout: float 
             container.start()
     except docker.errors.APIError as exc:
         why = " ".join(str(exc.explanation or exc).split())
-        raise LabError(
-            f"container {spec['name']} cannot start: {why} — see {log}"
-        ) from None
+        raise LabError(f"container {spec['name']} cannot start: {why} — see {log}") from None
     deadline = time.monotonic() + timeout
     while (pid := init_pid(container)) is None:
         if time.monotonic() > deadline:

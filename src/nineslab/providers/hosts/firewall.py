@@ -1,0 +1,129 @@
+"""Network faults on machines with no router between them: nft rules on the machines themselves, in a
+table of the lab's own (`inet nineslab_<lab>`), so that recovery is that one table deleted and nothing
+else of a machine's ruleset is touched. The operator's address (where nineslab runs, as the machine sees
+its SSH connection) is accepted before anything is dropped: the control connection that recovers the
+fault stays open."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from ipaddress import IPv4Address
+from typing import TypeVar
+
+from nineslab.errors import LabError
+from nineslab.providers.hosts.inventory import Machine
+from nineslab.providers.hosts.ssh import ssh_argv
+
+# Where this SSH connection comes from, as the machine sees it (sshd sets SSH_CLIENT).
+OPERATOR = 'echo "${SSH_CLIENT%% *}"'
+TIMEOUT_S = 30.0
+T = TypeVar("T")
+
+
+def table(lab: str) -> str:
+    """nft identifiers take no dash; lab names take no underscore, so the mapping is one to one."""
+    return "nineslab_" + lab.replace("-", "_")
+
+
+def ruleset(lab: str, keep: list[str], drop: list[str] | None) -> str:
+    """An nft script that replaces the lab's table with one accepting loopback and `keep`, then dropping
+    traffic to and from `drop` (None: everything else — a host whose power is off)."""
+    t = table(lab)
+    accept = [f"ip saddr {{ {', '.join(keep)} }} accept"] if keep else []
+    accept_out = [f"ip daddr {{ {', '.join(keep)} }} accept"] if keep else []
+    if drop is None:
+        tail_in, tail_out = ["drop"], ["drop"]
+    elif drop:
+        tail_in, tail_out = [f"ip saddr {{ {', '.join(drop)} }} drop"], [f"ip daddr {{ {', '.join(drop)} }} drop"]
+    else:
+        tail_in = tail_out = []
+    lines = [
+        f"table inet {t}",  # made first, so the delete below cannot fail on a machine that has none
+        f"delete table inet {t}",
+        f"table inet {t} {{",
+        "  chain input {",
+        "    type filter hook input priority -10; policy accept;",
+        '    iif "lo" accept',
+        *(f"    {r}" for r in accept + tail_in),
+        "  }",
+        "  chain output {",
+        "    type filter hook output priority -10; policy accept;",
+        '    oif "lo" accept',
+        *(f"    {r}" for r in accept_out + tail_out),
+        "  }",
+        "}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _root(machine: Machine, command: str) -> str:
+    return f"sudo -n sh -c '{command}'" if machine.become else command
+
+
+def _run(lab: str, machine: Machine, command: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    try:
+        return subprocess.run(
+            ssh_argv(lab, machine, command), input=stdin, capture_output=True, text=True, timeout=TIMEOUT_S
+        )
+    except subprocess.TimeoutExpired:
+        raise LabError(f"{machine.host}: no answer over SSH within {TIMEOUT_S:.0f} s — is it up?") from None
+
+
+def operator_address(lab: str, machine: Machine) -> str:
+    """This machine's address as `machine` sees it (the source of our SSH connection)."""
+    res = _run(lab, machine, OPERATOR)
+    found = res.stdout.strip()
+    try:
+        return str(IPv4Address(found))
+    except ValueError:
+        raise LabError(f"{machine.host}: cannot tell where our SSH connection comes from ({found!r})") from None
+
+
+def apply(lab: str, machine: Machine, script: str) -> None:
+    res = _run(lab, machine, _root(machine, "nft -f -"), script)
+    if res.returncode:
+        why = " ".join(res.stderr.split())[-200:]
+        raise LabError(f"{machine.host}: nft refused the lab's rules ({why}) — is nftables installed there?")
+
+
+def clear(lab: str, machine: Machine) -> bool:
+    """Delete the lab's table on the machine; True if there was one."""
+    t = table(lab)
+    res = _run(
+        lab, machine, _root(machine, f"nft list table inet {t} >/dev/null 2>&1 || exit 3; nft delete table inet {t}")
+    )
+    if res.returncode not in (0, 3):
+        raise LabError(f"{machine.host}: could not delete nft table {t}: {' '.join(res.stderr.split())[-200:]}")
+    return res.returncode == 0
+
+
+def _each(machines: list[Machine], work: Callable[[Machine], T]) -> list[T]:
+    with ThreadPoolExecutor(max_workers=max(1, min(16, len(machines)))) as pool:
+        return list(pool.map(work, machines))
+
+
+def isolate(lab: str, machines: dict[str, Machine], group: list[str]) -> None:
+    """Cut `group` (a zone's or a region's hosts) from every other machine of the inventory, both ways:
+    rules on both sides, so a side whose rules are partial still cannot talk."""
+    inside = [machines[h] for h in group]
+    outside = [m for h, m in machines.items() if h not in group]
+    if not inside or not outside:
+        raise LabError(f"isolate: {', '.join(group) or 'nothing'} is not a proper part of the machines")
+    keep = operator_address(lab, inside[0])
+    out_addrs = [str(m.address) for m in outside]
+    in_addrs = [str(m.address) for m in inside]
+    _each(inside, lambda m: apply(lab, m, ruleset(lab, [keep], [a for a in out_addrs if a != keep])))
+    _each(outside, lambda m: apply(lab, m, ruleset(lab, [keep], [a for a in in_addrs if a != keep])))
+
+
+def unplug(lab: str, machine: Machine) -> None:
+    """Every packet of the machine dropped but loopback and ours (its power off, as the network sees it)."""
+    apply(lab, machine, ruleset(lab, [operator_address(lab, machine)], None))
+
+
+def restore(lab: str, machines: dict[str, Machine]) -> list[str]:
+    """Delete the lab's table on every machine (recovery and heal's sweep); the hosts that had one."""
+    found = _each(list(machines.values()), lambda m: clear(lab, m))
+    return [h for h, had in zip(machines, found, strict=True) if had]

@@ -1,0 +1,161 @@
+"""Existing machines over real SSH: `nineslab machines` proves every host of an inventory answers (with
+python3 and root) before anything is changed, and names the host that does not. The machines are
+containers running Debian's sshd; nineslab runs in the rig's client namespace, as on an operator's
+machine that reaches them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from nineslab.paths import lab_dir
+from nineslab.topology import load_topology
+from tests.integration.conftest import NINESLAB, leftovers, nineslab
+from tests.integration.machines import Machines, ssh_machines
+
+RIG = "itmach"  # the machines
+LAB = "ithost"  # the hosts lab that would run on them
+TOPOLOGY = "2az"
+
+
+@pytest.fixture(scope="module")
+def machines(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Machines]:
+    with ssh_machines(RIG, load_topology(TOPOLOGY), tmp_path_factory.mktemp("machines")) as found:
+        try:
+            yield found
+        finally:
+            nineslab("destroy", "--lab", LAB)  # the lab's known_hosts: its only file
+    assert not leftovers(RIG) and not leftovers(LAB)
+
+
+def check(m: Machines, inventory: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["ip", "netns", "exec", m.client_netns, NINESLAB, "machines", "-t", TOPOLOGY, "-i", str(inventory),
+         "--lab", LAB, *extra],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+
+def edited(m: Machines, tmp: Path, change: dict[str, Any]) -> Path:
+    raw = yaml.safe_load(m.inventory.read_text())
+    for host, fields in change.items():
+        raw["hosts"][host].update(fields)
+    out = tmp / "inventory.yaml"
+    out.write_text(yaml.safe_dump(raw))
+    return out
+
+
+def test_every_machine_answers_over_ssh_and_nothing_is_changed(machines: Machines) -> None:
+    before = machines.run("gw-a", "ls -A / /var/lib /root; dpkg-query -W | md5sum").stdout
+    res = check(machines, machines.inventory, "--json")
+    assert res.returncode == 0, res.stderr
+    rows = {r["host"]: r for r in json.loads(res.stdout)["machines"]}
+    assert sorted(rows) == sorted(h.name for h in machines.topology.hosts if h.role != "client")
+    assert all(r["problem"] is None for r in rows.values()), rows
+    # The machines share this machine's kernel clock: every measured offset is zero within its bound
+    # (and the bound is that of one exchange over an open connection, not of a whole SSH handshake).
+    for r in rows.values():
+        assert abs(r["clock_offset_ms"]) <= r["clock_error_ms"] + 1, r
+        assert r["clock_error_ms"] < 100, r
+    # each machine's host key was accepted once, into the lab's own known_hosts
+    known = (lab_dir(LAB) / "ssh" / "known_hosts").read_text().splitlines()
+    assert len(known) >= len(rows)
+    assert machines.run("gw-a", "ls -A / /var/lib /root; dpkg-query -W | md5sum").stdout == before
+    # the shared connections were closed again: no ssh master left behind
+    assert not [p for p in (lab_dir(LAB) / "ssh").iterdir() if p.is_socket()]
+
+
+def test_a_machine_without_sshd_is_named_in_one_line(machines: Machines) -> None:
+    assert machines.run("dns-b", "kill $(cat /run/sshd.pid)").returncode == 0
+    try:
+        res = check(machines, machines.inventory)
+        assert res.returncode == 1
+        err = res.stderr.strip()
+        assert len(err.splitlines()) == 1 and "Traceback" not in err, err
+        assert "hosts.dns-b: SSH to root@198.18.2.53:22 failed" in err, err
+        assert "NOT READY" in res.stdout and res.stdout.count("ready") >= 10
+    finally:
+        assert machines.run("dns-b", "/usr/sbin/sshd").returncode == 0
+
+
+def test_a_wrong_key_and_a_missing_sudo_are_named(machines: Machines, tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(other)], check=True)
+    res = check(machines, edited(machines, tmp_path, {"lb-b": {"key": str(other)}}))
+    assert res.returncode == 1 and "hosts.lb-b: SSH to root@198.18.2.11:22 failed" in res.stderr, res.stderr
+    assert "Permission denied" in res.stderr
+    # become: true where the machine has no sudo: named, with what to allow
+    res = check(machines, edited(machines, tmp_path, {"app-a": {"become": True}}))
+    assert res.returncode == 1 and "hosts.app-a: `sudo -n` refused for root" in res.stderr, res.stderr
+
+
+FIREWALL = """
+import sys
+from pathlib import Path
+from nineslab.providers.hosts import firewall
+from nineslab.providers.hosts.inventory import load_inventory
+from nineslab.topology import load_topology
+machines = load_inventory(Path(sys.argv[1]), load_topology(sys.argv[2]))
+action, args = sys.argv[3], sys.argv[4:]
+if action == "isolate":
+    firewall.isolate(args[0], machines, args[1:])
+elif action == "unplug":
+    firewall.unplug(args[0], machines[args[1]])
+else:
+    print(" ".join(firewall.restore(args[0], machines)))
+"""
+
+
+def firewall(m: Machines, action: str, *args: str) -> str:
+    """Run a firewall action as nineslab would, from the operator's side (the rig's client namespace)."""
+    res = subprocess.run(
+        ["ip", "netns", "exec", m.client_netns, sys.executable, "-c", FIREWALL, str(m.inventory), TOPOLOGY, action,
+         LAB, *args],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    return res.stdout.strip()
+
+
+def reaches(m: Machines, src: str, dst: str) -> bool:
+    """A TCP connection from machine `src` to machine `dst`'s sshd within 1 s."""
+    address = m.topology.host(dst).address
+    probe = f"import socket; socket.create_connection(('{address}', 22), 1).close()"
+    return m.run(src, f'python3 -c "{probe}"').returncode == 0
+
+
+def test_a_zone_is_cut_from_the_others_both_ways_and_our_connection_stays(machines: Machines) -> None:
+    east_a = [h.name for h in machines.topology.hosts if h.zone == "east-a"]
+    assert reaches(machines, "gw-a", "gw-b") and reaches(machines, "gw-b", "gw-a")
+    firewall(machines, "isolate", *east_a)
+    try:
+        assert not reaches(machines, "gw-a", "gw-b") and not reaches(machines, "gw-b", "gw-a")
+        assert reaches(machines, "gw-a", "app-a") and reaches(machines, "gw-b", "app-b"), "inside a zone: untouched"
+        # the operator still reaches both sides over SSH (the recovery below needs it)
+        assert check(machines, machines.inventory).returncode == 0
+    finally:
+        restored = firewall(machines, "restore").split()
+    assert sorted(restored) == sorted(h.name for h in machines.topology.hosts if h.role != "client")
+    assert reaches(machines, "gw-a", "gw-b") and reaches(machines, "gw-b", "gw-a")
+    assert firewall(machines, "restore") == "", "a second restore finds nothing to delete"
+    assert "nineslab" not in machines.run("gw-a", "nft list tables").stdout
+
+
+def test_an_unplugged_machine_is_dark_but_for_our_connection(machines: Machines) -> None:
+    before = machines.run("etcd-b1", "nft list ruleset").stdout
+    firewall(machines, "unplug", "etcd-b1")
+    try:
+        assert not reaches(machines, "gw-a", "etcd-b1") and not reaches(machines, "etcd-b1", "gw-b")
+        assert reaches(machines, "gw-a", "gw-b"), "the others still talk"
+        rows = json.loads(check(machines, machines.inventory, "--json").stdout)["machines"]
+        assert all(r["problem"] is None for r in rows), "our SSH connection gets through"
+    finally:
+        assert firewall(machines, "restore") == "etcd-b1"
+    assert machines.run("etcd-b1", "nft list ruleset").stdout == before, "the machine's own ruleset as it was"
