@@ -92,7 +92,7 @@ setup-test: setup  ## setup + what only the tests need (Debian chromium, for the
 	$(call apt_install,$(APT_TEST_PACKAGES))
 
 test: setup-test  ## unit + integration tests (integration needs root); "no tests ran" (exit 5) fails
-	@$(VENV)/bin/pytest -q tests; rc=$$?; \
+	@$(VENV)/bin/pytest -q --durations=30 tests; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "test: pytest collected no tests" >&2; exit 1; fi; exit $$rc
 
 test-unit: setup

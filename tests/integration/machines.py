@@ -14,19 +14,10 @@ from pathlib import Path
 import yaml
 
 from nineslab.paths import ENTER_SCRIPT, init_pidfile, lab_dir
-from nineslab.providers.docker import image
 from nineslab.providers.docker.provider import DockerProvider
 from nineslab.topology import Topology
 
 SSHD_START = "mkdir -p /run/sshd /root/.ssh && ssh-keygen -A -q && cat > /root/.ssh/authorized_keys && /usr/sbin/sshd"
-
-
-class MachineRig(DockerProvider):
-    """The docker provider's hosts with sshd added to their image."""
-
-    def recipe(self) -> image.Recipe:
-        base = super().recipe()
-        return dataclasses.replace(base, packages=(*base.packages, "openssh-server"))
 
 
 def in_machine(rig: str, host: str, command: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
@@ -52,7 +43,7 @@ class Machines:
 def ssh_machines(rig: str, topology: Topology, workdir: Path) -> Iterator[Machines]:
     """Machines for every host of `topology` but the client (nineslab runs in the rig's client
     namespace, which routes to them), an SSH key that logs in as root on each, and an inventory file."""
-    provider = MachineRig(rig)
+    provider = DockerProvider(rig)  # its image has openssh-server, not started on a lab host
     key = workdir / "id_ed25519"
     try:
         provider.create(topology)

@@ -129,7 +129,8 @@ def test_memory_pressure_oom_kills_the_gateway_again_and_again_until_recovered(l
         assert int((group / "memory.limit_in_bytes").read_text()) < memory.HOST_MEMORY
         kills = memory.oom_kills(group)
         assert settles(LAB, URL, _served_by("gw-a2"), 20) is not None, "the LB leaves the starved gateway"
-        assert eventually(lambda: memory.oom_kills(group) >= kills + 2, 15, 0.2), "each restart is killed again"
+        # 30 s: a CI run on a fresh machine once saw fewer than 2 more kills within 15 s
+        assert eventually(lambda: memory.oom_kills(group) >= kills + 2, 30, 0.2), "each restart is killed again"
         nineslab("recover", "gateway-memory-pressure", "--lab", LAB)
         assert int((group / "memory.limit_in_bytes").read_text()) == memory.HOST_MEMORY
         assert settles(LAB, "http://198.18.1.21/api/", lambda r: r["status"] == 200, 20) is not None

@@ -41,6 +41,9 @@ PACKAGES = (
     "procps",
     "nftables",
     "python3",
+    # not started on a lab host; the hosts provider's tests start it to make "existing machines" of
+    # these containers (one image for both, built once)
+    "openssh-server",
 )
 # The daemons: installed at exactly the machine's version (tools like curl take the mirror's current one;
 # the archive keeps only its newest builds).

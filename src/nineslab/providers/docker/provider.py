@@ -39,10 +39,6 @@ class DockerProvider(NetnsProvider):
     def rewire(self) -> set[str]:
         return self._rewired
 
-    def recipe(self) -> image.Recipe:
-        """What the hosts' image holds (a test rig adds packages, e.g. sshd for machines to deploy onto)."""
-        return image.default_recipe()
-
     def _spec(self, client: Any, topology: Topology, host: Host, tag: str) -> dict[str, Any]:
         # The repository (its venv holds etcd, Traefik and Caddy; its playbooks the roles' helper
         # scripts) and the lab's certificates, read-only; the host's own directory read-write.
@@ -70,7 +66,7 @@ class DockerProvider(NetnsProvider):
     def create(self, topology: Topology) -> list[InventoryHost]:
         client = self.engine.client()
         try:
-            tag = image.build(client, self.recipe(), self.engine.root / "build")["tag"]
+            tag = image.build(client, image.default_recipe(), self.engine.root / "build")["tag"]
             self._rewired = {
                 h.name for h in topology.hosts if h.role != "client" and self.start_host(client, topology, h, tag)
             }
@@ -113,7 +109,7 @@ class DockerProvider(NetnsProvider):
         """The container started again (its data kept, like a host that reboots), attached and wired."""
         client = self.engine.client()
         try:
-            tag = self.recipe().tag
+            tag = image.default_recipe().tag
             container = self._container(client, host)
             if container is not None:
                 tag = container.attrs.get("Config", {}).get("Image", tag)
