@@ -3,6 +3,7 @@ checker script reads JSON checks on stdin and answers JSON on stdout, one subpro
 
 from __future__ import annotations
 
+import hashlib
 import json
 import signal
 import subprocess
@@ -23,7 +24,21 @@ Checks = dict[str, dict[str, Any]]
 # fresh login on every checker run costs each call tens of ms of a member's CPU (a status poll asks all
 # members each second). Kept in memory only; a member that restarted refuses its old token and the
 # checker logs in again.
-_TOKENS: dict[tuple[str, str], str] = {}
+# Keyed by the lab's CA too: a lab destroyed and deployed again under its name (`compare`, the ledger, a
+# test module run on both providers) is a new cluster behind the same URLs, and a token of the old one is
+# not merely refused — etcd waits for the raft index the token names, which the new cluster may never
+# reach, so the call hangs until the client gives up (seen: every in-process etcd call of a docker lab
+# timing out after the same lab name had run on netns in that process).
+_TOKENS: dict[tuple[str, str, str], str] = {}
+
+
+def _token_key(lab: str, check: dict[str, Any]) -> tuple[str, str, str]:
+    ca = (check.get("tls") or {}).get("ca", "")
+    try:
+        ca_id = hashlib.sha256(Path(ca).read_bytes()).hexdigest()[:16] if ca else ""
+    except OSError:
+        ca_id = ""
+    return (lab, base_url(check.get("url", "")), ca_id)
 
 
 class Checker:
@@ -51,9 +66,9 @@ class Checker:
         result: Checks = json.loads(proc.stdout)
         for key, res in result.items():
             if res.get("token") and "auth" in checks[key]:
-                _TOKENS[(self.provider.lab, base_url(checks[key]["url"]))] = res.pop("token")
+                _TOKENS[_token_key(self.provider.lab, checks[key])] = res.pop("token")
         return result
 
     def _with_token(self, check: dict[str, Any]) -> dict[str, Any]:
-        token = _TOKENS.get((self.provider.lab, base_url(check.get("url", "")))) if "auth" in check else None
+        token = _TOKENS.get(_token_key(self.provider.lab, check)) if "auth" in check else None
         return {**check, "auth": {**check["auth"], "token": token}} if token else check

@@ -49,3 +49,18 @@ def test_a_run_refuses_an_unhealthy_lab_and_makes_no_run_directory(
     assert "lab 'unit' is not healthy (down: etcd-a1)" in message and "nineslab heal --lab unit" in message
     assert list(tmp_path.iterdir()) == [], "no run directory, `latest` unmoved"
     require_healthy("unit", status())  # a healthy lab passes
+
+
+def test_an_etcd_token_is_remembered_per_cluster_not_per_lab_name(tmp_path: Path) -> None:
+    """A lab deployed again under its name is a new cluster behind the same URLs: a token of the old one
+    would make etcd wait for a raft index the new cluster may never reach."""
+    from nineslab.health.checks import _token_key
+
+    ca = tmp_path / "ca.crt"
+    check = {"url": "https://198.18.1.41:2379/v3/kv/range", "auth": {}, "tls": {"ca": str(ca)}}
+    ca.write_text("first CA")
+    first = _token_key("itfix", check)
+    assert _token_key("itfix", {**check, "url": "https://198.18.1.41:2379/v3/kv/put"}) == first
+    ca.write_text("the CA of the lab deployed again")
+    assert _token_key("itfix", check) != first
+    assert _token_key("itfix", {"url": check["url"], "auth": {}}) != first, "no TLS: no CA in the key"
