@@ -25,10 +25,9 @@ Checks = dict[str, dict[str, Any]]
 # members each second). Kept in memory only; a member that restarted refuses its old token and the
 # checker logs in again.
 # Keyed by the lab's CA too: a lab destroyed and deployed again under its name (`compare`, the ledger, a
-# test module run on both providers) is a new cluster behind the same URLs, and a token of the old one is
-# not merely refused — etcd waits for the raft index the token names, which the new cluster may never
-# reach, so the call hangs until the client gives up (seen: every in-process etcd call of a docker lab
-# timing out after the same lab name had run on netns in that process).
+# test module run on both providers) is a new cluster behind the same URLs, where a token of the old one
+# means nothing (suspected, not proven, behind in-process etcd calls of a docker lab getting no answer
+# after the same lab name had run on netns in that process).
 _TOKENS: dict[tuple[str, str, str], str] = {}
 
 
