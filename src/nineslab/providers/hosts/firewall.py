@@ -13,8 +13,8 @@ from ipaddress import IPv4Address
 from typing import TypeVar
 
 from nineslab.errors import LabError
+from nineslab.providers.hosts import ssh
 from nineslab.providers.hosts.inventory import Machine
-from nineslab.providers.hosts.ssh import ssh_argv
 
 # Where this SSH connection comes from, as the machine sees it (sshd sets SSH_CLIENT).
 OPERATOR = 'echo "${SSH_CLIENT%% *}"'
@@ -63,12 +63,10 @@ def _root(machine: Machine, command: str) -> str:
 
 
 def _run(lab: str, machine: Machine, command: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    try:
-        return subprocess.run(
-            ssh_argv(lab, machine, command), input=stdin, capture_output=True, text=True, timeout=TIMEOUT_S
-        )
-    except subprocess.TimeoutExpired:
-        raise LabError(f"{machine.host}: no answer over SSH within {TIMEOUT_S:.0f} s — is it up?") from None
+    res = ssh.run(lab, machine, command, stdin, TIMEOUT_S)
+    if res is None:
+        raise LabError(f"{machine.host}: no answer over SSH within {TIMEOUT_S:.0f} s — is it up?")
+    return res
 
 
 def operator_address(lab: str, machine: Machine) -> str:

@@ -52,18 +52,23 @@ def ssh_argv(lab: str, machine: Machine, command: str) -> list[str]:
     return ["ssh", *ssh_options(lab, machine), machine.target, command]
 
 
+def run(
+    lab: str, machine: Machine, command: str, stdin: str = "", timeout: float = PROBE_TIMEOUT_S
+) -> subprocess.CompletedProcess[str] | None:
+    """`command` on the machine over its shared connection; None when it did not answer in time."""
+    try:
+        return subprocess.run(
+            ssh_argv(lab, machine, command), input=stdin, capture_output=True, text=True, timeout=timeout
+        )
+    except subprocess.TimeoutExpired:
+        return None
+
+
 def probe(lab: str, machine: Machine) -> str | None:
     """None when the machine answers over SSH with Python 3 and root; else why not (one line)."""
     root = "sudo -n " if machine.become else ""
-    try:
-        res = subprocess.run(
-            ssh_argv(lab, machine, f"{PROBE}{root}id -u"),
-            capture_output=True,
-            text=True,
-            timeout=PROBE_TIMEOUT_S,
-            stdin=subprocess.DEVNULL,
-        )
-    except subprocess.TimeoutExpired:
+    res = run(lab, machine, f"{PROBE}{root}id -u")
+    if res is None:
         return f"no answer over SSH within {PROBE_TIMEOUT_S:.0f} s"
     why = " ".join(res.stderr.split())[-200:]
     if res.returncode == 255:
@@ -158,17 +163,8 @@ def close_all(lab: str, machines: dict[str, Machine]) -> None:
 
 def packages_missing(lab: str, machine: Machine, packages: tuple[str, ...]) -> list[str] | None:
     """Which of `packages` the machine lacks (None: it did not answer)."""
-    try:
-        res = subprocess.run(
-            ssh_argv(lab, machine, requirements.query(packages)),
-            capture_output=True,
-            text=True,
-            timeout=PROBE_TIMEOUT_S,
-            stdin=subprocess.DEVNULL,
-        )
-    except subprocess.TimeoutExpired:
-        return None
-    return requirements.missing(packages, res.stdout) if res.returncode == 0 else None
+    res = run(lab, machine, requirements.query(packages))
+    return requirements.missing(packages, res.stdout) if res is not None and res.returncode == 0 else None
 
 
 def survey(lab: str, machines: dict[str, Machine], topology: Topology) -> list[dict[str, Any]]:
