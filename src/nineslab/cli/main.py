@@ -1,4 +1,5 @@
-"""`nineslab` command line. Thin: parse, call Lab, print. A NinesError becomes one line on stderr."""
+"""`nineslab` command line. Thin: parse, call Lab, print. A NinesError becomes one line on stderr; so does
+an exception nineslab did not expect (exit 70, its traceback kept in a file)."""
 
 from __future__ import annotations
 
@@ -779,8 +780,14 @@ def _print_status(st: dict[str, Any]) -> None:
     for h in st["hosts"]:
         click.echo(
             f"{h['name']:<10} {h['role']:<8} {h['zone'] or '-':<8} {h['region'] or '-':<6} "
-            f"{h['address']:<15} {h['netns']:<20} {'up' if h['healthy'] else 'DOWN'}"
+            f"{h['address']:<15} {h['netns']:<20} {_host_state(h)}"
         )
+
+
+def _host_state(h: dict[str, Any]) -> str:
+    if h.get("etcd_half_open"):
+        return f"STALE: holds a half-open etcd connection to {', '.join(h['etcd_half_open'])} (a watch on it follows no change)"
+    return "up" if h["healthy"] else "DOWN"
 
 
 def main() -> None:
@@ -812,6 +819,31 @@ def main() -> None:
     except KeyboardInterrupt:
         click.echo("nineslab: interrupted", err=True)
         sys.exit(130)
+    except Exception as exc:  # a bug of ours: still one line, the traceback kept in a file
+        sys.exit(internal_error(exc))
+
+
+# sysexits.h EX_SOFTWARE: distinct from a refusal (2) and a failed check (1), so a script can tell a bug.
+INTERNAL_ERROR_EXIT = 70
+
+
+def internal_error(exc: BaseException) -> int:
+    """An exception nineslab did not expect: one line on stderr naming it and the file its traceback
+    went to (in the temporary directory: it belongs to no lab), so it can be reported."""
+    import tempfile
+    import traceback
+
+    fd, path = tempfile.mkstemp(prefix="nineslab-traceback-", suffix=".txt")
+    with os.fdopen(fd, "w") as f:
+        f.write(f"nineslab {' '.join(sys.argv[1:])}\n")
+        traceback.print_exception(exc, file=f)
+    message = " ".join(str(exc).split())[:200]
+    click.echo(
+        f"nineslab: internal error (a bug in nineslab, not in your input): {type(exc).__name__}: {message} "
+        f"— traceback in {path}; please report it with that file",
+        err=True,
+    )
+    return INTERNAL_ERROR_EXIT
 
 
 if __name__ == "__main__":

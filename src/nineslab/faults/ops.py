@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING, Any
 
 from nineslab import cgroups
 from nineslab.errors import NinesError, RolledBack
+from nineslab.health.watches import stale_watches
 from nineslab.paths import host_dir
-from nineslab.process import hold_down, signal_daemon, start_daemon, stop_supervisor, wait_gone
+from nineslab.process import hold_down, signal_daemon, start_daemon, stop_daemons, stop_supervisor, wait_gone
 from nineslab.providers.base import CONTAINER, ROUTER, SWITCH_PORT
 from nineslab.routes import RouteChange, guard
 from nineslab.security import etcd_access
@@ -790,10 +791,28 @@ OPS: dict[str, Op] = {
 }
 
 
+def sweep_stale_watches(lab: Lab) -> Swept:
+    """Every gateway that holds a half-open etcd connection (it answers, but follows no change: the
+    member's end went without a word) restarted, so its etcd client connects and watches anew. Last:
+    after the other sweeps have brought the members back."""
+    topo = lab.topology()
+    actions, errors = [], []
+    for gw, peers in stale_watches(lab.provider, topo).items():
+        if not peers:
+            continue
+        try:
+            stop_daemons(lab.name, [(gw, "traefik")])
+            start_daemon(lab.name, lab.provider.netns(topo.host(gw)), gw, "traefik")
+            actions.append(f"restarted {gw}/traefik: it held a half-open etcd connection to {', '.join(peers)}")
+        except (OSError, RuntimeError) as exc:
+            errors.append(f"{gw}/traefik: {exc}")
+    return actions, errors
+
+
 def sweeps() -> list[Sweep]:
-    """Every op's sweep once, in table order."""
+    """Every op's sweep once, in table order; then the gateways that stopped following etcd restarted."""
     out: list[Sweep] = []
     for op in OPS.values():
         if op.sweep not in out:
             out.append(op.sweep)
-    return out
+    return [*out, sweep_stale_watches]

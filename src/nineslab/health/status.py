@@ -9,6 +9,7 @@ from typing import Any
 
 from nineslab.errors import LabError
 from nineslab.health.checks import Checker
+from nineslab.health.watches import stale_watches
 from nineslab.process import SUPERVISOR, daemon_pid
 from nineslab.providers import Provider
 from nineslab.security import etcd_access, fence
@@ -53,6 +54,7 @@ def lab_status(lab: str, provider: Provider, topology: Topology) -> dict[str, An
     members = {h.name: etcd_service.health_check(h, topology, access) for h in topology.by_role("etcd")}
     results.update(Checker(provider, provider.router_netns()).run(members))
     holders = vip_holders(provider, topology)
+    stale = stale_watches(provider, topology)
     hosts = []
     for h in topology.hosts:
         pids = {d: daemon_pid(lab, h.name, d) for d in daemons(h, topology)}
@@ -60,7 +62,9 @@ def lab_status(lab: str, provider: Provider, topology: Topology) -> dict[str, An
         supervisor = daemon_pid(lab, h.name, SUPERVISOR) if pids else None
         # A supervised host whose supervision tree is gone would not restart a crashed daemon.
         unsupervised = bool(pids) and topology.escape.supervisor and supervisor is None
-        healthy = present[h.name] and all(pids.values()) and checked and not unsupervised
+        # A gateway holding a connection its etcd member no longer has: it answers, but follows no change.
+        half_open = stale.get(h.name, [])
+        healthy = present[h.name] and all(pids.values()) and checked and not unsupervised and not half_open
         hosts.append(
             {
                 "name": h.name,
@@ -74,6 +78,8 @@ def lab_status(lab: str, provider: Provider, topology: Topology) -> dict[str, An
                 "daemons": pids,
                 # PID of the host's supervision tree (escape.supervisor), None when it has none running.
                 "supervisor": supervisor,
+                # gateways: etcd members it holds a half-open connection to (its watch is dead)
+                "etcd_half_open": half_open,
                 "healthy": healthy,
             }
         )

@@ -23,6 +23,15 @@ STEP = "terraform_data.this"  # the one resource of modules/step (core, each seg
 HOST_MODULE_RE = re.compile(r'module\.host\["(.+)"\]')
 NETNS_RUN = Path("/run/netns")
 NETNS_ETC = Path("/etc/netns")
+# escape.etcd_keepalive: a gateway's etcd connection has TCP keepalive on with the kernel's timing, which
+# is per namespace: 5 s idle, then 3 probes 1 s apart. A member whose socket is gone answers the first
+# probe with a reset; one that is unreachable is given up after 8 s. Off: the kernel's defaults (2 h).
+KEEPALIVE_ON = {"net.ipv4.tcp_keepalive_time": 5, "net.ipv4.tcp_keepalive_intvl": 1, "net.ipv4.tcp_keepalive_probes": 3}
+KEEPALIVE_OFF = {
+    "net.ipv4.tcp_keepalive_time": 7200,
+    "net.ipv4.tcp_keepalive_intvl": 75,
+    "net.ipv4.tcp_keepalive_probes": 9,
+}
 
 
 def netns_name(lab: str, host: str) -> str:
@@ -143,6 +152,21 @@ class NetnsProvider(Provider):
     def terraform_vars(self, topology: Topology) -> dict[str, Any]:
         return terraform_vars(self.lab, topology)
 
+    def tune(self, topology: Topology, host: Host) -> None:
+        """The host's kernel settings that belong to the topology: on gateways, escape.etcd_keepalive.
+        Per namespace, so a container host's must be set again after every start."""
+        if host.role != "gateway":
+            return
+        values = KEEPALIVE_ON if topology.escape.etcd_keepalive else KEEPALIVE_OFF
+        res = subprocess.run(
+            [*self.exec_prefix(self.netns(host)), "sysctl", "-qw", *(f"{k}={v}" for k, v in values.items())],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+        if res.returncode:
+            raise LabError(f"{host.name}: sysctl refused the keepalive settings: {res.stderr.strip()}")
+
     def rewire(self) -> set[str]:
         """Hosts whose link must be made again although their namespace exists (none here; the docker
         provider's restarted containers)."""
@@ -181,6 +205,8 @@ class NetnsProvider(Provider):
             f"-var-file={self.tf_dir / 'lab.tfvars.json'}",
             *replace,
         )
+        for host in topology.hosts:
+            self.tune(topology, host)
         return self.inventory()
 
     def inventory(self) -> list[InventoryHost]:

@@ -41,8 +41,10 @@ class Escape:
     caching resolver in front of the client (or the seed's glibc stub), a floating LB address per zone,
     fast ejection of a failing gateway or app (short timeouts that retry elsewhere, errors that mark a
     server down at once), every daemon under a process supervisor (runit: a crashed one is back at
-    once), route pushes through a canary gateway with automatic rollback, and — where the topology has a
-    WAF tier — requests sent straight to the gateways while no WAF answers within its budget."""
+    once), route pushes through a canary gateway with automatic rollback, — where the topology has a
+    WAF tier — requests sent straight to the gateways while no WAF answers within its budget, and TCP
+    keepalive of seconds on the gateways' etcd connections (a member that vanished without a word is
+    noticed and the watch made again, where the kernel's default would wait two hours)."""
 
     dns_health_checks: bool = True
     client_resolver: str = "caching"
@@ -51,6 +53,7 @@ class Escape:
     supervisor: bool = True
     guarded_push: bool = True
     waf_bypass: bool = True
+    etcd_keepalive: bool = True
 
 
 @dataclass(frozen=True)

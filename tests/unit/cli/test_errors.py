@@ -79,3 +79,22 @@ def test_heal_on_a_lab_whose_deploy_did_not_finish_says_to_deploy_at_once(tmp_pa
     assert "the last deploy of lab half did not finish" in res.stderr
     assert "run `nineslab deploy --topology 2az --lab half`" in res.stderr
     assert sorted(p.name for p in lab.iterdir()) == ["lab.json"], "nothing touched"
+
+
+def test_an_unexpected_exception_is_one_line_naming_the_file_with_its_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from nineslab.cli import main as cli_main
+
+    def buggy(**_: object) -> None:
+        raise KeyError("hosts")
+
+    monkeypatch.setattr(cli_main, "cli", buggy)
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    with pytest.raises(SystemExit) as ended:
+        cli_main.main()
+    assert ended.value.code == 70
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("nineslab: internal error") and "KeyError: 'hosts'" in lines[0]
+    (kept,) = tmp_path.glob("nineslab-traceback-*.txt")
+    assert kept.name in lines[0] and "Traceback" in kept.read_text() and "KeyError: 'hosts'" in kept.read_text()

@@ -89,6 +89,7 @@ def test_every_op_is_complete_and_heal_runs_each_sweep_once_in_table_order() -> 
         "sweep_memory_pressure",
         "sweep_expired_cert",
         "sweep_routes",
+        "sweep_stale_watches",
     ]
     assert RULE_PRIORITY == 1100  # heal removes exactly the rules of this priority
 

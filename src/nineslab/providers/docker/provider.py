@@ -115,6 +115,7 @@ class DockerProvider(NetnsProvider):
                 tag = container.attrs.get("Config", {}).get("Image", tag)
             if self.start_host(client, topology, host, tag):
                 self.wire(host)
+            self.tune(topology, host)  # a new container is a new namespace, with the kernel's defaults
         finally:
             client.close()
 
