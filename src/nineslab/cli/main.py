@@ -786,7 +786,8 @@ def _print_status(st: dict[str, Any]) -> None:
 
 def _host_state(h: dict[str, Any]) -> str:
     if h.get("etcd_half_open"):
-        return f"STALE: holds a half-open etcd connection to {', '.join(h['etcd_half_open'])} (a watch on it follows no change)"
+        members = ", ".join(h["etcd_half_open"])
+        return f"STALE: holds a half-open etcd connection to {members} (a watch on it follows no change)"
     return "up" if h["healthy"] else "DOWN"
 
 
