@@ -13,10 +13,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
+from nineslab import analysis
 from nineslab.lab import Lab
 from nineslab.load import read_samples
+from nineslab.report.build import client_stall_spans
 from tests.integration.conftest import NINESLAB, lab_with_reports, nineslab_json
 
 LAB = "itol"
@@ -91,8 +94,14 @@ def test_request_availability_matches_the_truth_of_a_timed_cut(lab: dict[str, An
     run = Path(out["run"])
     samples = read_samples(run / "samples")
     assert abs(len(samples) - rate * DURATION_S) < 0.1 * rate * DURATION_S, "every intended request recorded"
-    truth = sum(1 for s in samples if not cut_on <= s.start < cut_off) / len(samples)
     results = nineslab_json("report", str(run), check=False)
+    # The report leaves the load generator's own stalls out (they measure the client, not the estate; one
+    # CI run at 500 req/s stalled 38 times, 6.1 s in all, all outside the cut): the truth leaves out the
+    # same requests, and they may be no more than a small part of the run.
+    stalled = analysis.within(np.array([s.start for s in samples]), client_stall_spans(run / "samples", samples))
+    kept = [s for s, out in zip(samples, stalled.tolist(), strict=True) if not out]
+    assert len(samples) - len(kept) == results["client"]["left_out_requests"] <= 0.1 * len(samples)
+    truth = sum(1 for s in kept if not cut_on <= s.start < cut_off) / len(kept)
     measured = results["requests"]["value"]
     bad = sorted(s.start for s in samples if not (s.ok and s.latency_ms <= 1000))
     edges = (round(bad[0] - cut_on, 3), round(bad[-1] - cut_off, 3), round(cut_off - cut_on, 3))

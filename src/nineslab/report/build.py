@@ -16,7 +16,7 @@ from nineslab.analysis.core import AFTER_RECOVERY_S
 from nineslab.defaults import DEADLINE_S, SLO_MS
 from nineslab.errors import NinesError
 from nineslab.faults import load_catalogue
-from nineslab.load.samples import CLIENT_OVERLOAD, read_heartbeats, read_samples
+from nineslab.load.samples import CLIENT_OVERLOAD, Sample, read_heartbeats, read_samples
 from nineslab.paths import ASSUMPTIONS_FILE
 from nineslab.runs import OUTCOME_FILE
 from nineslab.textfile import read_user_file
@@ -107,6 +107,15 @@ def after_windows(injects: list[float], recovered: list[float]) -> list[float]:
     ]
 
 
+def client_stall_spans(samples_dir: Path, samples: list[Sample]) -> list[tuple[float, float]]:
+    """When the load generator itself stalled (lagged past its threshold, or shed requests it could not
+    start): spans of wall-clock time, merged. Outside fault windows their requests are left out."""
+    start = np.array([x.start for x in samples], dtype=np.float64)
+    lag = np.array([x.lag_ms for x in samples], dtype=np.float64)
+    stalls = analysis.client_stalls(read_heartbeats(samples_dir), start, lag)
+    return analysis.merge_spans(stalls + [(x.start, x.start + 0.001) for x in samples if x.error == CLIENT_OVERLOAD])
+
+
 def _read_json(path: Path) -> dict[str, Any]:
     try:
         data: dict[str, Any] = json.loads(path.read_text())
@@ -148,9 +157,7 @@ def build_results(
     # The client's own stalls: outside fault windows their requests are left out of the estate's figures
     # (they measure the load generator); inside a fault window they make that fault unmeasured.
     start_all = np.array([x.start for x in samples], dtype=np.float64)
-    lag_all = np.array([x.lag_ms for x in samples], dtype=np.float64)
-    stalls = analysis.client_stalls(read_heartbeats(run_dir / "samples"), start_all, lag_all)
-    stalls = analysis.merge_spans(stalls + [(x.start, x.start + 0.001) for x in samples if x.error == CLIENT_OVERLOAD])
+    stalls = client_stall_spans(run_dir / "samples", samples)
     left_out = analysis.within(start_all, stalls) & ~analysis.within(start_all, sorted(spans))
     samples = [x for x, out in zip(samples, left_out.tolist(), strict=True) if not out]
     arr = analysis.from_samples(samples)
