@@ -43,12 +43,20 @@ def test_known_outage_is_measured_within_50ms(lab: dict[str, Any]) -> None:
 
 def test_a_hanging_outage_is_measured_and_a_client_stall_is_not_an_outage(lab: dict[str, Any]) -> None:
     """Connections dropped (they hang to the deadline) for 2 s, and the load generator itself stopped
-    (SIGSTOP) for 1 s well before: the outage is measured within 50 ms and is the only one; the stop is
-    reported as the client's stall, its requests left out, and no fault is charged for it."""
+    (SIGSTOP) for 1 s well before: the outage is measured within 50 ms and every outage reported is in its
+    window; the stop is reported as the client's stall, its requests left out, and no fault is charged for it."""
     args = ("calibrate", "--lab", LAB, "--outage", "2", "--kind", "hang", "--client-stall", "1", "--json")
     row = json.loads(nineslab(*args).stdout)[0]
     assert row["kind"] == "hang" and abs(row["error_ms"]) <= 50, row
-    assert row["outages_reported"] == 1, "the client's stop is not an outage of the estate"
-    assert row["client_stall_true_s"] <= row["client_stall_reported_s"] < 5, row
+    # The client's stop is not an outage of the estate: every outage reported is the fault's, within its
+    # window (a request in flight when the drop began may fail a few ms before it: one CI run reported a
+    # 3 ms sliver there, split from the 2 s outage by a request that got its answer just in time).
     results = json.loads((Path(row["run"]) / "results.json").read_text())
+    fault = results["faults"][0]
+    deadline = json.loads((Path(row["run"]) / "load.json").read_text())["deadline_s"]
+    window = (fault["effective_start"] - deadline, fault["recover_end"] + deadline)
+    assert row["outages_reported"] >= 1 and all(
+        window[0] <= o["start"] and o["end"] <= window[1] for o in results["outages"]
+    ), (window, results["outages"])
+    assert row["client_stall_true_s"] <= row["client_stall_reported_s"] < 5, row
     assert results["client"]["left_out_requests"] > 0 and results["complete"], results["incomplete_reasons"]
