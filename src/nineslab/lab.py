@@ -64,13 +64,15 @@ class Lab:
     """A facade over one lab: its topology, its provider (hosts), its etcd, its status. The work is done
     by deploy/, providers/, health/ and services/; this class only ties them to one lab name."""
 
-    def __init__(self, name: str = DEFAULT_LAB, provider: str | None = None) -> None:
+    def __init__(self, name: str = DEFAULT_LAB, provider: str | None = None, inventory: Path | None = None) -> None:
         self.name = check_lab_name(name)
         self.dir = lab_dir(self.name)
         self.meta_path = self.dir / "lab.json"
         # A deployed lab keeps the provider it was made with; a new one takes the one asked for.
         meta = self.meta() or {}
         self.provider = get_provider(provider or meta.get("provider") or DEFAULT_PROVIDER, self.name)
+        if inventory is not None:
+            self.provider.use_inventory(inventory)  # existing machines (the hosts provider) or a refusal
         self._topology: Topology | None = None  # read once: faults and checks ask for it per host
 
     # -- metadata -------------------------------------------------------------------------------
@@ -91,7 +93,8 @@ class Lab:
             # The copy taken at deploy: editing topologies/*.yaml under a running lab changes nothing
             # until the next deploy (the hosts are what was deployed).
             snapshot = self.dir / TOPOLOGY_SNAPSHOT
-            self._topology = load_topology(str(snapshot) if snapshot.is_file() else meta["topology_file"])
+            loaded = load_topology(str(snapshot) if snapshot.is_file() else meta["topology_file"])
+            self._topology = self.provider.bind(loaded)  # existing machines: their own addresses
         return self._topology
 
     # -- deploy ---------------------------------------------------------------------------------
@@ -118,6 +121,8 @@ class Lab:
                 f"{topology.source} says security.etcd_tls: {str(topology.security.etcd_tls).lower()} — "
                 f"destroy the lab first (`nineslab destroy --lab {self.name}`) to switch"
             )
+        # what the provider needs beyond the topology (existing machines: the inventory), checked first
+        topology = self.provider.prepare(topology)
         start = time.monotonic()
         self.dir.mkdir(parents=True, exist_ok=True)
         (self.dir / TOPOLOGY_SNAPSHOT).write_text(Path(topology.source).read_text())
@@ -146,7 +151,8 @@ class Lab:
             say(f"pki: issued {', '.join(made)}")
         tf_seconds = time.monotonic() - start
         inventory = self.dir / "inventory.yml"
-        inventory.write_text(yaml.safe_dump(build_inventory(self.name, topology, hosts), sort_keys=False))
+        wanted = build_inventory(self.name, topology, hosts, self.provider)
+        inventory.write_text(yaml.safe_dump(wanted, sort_keys=False))
         if meta:
             # Over a running lab, changed routes go through the guard first (canary, automatic rollback).
             self._topology = None
@@ -154,7 +160,10 @@ class Lab:
             if pushed:
                 say(f"routes: changed routes pushed through the canary {pushed.get('canary')} (guarded)")
         say("services: configuring etcd, routes, apps, gateways, LBs, DNS (ansible)")
-        result = run_playbook(inventory, self.dir, progress=say)
+        if self.provider.ship_playbook:
+            say("hosts: shipping daemons, helper scripts and certificates to the machines (ansible over ssh)")
+            run_playbook(inventory, self.dir, progress=say, playbook=self.provider.ship_playbook)
+        result = run_playbook(inventory, self.dir, progress=say, limit=self.provider.deploy_limit)
         say("checking the lab end to end")
         status = self.status(topology)
         if not status["healthy"]:

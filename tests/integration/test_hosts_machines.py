@@ -17,7 +17,7 @@ import yaml
 
 from nineslab.paths import lab_dir
 from nineslab.topology import load_topology
-from tests.integration.conftest import NINESLAB, leftovers, nineslab
+from tests.integration.conftest import NINESLAB, leftovers
 from tests.integration.machines import Machines, ssh_machines
 
 RIG = "itmach"  # the machines
@@ -31,7 +31,9 @@ def machines(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Machines]:
         try:
             yield found
         finally:
-            nineslab("destroy", "--lab", LAB)  # the lab's known_hosts: its only file
+            # from where the machines are reached (a hosts lab's destroy cleans them over SSH)
+            res = in_operator(found, "destroy", "--lab", LAB)
+            assert res.returncode == 0, res.stderr
     assert not leftovers(RIG) and not leftovers(LAB)
 
 
@@ -159,3 +161,41 @@ def test_an_unplugged_machine_is_dark_but_for_our_connection(machines: Machines)
     finally:
         assert firewall(machines, "restore") == "etcd-b1"
     assert machines.run("etcd-b1", "nft list ruleset").stdout == before, "the machine's own ruleset as it was"
+
+
+def in_operator(m: Machines, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    """nineslab as an operator runs it: on the machine that reaches the others (the rig's client namespace)."""
+    cmd = ["ip", "netns", "exec", m.client_netns, NINESLAB, *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+
+
+def test_deploy_over_ssh_runs_the_estate_on_the_machines_and_destroy_removes_only_it(machines: Machines) -> None:
+    before = {h: machines.run(h, "ls -A / /var/lib /root; dpkg-query -W | md5sum").stdout for h in ("gw-a", "etcd-a1")}
+    # The operator's resolver lists the estate's nameservers (on a real machine: its own resolv.conf).
+    names = [str(h.address) for h in machines.topology.by_role("dns")]
+    resolv = Path("/etc/netns") / machines.client_netns / "resolv.conf"  # the rig's file: its destroy removes it
+    resolv.parent.mkdir(parents=True, exist_ok=True)
+    resolv.write_text("".join(f"nameserver {a}\n" for a in names) + "options timeout:1 attempts:2\n")
+    args = ("--lab", LAB)
+    res = in_operator(machines, "deploy", "-t", TOPOLOGY, "--provider", "hosts", "-i", str(machines.inventory), *args)
+    assert res.returncode == 0, (res.stdout[-2000:], res.stderr[-2000:])
+    status = json.loads(in_operator(machines, "status", "--json", *args).stdout)
+    assert status["healthy"] and status["etcd"]["leader"], status
+    assert status["entrypoint"]["served_by"], "a request through DNS -> LB -> gateway -> app from the operator"
+    # Each daemon runs on its own machine, from what was shipped there (not from this machine's files).
+    remote = lab_dir(LAB)
+    gw = machines.run("gw-a", f"readlink /proc/$(cat {remote}/hosts/gw-a/run/traefik.pid)/exe").stdout.strip()
+    assert gw == f"{remote}/bin/traefik", gw
+    assert machines.run("gw-a", f"test -e {remote}/pki/ca.key").returncode != 0, "never the CA's key"
+    assert not (remote / "hosts").exists(), "nothing of the hosts on the operator's machine"
+    refused = in_operator(machines, "inject", "gateway-kill", *args)
+    assert refused.returncode == 2 and "faults and heal are not built yet" in refused.stderr, refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1
+    res = in_operator(machines, "destroy", *args)
+    assert res.returncode == 0, res.stderr
+    for host, listing in before.items():
+        assert machines.run(host, f"test -e {remote}").returncode != 0, f"{host}: the lab's directory is gone"
+        assert machines.run(host, "ls -A / /var/lib /root; dpkg-query -W | md5sum").stdout == listing
+        # (the rig's machines share this machine's process table: look for the lab's shipped binaries only)
+        running = machines.run(host, f"ls -l /proc/[0-9]*/exe 2>/dev/null | grep -c {remote}/bin/").stdout.strip()
+        assert running == "0", f"{host}: a daemon of the lab still runs"

@@ -79,16 +79,23 @@ def cli() -> None:
 @click.option(
     "--provider",
     type=click.Choice(sorted(PROVIDERS)),
-    help=f"What a host is: a network namespace (netns) or a container (docker). Default: the lab's own, "
-    f"or {DEFAULT_PROVIDER} for a new lab.",
+    help=f"What a host is: a network namespace (netns), a container (docker), or an existing machine over "
+    f"SSH (hosts, with --inventory). Default: the lab's own, or {DEFAULT_PROVIDER} for a new lab.",
+)
+@click.option(
+    "--inventory",
+    "-i",
+    type=click.Path(path_type=Path),
+    help="With --provider hosts: the YAML file binding each host to an existing machine (see `machines`).",
 )
 @LAB_OPTION
 @JSON_OPTION
-def deploy(topology: str, provider: str | None, lab: str, as_json: bool) -> None:
-    """Create (or repair) the lab: hosts via Terraform, services via Ansible, then an end-to-end check.
-    Idempotent: a second deploy changes nothing."""
+def deploy(topology: str, provider: str | None, inventory: Path | None, lab: str, as_json: bool) -> None:
+    """Create (or repair) the lab: hosts via Terraform (or existing machines over SSH), services via
+    Ansible, then an end-to-end check. Idempotent: a second deploy changes nothing."""
     try:
-        result = Lab(lab, provider=provider).deploy(topology, progress=_progress(as_json))
+        the_lab = Lab(lab, provider=provider, inventory=inventory)
+        result = the_lab.deploy(topology, progress=_progress(as_json))
     except KeyboardInterrupt:
         raise Interrupted(
             f"deploy of lab {lab} stopped part-way — run `nineslab deploy --topology {topology} --lab {lab}` "

@@ -34,7 +34,11 @@ class PlaybookResult:
 
 
 def run_playbook(
-    inventory: Path, work_dir: Path, progress: Callable[[str], None] | None = None, playbook: str = "site.yml"
+    inventory: Path,
+    work_dir: Path,
+    progress: Callable[[str], None] | None = None,
+    playbook: str = "site.yml",
+    limit: str | None = None,
 ) -> PlaybookResult:
     log_path = work_dir / "ansible.log"
     tmp = work_dir / "ansible-tmp"
@@ -53,6 +57,8 @@ def run_playbook(
         PYTHONUNBUFFERED="1",
     )
     cmd = [str(venv_tool("ansible-playbook")), "-i", str(inventory), str(PLAYBOOK_DIR / playbook)]
+    if limit:
+        cmd += ["--limit", limit]
     result = PlaybookResult(log=log_path)
     start = time.monotonic()
     with (

@@ -9,7 +9,7 @@ from typing import Any
 
 from nineslab import defaults
 from nineslab.paths import ENTER_SCRIPT, binaries, host_dir, lab_dir
-from nineslab.providers import InventoryHost
+from nineslab.providers import InventoryHost, Provider
 from nineslab.security import etcd_access, pki
 from nineslab.services import dns, etcd, gateway, lb, waf
 from nineslab.topology import Topology
@@ -17,7 +17,9 @@ from nineslab.topology import Topology
 GROUPS = ("etcd", "gateway", "app", "waf", "lb", "dns", "client")
 
 
-def build_inventory(lab: str, topology: Topology, hosts: list[InventoryHost]) -> dict[str, Any]:
+def build_inventory(
+    lab: str, topology: Topology, hosts: list[InventoryHost], provider: Provider | None = None
+) -> dict[str, Any]:
     groups: dict[str, dict[str, Any]] = {g: {"hosts": {}} for g in GROUPS}
     for ih in hosts:
         host = topology.host(ih.name)
@@ -42,6 +44,8 @@ def build_inventory(lab: str, topology: Topology, hosts: list[InventoryHost]) ->
             hv["lb_wafs"] = lb.backends(topology, host, "waf")
             hv["lb_vrrp"] = lb.vrrp(topology, host)
             hv["lb_interface"] = ih.interface
+        if provider is not None:
+            hv.update(provider.ansible_host_vars(ih))
         groups[ih.role]["hosts"][ih.name] = hv
     return {
         "all": {
@@ -78,6 +82,7 @@ def build_inventory(lab: str, topology: Topology, hosts: list[InventoryHost]) ->
                 "etcd_peer_port": defaults.ETCD_PEER_PORT,
                 "admin_port_traefik": defaults.ADMIN_PORT_TRAEFIK,
                 "admin_port_haproxy": defaults.ADMIN_PORT_HAPROXY,
+                **(provider.ansible_vars() if provider is not None else {}),
             },
             "children": groups,
         }

@@ -10,7 +10,7 @@ from typing import Any
 from nineslab.errors import LabError
 from nineslab.health.checks import Checker
 from nineslab.health.watches import stale_watches
-from nineslab.process import SUPERVISOR, daemon_pid
+from nineslab.process import SUPERVISOR
 from nineslab.providers import Provider
 from nineslab.security import etcd_access, fence
 from nineslab.services import MODULES, daemons
@@ -57,9 +57,9 @@ def lab_status(lab: str, provider: Provider, topology: Topology) -> dict[str, An
     stale = stale_watches(provider, topology)
     hosts = []
     for h in topology.hosts:
-        pids = {d: daemon_pid(lab, h.name, d) for d in daemons(h, topology)}
+        pids = {d: provider.daemon_pid(h, d) for d in daemons(h, topology)}
         checked = h.role == "client" or bool(results[h.name].get("healthy"))
-        supervisor = daemon_pid(lab, h.name, SUPERVISOR) if pids else None
+        supervisor = provider.daemon_pid(h, SUPERVISOR) if pids else None
         # A supervised host whose supervision tree is gone would not restart a crashed daemon.
         unsupervised = bool(pids) and topology.escape.supervisor and supervisor is None
         # A gateway holding a connection its etcd member no longer has: it answers, but follows no change.

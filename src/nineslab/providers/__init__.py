@@ -3,12 +3,14 @@
 from nineslab.errors import NinesError
 from nineslab.providers.base import InventoryHost, Provider
 from nineslab.providers.docker.provider import DockerProvider
+from nineslab.providers.hosts.provider import HostsProvider
 from nineslab.providers.netns import NetnsProvider
 
 __all__ = [
     "DEFAULT_PROVIDER",
     "PROVIDERS",
     "DockerProvider",
+    "HostsProvider",
     "InventoryHost",
     "NetnsProvider",
     "Provider",
@@ -16,7 +18,7 @@ __all__ = [
 ]
 
 
-PROVIDERS: dict[str, type[Provider]] = {"netns": NetnsProvider, "docker": DockerProvider}
+PROVIDERS: dict[str, type[Provider]] = {"netns": NetnsProvider, "docker": DockerProvider, "hosts": HostsProvider}
 DEFAULT_PROVIDER = "netns"
 
 

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import abc
 from dataclasses import dataclass
+from typing import Any
 
+from nineslab.errors import LabError
 from nineslab.topology import Host, Topology
 
 # What a provider can do to its hosts beyond running processes in them; a fault op that needs one of
@@ -103,6 +105,39 @@ class Provider(abc.ABC):
         """Leave the host's daemons no memory (its limit lowered, the daemons marked the OOM killer's first
         choice, a hog taking what is freed), or give it back; what was done, in words."""
         raise NotImplementedError(f"the {self.name} provider gives hosts no memory limit of their own")
+
+    # -- what a provider whose hosts nineslab did not make says differently (the hosts provider) --------
+    # the hosts' processes are in this machine's process table: faults and heal act on them by PID
+    local_processes = True
+    ship_playbook: str | None = None  # run before site.yml: what the roles expect to find on a host
+    deploy_limit: str | None = None  # the hosts site.yml configures (None: all)
+
+    def use_inventory(self, path: object) -> None:
+        """Take the machines of an existing-hosts inventory (only providers of existing machines do)."""
+        raise LabError(f"--inventory is for --provider hosts; the {self.name} provider makes its own hosts")
+
+    def prepare(self, topology: Topology) -> Topology:
+        """Check what this provider needs beyond the topology (before anything is changed) and return the
+        topology as its hosts will be (the same, unless the hosts are machines with their own addresses)."""
+        return topology
+
+    def bind(self, topology: Topology) -> Topology:
+        """A deployed lab's topology as its hosts are (see prepare)."""
+        return topology
+
+    def ansible_vars(self) -> dict[str, Any]:
+        """Inventory variables for every host that differ on this provider."""
+        return {}
+
+    def ansible_host_vars(self, host: InventoryHost) -> dict[str, Any]:
+        """Inventory variables for one host that differ on this provider."""
+        return {}
+
+    def daemon_pid(self, host: Host, daemon: str) -> int | None:
+        """The PID of the host's `daemon` from its pidfile if it runs, else None."""
+        from nineslab.process import daemon_pid
+
+        return daemon_pid(self.lab, host.name, daemon)
 
     def exec_prefix(self, netns: str) -> list[str]:
         """A command prefix that runs a program inside `netns`, with that namespace's /etc (resolv.conf)."""

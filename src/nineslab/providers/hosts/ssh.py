@@ -29,7 +29,12 @@ def ssh_dir(lab: str) -> Path:
 
 
 def ssh_options(lab: str, machine: Machine) -> list[str]:
-    """Options for ssh (and Ansible's ssh connection): batch mode, the lab's own known_hosts (a machine's
+    """Options for ssh: the common ones below, the machine's key and port."""
+    return [*common_options(lab), "-i", str(machine.key), "-p", str(machine.port)]
+
+
+def common_options(lab: str) -> list[str]:
+    """Options for ssh and Ansible's ssh connection: batch mode, the lab's own known_hosts (a machine's
     key is accepted the first time and held to afterwards), one shared connection per machine."""
     d = ssh_dir(lab)
     return [
@@ -42,8 +47,6 @@ def ssh_options(lab: str, machine: Machine) -> list[str]:
         "-o", "ControlPersist=120",
         "-o", "ServerAliveInterval=2",
         "-o", "ServerAliveCountMax=3",
-        "-i", str(machine.key),
-        "-p", str(machine.port),
     ]  # fmt: skip
 
 

@@ -1,0 +1,229 @@
+"""The hosts provider: every lab host but the client is a machine that already exists, reached over SSH
+(Ansible's own ssh connection for the deploy, `ssh` with one shared connection per machine for the rest).
+nineslab creates no machine and removes none: `create` proves every machine answers before anything is
+changed, `destroy` removes what nineslab put there (its daemons by pidfile, its directory).
+
+A host's "namespace" here is the token `ssh:<host>`: every caller that runs a command "in a host"
+(through `exec_prefix`) reaches the machine over SSH; the client is the machine nineslab runs on ("")."""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from nineslab.errors import LabError, NinesError
+from nineslab.paths import binaries, host_dir, lab_dir, pidfile
+from nineslab.providers.base import InventoryHost, Provider
+from nineslab.providers.hosts import ssh
+from nineslab.providers.hosts.inventory import Machine, bind, load_inventory
+from nineslab.security import etcd_access, pki
+from nineslab.topology import Host, Topology, load_topology
+
+INVENTORY_COPY = "machines.yaml"  # the inventory as deployed, in the lab's state directory
+TOKEN = "ssh:"
+# The Go daemons are shipped (the same binaries the other providers run); the Debian daemons are the
+# machine's own, from its packages (`nineslab machines` checks them).
+SHIPPED = {"etcd": ["etcd"], "gateway": ["traefik"], "app": ["caddy"]}
+PYTHON = "/usr/bin/python3"
+# Every daemon of the lab on a machine ended by its pidfile (supervisors first, or they restart them),
+# then the lab's directory removed: all that nineslab put there.
+STOP = (
+    'd={dir}; for f in "$d"/hosts/*/run/runsvdir.pid "$d"/hosts/*/run/*.pid; do '
+    '[ -f "$f" ] || continue; p=$(cat "$f"); '
+    '[ -n "$p" ] && [ -e /proc/$p ] && kill -9 $p $(pgrep -P $p) 2>/dev/null; rm -f "$f"; done; '
+    'rm -rf "$d"'
+)
+
+
+class HostsProvider(Provider):
+    name = "hosts"
+    capabilities: frozenset[str] = frozenset()
+    local_processes = False  # faults and heal over SSH: not yet (README, "Existing hosts over SSH")
+    ship_playbook = "ship.yml"
+    # The client is the machine nineslab runs on: its resolver is the operator's (README, "Existing hosts").
+    deploy_limit = "all:!client"
+
+    def __init__(self, lab: str) -> None:
+        super().__init__(lab)
+        self.inventory_path: Path | None = None
+        self._machines: dict[str, Machine] | None = None
+
+    @property
+    def copy(self) -> Path:
+        return lab_dir(self.lab) / INVENTORY_COPY
+
+    # -- the machines --------------------------------------------------------------------------
+    def use_inventory(self, path: object) -> None:
+        self.inventory_path = Path(str(path))
+
+    def prepare(self, topology: Topology) -> Topology:
+        source = self.inventory_path or (self.copy if self.copy.is_file() else None)
+        if source is None:
+            raise NinesError(
+                f"lab {self.lab!r}: the hosts provider needs the machines — give `--inventory FILE` "
+                '(README, "Existing hosts over SSH")'
+            )
+        machines = load_inventory(source, topology)  # validated whole before anything is written
+        if source != self.copy:
+            self.copy.parent.mkdir(parents=True, exist_ok=True)
+            raw = yaml.safe_load(source.read_text())
+            for name, machine in machines.items():  # relative key paths were read against the original's folder
+                raw["hosts"][name]["key"] = str(machine.key.resolve())
+            self.copy.write_text(yaml.safe_dump(raw, sort_keys=False))
+        self._machines = machines
+        return bind(topology, machines)
+
+    def machines(self) -> dict[str, Machine]:
+        if self._machines is None:
+            snapshot = lab_dir(self.lab) / "topology.yaml"
+            if not (self.copy.is_file() and snapshot.is_file()):
+                raise LabError(f"lab {self.lab!r} has no machines on record — deploy it with --inventory FILE")
+            self._machines = load_inventory(self.copy, load_topology(str(snapshot)))
+        return self._machines
+
+    def bind(self, topology: Topology) -> Topology:
+        return bind(topology, self.machines())
+
+    # -- Provider ------------------------------------------------------------------------------
+    def create(self, topology: Topology) -> list[InventoryHost]:
+        machines = self.machines()
+        problems = {h: p for h, p in ssh.probe_all(self.lab, machines).items() if p is not None}
+        if problems:
+            host, problem = sorted(problems.items())[0]
+            raise LabError(
+                f"hosts.{host} ({machines[host].target}): {problem} — nothing was changed there; "
+                "`nineslab machines` checks every machine"
+            )
+        return [
+            InventoryHost(
+                h.name,
+                h.role,
+                str(h.address),
+                h.zone,
+                h.region,
+                self.netns(h),
+                # an LB's floating address goes on the device that holds its own address (keepalived)
+                interface=self._device(machines[h.name]) if h.role == "lb" else "",
+            )
+            for h in topology.hosts
+        ]
+
+    def _device(self, machine: Machine) -> str:
+        res = ssh.run(self.lab, machine, f"ip -o -4 addr show to {machine.address}/32")
+        device = res.stdout.split()[1].split("@")[0] if res is not None and res.stdout.split() else ""
+        if not device:
+            raise LabError(f"hosts.{machine.host}: no network device holds {machine.address} — is it the machine's?")
+        return device
+
+    def destroy(self) -> None:
+        if not self.copy.is_file():
+            return  # never deployed, or already destroyed: nothing of the lab on any machine
+        machines = self.machines()
+        remote = shlex.quote(str(lab_dir(self.lab)))
+        failed = []
+        for host, machine in machines.items():
+            res = ssh.run(self.lab, machine, _as_root(machine, STOP.format(dir=remote)))
+            if res is None or res.returncode != 0:
+                failed.append(host)
+        ssh.close_all(self.lab, machines)
+        if failed:
+            raise LabError(
+                f"lab {self.lab}: could not clean {', '.join(failed)} over SSH — bring them back and destroy again"
+            )
+
+    def inventory(self) -> list[InventoryHost]:
+        return []
+
+    def present(self, topology: Topology) -> dict[str, bool]:
+        # A machine is there whether or not the lab runs on it; its daemons' pidfiles say the rest.
+        return {h.name: True for h in topology.hosts}
+
+    def leftovers(self) -> list[str]:
+        return []  # on the machines: see destroy (its failure names the machine)
+
+    def netns(self, host: Host) -> str:
+        return "" if host.role == "client" else f"{TOKEN}{host.name}"
+
+    def pids(self, host: Host) -> list[int]:
+        return []
+
+    def has_netns(self, netns: str) -> bool:
+        return netns == "" or netns.removeprefix(TOKEN) in self.machines()
+
+    def router_netns(self) -> str:
+        return ""  # the operator's vantage point is the machine nineslab runs on
+
+    def port(self, topology: Topology, host: Host) -> str:
+        raise LabError("the hosts provider has no switch ports: a machine's links are not nineslab's")
+
+    def exec_prefix(self, netns: str) -> list[str]:
+        if not netns:
+            return []
+        machine = self.machines()[netns.removeprefix(TOKEN)]
+        prefix = ["ssh", *ssh.ssh_options(self.lab, machine), machine.target]
+        return [*prefix, "sudo", "-n"] if machine.become else prefix
+
+    def daemon_pid(self, host: Host, daemon: str) -> int | None:
+        if host.role == "client":
+            return None
+        path = shlex.quote(str(pidfile(self.lab, host.name, daemon)))
+        cmd = f'p=$(cat {path} 2>/dev/null) && [ -d /proc/"$p" ] && echo "$p"'
+        try:
+            res = subprocess.run([*self.exec_prefix(self.netns(host)), cmd], capture_output=True, text=True, timeout=30)
+        except subprocess.TimeoutExpired:
+            return None
+        out = res.stdout.strip()
+        return int(out) if res.returncode == 0 and out.isdigit() else None
+
+    # -- the deploy ----------------------------------------------------------------------------
+    def ansible_vars(self) -> dict[str, Any]:
+        base = lab_dir(self.lab)
+        here = binaries()
+        return {
+            "ansible_connection": "ssh",
+            "ansible_python_interpreter": PYTHON,
+            "controller_bin": here,
+            "bin": {**here, **{d: str(base / "bin" / d) for ds in SHIPPED.values() for d in ds}},
+            "nineslab_shipped": str(base / "bin"),
+            "nineslab_scripts": str(base / "scripts"),
+        }
+
+    def ansible_host_vars(self, host: InventoryHost) -> dict[str, Any]:
+        if host.role == "client":
+            return {"ansible_connection": "local"}
+        m = self.machines()[host.name]
+        return {
+            "ansible_host": str(m.address),
+            "ansible_user": m.user,
+            "ansible_port": m.port,
+            "ansible_ssh_private_key_file": str(m.key),
+            "ansible_ssh_common_args": " ".join(shlex.quote(o) for o in ssh.common_options(self.lab)),
+            "ansible_become": m.become,
+            # the lab's known_hosts holds each machine's key from the first probe (accept-new, then held to)
+            "ansible_host_key_checking": True,
+            "host_dir": str(host_dir(self.lab, host.name)),
+            "ship_daemons": SHIPPED.get(host.role, []),
+            "pki_files": pki_files(self.lab, host),
+        }
+
+
+def _as_root(machine: Machine, command: str) -> str:
+    return f"sudo -n sh -c {shlex.quote(command)}" if machine.become else command
+
+
+def pki_files(lab: str, host: InventoryHost) -> list[str]:
+    """The certificates and secrets a machine needs, no more (never the CA's key)."""
+    d = etcd_access.pki_dir(lab)
+    if host.role == "etcd":
+        names = [f"{host.name}.crt", f"{host.name}.key"]
+        names += [f"{u}.{x}" for u in ("root", "deployer") for x in ("crt", "key", "password")]
+    elif host.role == "gateway":
+        user = pki.gateway_user(host.name)
+        names = [f"{user}.crt", f"{user}.key"]
+    else:
+        return []
+    return [str(d / n) for n in ["ca.crt", *names] if (d / n).is_file()]
