@@ -64,18 +64,9 @@ def plan(lab: Lab, spec: FaultSpec, inject_start: float | None = None) -> dict[s
     return fault_record(spec, [h.name for h in hosts], state, time.time() if inject_start is None else inject_start)
 
 
-def _faults_here(lab: Lab) -> None:
-    if not lab.provider.local_processes:
-        raise NinesError(
-            f"lab {lab.name} runs on the {lab.provider.name} provider, where faults and heal are not built yet "
-            "(deploy, status, load and destroy are) — see the README, \"Existing hosts over SSH\""
-        )
-
-
 def inject(lab: Lab, name: str, spec: FaultSpec | None = None) -> dict[str, Any]:
     """Inject fault `name` (from the catalogue, or `spec` as given). Returns the fault record with
     wall-clock times: `inject_start` is taken before anything is touched."""
-    _faults_here(lab)
     spec = spec or find(name, lab.topology(), capabilities=lab.provider.capabilities)
     path = _state_dir(lab) / f"{spec.name}.json"
     if path.exists():
@@ -147,7 +138,6 @@ def _write(path: Path, data: dict[str, Any]) -> None:
 def heal(lab: Lab, wait_s: float = HEAL_WAIT_S, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Undo every fault the catalogue can cause, recorded or not, and wait for the lab to be healthy:
     recorded faults are recovered from their state files, then every op's sweep runs once."""
-    _faults_here(lab)
     say = progress or (lambda _m: None)
     topology = lab.topology()
     actions: list[str] = []
@@ -163,7 +153,7 @@ def heal(lab: Lab, wait_s: float = HEAL_WAIT_S, progress: Callable[[str], None] 
     if end_orphaned_group(lab.dir / LOAD_PIDFILE):
         actions.append("stopped a leftover load generator")
     say("heal: sweeping what a crash may have left (processes, links, network cuts, routes)")
-    for sweep in sweeps():
+    for sweep in sweeps(lab.provider.capabilities):
         try:
             done, failed = sweep(lab)
         except NinesError as exc:

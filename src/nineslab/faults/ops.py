@@ -23,8 +23,8 @@ from nineslab import cgroups
 from nineslab.errors import NinesError, RolledBack
 from nineslab.health.watches import stale_watches
 from nineslab.paths import host_dir
-from nineslab.process import hold_down, signal_daemon, start_daemon, stop_daemons, stop_supervisor, wait_gone
-from nineslab.providers.base import CONTAINER, ROUTER, SWITCH_PORT
+from nineslab.process import signal_daemon, start_daemon, stop_daemons, wait_gone
+from nineslab.providers.base import CONTAINER, CUT, LOCAL, ROUTER, SWITCH_PORT
 from nineslab.routes import RouteChange, guard
 from nineslab.security import etcd_access
 from nineslab.services import daemons, gateway
@@ -68,7 +68,7 @@ class Op:
 def owned_netns(lab: Lab, host: Host) -> str:
     """The host's namespace, after checking it belongs to this lab: refuse anything else."""
     ns = lab.provider.netns(host)
-    if not ns.startswith(f"{lab.name}-") or host.address not in LAB_NETWORK:
+    if not lab.provider.owns(host):
         raise NinesError(f"refusing to touch {host.name} ({ns}, {host.address}): not part of lab {lab.name}")
     return ns
 
@@ -117,12 +117,12 @@ def _daemons_of(lab: Lab, state: State, key: str = "hosts") -> list[tuple[Host, 
 
 def _signal(lab: Lab, state: State, sig: int, key: str = "hosts") -> None:
     for h, _ns, d in _daemons_of(lab, state, key):
-        signal_daemon(lab.name, h.name, d, sig)
+        lab.provider.signal_daemon(h, d, sig)
 
 
 def _start(lab: Lab, state: State, key: str = "hosts") -> None:
-    for h, ns, d in _daemons_of(lab, state, key):
-        start_daemon(lab.name, ns, h.name, d)
+    for h, _ns, d in _daemons_of(lab, state, key):
+        lab.provider.start_daemon(h, d)
 
 
 def _every_daemon(lab: Lab) -> list[tuple[Host, str, str]]:
@@ -139,7 +139,7 @@ def apply_kill(lab: Lab, state: State) -> None:
 def apply_stop(lab: Lab, state: State, key: str = "hosts") -> None:
     """Down until recovered: the supervisor is told to leave the daemon down, then it is killed."""
     for h, _ns, d in _daemons_of(lab, state, key):
-        wait_gone(hold_down(lab.name, h.name, d))
+        lab.provider.hold_down(h, d)
 
 
 def recover_start(lab: Lab, state: State) -> None:
@@ -149,9 +149,9 @@ def recover_start(lab: Lab, state: State) -> None:
 def sweep_start(lab: Lab) -> Swept:
     """Start every daemon of the lab that is not running."""
     actions, errors = [], []
-    for h, ns, d in _every_daemon(lab):
+    for h, _ns, d in _every_daemon(lab):
         try:
-            if start_daemon(lab.name, ns, h.name, d):
+            if lab.provider.start_daemon(h, d):
                 actions.append(f"started {h.name}/{d}")
         except (OSError, RuntimeError) as exc:
             errors.append(str(exc))
@@ -181,7 +181,7 @@ def sweep_pause(lab: Lab) -> Swept:
     """Every host thawed and SIGCONT to every daemon of the lab (a running one ignores it)."""
     _freeze(lab, [h.name for h in lab.topology().hosts if h.role != "client"], False)
     for h, _ns, d in _every_daemon(lab):
-        signal_daemon(lab.name, h.name, d, signal.SIGCONT)
+        lab.provider.signal_daemon(h, d, signal.SIGCONT)
     return [], []
 
 
@@ -196,11 +196,13 @@ def apply_power_off(lab: Lab, state: State) -> None:
     topo = lab.topology()
     for name in state["hosts"]:
         lab.provider.power_off(topo, topo.host(name))  # a netns host's port down; a container killed
-        stop_supervisor(lab.name, name)  # the whole host is off: nothing on it restarts anything
+        lab.provider.stop_supervisor(topo.host(name))  # the whole host is off: nothing on it restarts anything
     _signal(lab, state, signal.SIGKILL)
     client = topo.client
-    # A restarted unbound starts with an empty cache; a stub client has no cache to flush.
-    if state.get("flush_client_resolver") and "unbound" in daemons(client, topo):
+    # A restarted unbound starts with an empty cache; a stub client has no cache to flush (nor has the
+    # machine an operator runs nineslab on: its resolver is not the lab's).
+    local = LOCAL in lab.provider.capabilities
+    if local and state.get("flush_client_resolver") and "unbound" in daemons(client, topo):
         wait_gone(signal_daemon(lab.name, client.name, "unbound", signal.SIGKILL))
         start_daemon(lab.name, lab.provider.netns(client), client.name, "unbound")
 
@@ -247,22 +249,60 @@ def sweep_rules(lab: Lab) -> Swept:
     return actions, []
 
 
+def _machines_cut(topo: Topology, inside: Callable[[Host], bool], client: bool) -> State:
+    """Where no router exists (machines over SSH) a cut is firewall rules on each side: which hosts are
+    inside, which outside, and whether the client is cut off from the inside too."""
+    servers = [h for h in topo.hosts if h.role != "client"]
+    return {
+        "inside": [h.name for h in servers if inside(h)],
+        "outside": [h.name for h in servers if not inside(h)],
+        "client": client,
+    }
+
+
 def plan_isolate(lab: Lab, hosts: list[Host], params: Params) -> State:
     """Cut the zones of `hosts` off from everything else (their processes keep running)."""
     topo = lab.topology()
     pairs = []
-    for z in sorted({h.zone for h in hosts if h.zone}):
+    zones = sorted({h.zone for h in hosts if h.zone})
+    for z in zones:
         cidr = str(topo.zone(z).cidr)
         pairs += [(cidr, str(LAB_NETWORK)), (str(LAB_NETWORK), cidr)]
-    return {"rules": pairs}
+    return {"rules": pairs, "cut": _machines_cut(topo, lambda h: h.zone in zones, client=True)}
 
 
 def plan_cut_region(lab: Lab, hosts: list[Host], params: Params) -> State:
     """Cut the region of `hosts` off from the other regions; clients still reach both sides."""
     topo = lab.topology()
-    inside = [str(z.cidr) for z in topo.zones if z.region == hosts[0].region]
-    outside = [str(z.cidr) for z in topo.zones if z.region != hosts[0].region]
-    return {"rules": [(a, b) for a in inside for b in outside] + [(b, a) for a in inside for b in outside]}
+    region = hosts[0].region
+    inside = [str(z.cidr) for z in topo.zones if z.region == region]
+    outside = [str(z.cidr) for z in topo.zones if z.region != region]
+    return {
+        "rules": [(a, b) for a in inside for b in outside] + [(b, a) for a in inside for b in outside],
+        "cut": _machines_cut(topo, lambda h: h.region == region, client=False),
+    }
+
+
+def apply_cut(lab: Lab, state: State) -> None:
+    """At the router where there is one; else firewall rules on the machines of both sides."""
+    if ROUTER in lab.provider.capabilities:
+        apply_rules(lab, state)
+        return
+    cut = state["cut"]
+    lab.provider.cut(lab.topology(), cut["inside"], cut["outside"], cut["client"])
+
+
+def recover_cut(lab: Lab, state: State) -> None:
+    if ROUTER in lab.provider.capabilities:
+        recover_rules(lab, state)
+    else:
+        lab.provider.uncut(lab.topology())
+
+
+def sweep_cut(lab: Lab) -> Swept:
+    if ROUTER in lab.provider.capabilities:
+        return sweep_rules(lab)
+    return [f"removed the lab's firewall rules on {h}" for h in lab.provider.uncut(lab.topology())], []
 
 
 def plan_blackhole(lab: Lab, hosts: list[Host], params: Params) -> State:
@@ -661,6 +701,7 @@ OPS: dict[str, Op] = {
             "every process of the host throttled to a share of a CPU (cgroup cpu quota)",
             _SHARE,
             required=frozenset({"share"}),
+            needs=frozenset({LOCAL}),
         ),
         Op(
             "power_off",
@@ -675,20 +716,20 @@ OPS: dict[str, Op] = {
         Op(
             "isolate",
             plan_isolate,
-            apply_rules,
-            recover_rules,
-            sweep_rules,
+            apply_cut,
+            recover_cut,
+            sweep_cut,
             "zone cut off, processes keep running",
-            needs=frozenset({ROUTER}),
+            needs=frozenset({CUT}),
         ),
         Op(
             "cut_region",
             plan_cut_region,
-            apply_rules,
-            recover_rules,
-            sweep_rules,
+            apply_cut,
+            recover_cut,
+            sweep_cut,
             "region cut off from the others",
-            needs=frozenset({ROUTER}),
+            needs=frozenset({CUT}),
             fits=lambda topology: len(topology.regions) >= 2,
         ),
         Op(
@@ -702,6 +743,7 @@ OPS: dict[str, Op] = {
             required=frozenset({"answer"}),
             # PowerDNS (escape.dns_health_checks) reloads a zone in place; dnsmasq has no such answer
             fits=lambda topology: topology.escape.dns_health_checks and bool(topology.by_role("dns")),
+            needs=frozenset({LOCAL}),
         ),
         Op(
             "blackhole",
@@ -721,6 +763,7 @@ OPS: dict[str, Op] = {
             "a share of the host's packets dropped both ways (nftables in its namespace)",
             _SHARE,
             required=frozenset({"share"}),
+            needs=frozenset({LOCAL}),
         ),
         Op(
             "lossy_link",
@@ -759,6 +802,7 @@ OPS: dict[str, Op] = {
             sweep_expired_cert,
             "an etcd member restarted with an expired certificate (peers and clients refuse it)",
             fits=lambda topology: topology.security.etcd_tls and bool(topology.by_role("etcd")),
+            needs=frozenset({LOCAL}),
         ),
         Op(
             "cold_start",
@@ -768,6 +812,7 @@ OPS: dict[str, Op] = {
             sweep_start,
             "etcd down, then a gateway restarted",
             fits=lambda topology: bool(topology.by_role("etcd")),
+            needs=frozenset({LOCAL}),
         ),
         Op(
             "bad_push",
@@ -777,6 +822,7 @@ OPS: dict[str, Op] = {
             sweep_routes,
             "a broken route pushed the usual way (a canary first under escape.guarded_push)",
             fits=lambda topology: bool(topology.by_role("etcd")),
+            needs=frozenset({LOCAL}),
         ),
         Op(
             "bad_route",
@@ -786,6 +832,7 @@ OPS: dict[str, Op] = {
             sweep_routes,
             "a broken route written into etcd around the push path; rolled back to the previous revision",
             fits=lambda topology: bool(topology.by_role("etcd")),
+            needs=frozenset({LOCAL}),
         ),
     )
 }
@@ -809,10 +856,11 @@ def sweep_stale_watches(lab: Lab) -> Swept:
     return actions, errors
 
 
-def sweeps() -> list[Sweep]:
-    """Every op's sweep once, in table order; then the gateways that stopped following etcd restarted."""
+def sweeps(capabilities: frozenset[str]) -> list[Sweep]:
+    """Every sweep of an op the provider offers, once, in table order; then (where the hosts' namespaces
+    are on this machine) the gateways that stopped following etcd restarted."""
     out: list[Sweep] = []
     for op in OPS.values():
-        if op.sweep not in out:
+        if op.needs <= capabilities and op.sweep not in out:
             out.append(op.sweep)
-    return [*out, sweep_stale_watches]
+    return [*out, sweep_stale_watches] if LOCAL in capabilities else out

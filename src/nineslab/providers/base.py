@@ -8,14 +8,20 @@ import abc
 from dataclasses import dataclass
 from typing import Any
 
+from nineslab import process
 from nineslab.errors import LabError
 from nineslab.topology import Host, Topology
+from nineslab.topology.model import LAB_NETWORK
 
 # What a provider can do to its hosts beyond running processes in them; a fault op that needs one of
 # these is offered only on providers that have it.
 SWITCH_PORT = "switch_port"  # a host's link can be taken down (power off)
 ROUTER = "router"  # traffic between zones/regions passes one router where it can be cut
 CONTAINER = "container"  # each host is a container: its own file system, cgroups, pause and kill
+CUT = "cut"  # a zone or region can be cut off from the rest (a router's rules, or each machine's firewall)
+# the hosts' files, cgroups and namespaces are on this machine: ops that edit a host's zone file, move its
+# processes into a cgroup or add rules inside its namespace need it (not machines reached over SSH)
+LOCAL = "local"
 
 
 @dataclass(frozen=True)
@@ -107,8 +113,6 @@ class Provider(abc.ABC):
         raise NotImplementedError(f"the {self.name} provider gives hosts no memory limit of their own")
 
     # -- what a provider whose hosts nineslab did not make says differently (the hosts provider) --------
-    # the hosts' processes are in this machine's process table: faults and heal act on them by PID
-    local_processes = True
     ship_playbook: str | None = None  # run before site.yml: what the roles expect to find on a host
     deploy_limit: str | None = None  # the hosts site.yml configures (None: all)
 
@@ -133,11 +137,40 @@ class Provider(abc.ABC):
         """Inventory variables for one host that differ on this provider."""
         return {}
 
+    # -- the fault layer's hands on a host's daemons (by the lab's pidfiles; over SSH on machines) ------
+    def owns(self, host: Host) -> bool:
+        """Whether `host` is one of this lab's (the blast-radius guard: faults touch nothing else)."""
+        return self.netns(host).startswith(f"{self.lab}-") and host.address in LAB_NETWORK
+
     def daemon_pid(self, host: Host, daemon: str) -> int | None:
         """The PID of the host's `daemon` from its pidfile if it runs, else None."""
-        from nineslab.process import daemon_pid
+        return process.daemon_pid(self.lab, host.name, daemon)
 
-        return daemon_pid(self.lab, host.name, daemon)
+    def signal_daemon(self, host: Host, daemon: str, sig: int) -> int | None:
+        """`sig` to the daemon its pidfile names; its PID, or None if it was not running."""
+        return process.signal_daemon(self.lab, host.name, daemon, sig)
+
+    def start_daemon(self, host: Host, daemon: str) -> bool:
+        """Start the daemon with the command its deploy used; True if started, False if it was running."""
+        return process.start_daemon(self.lab, self.netns(host), host.name, daemon)
+
+    def hold_down(self, host: Host, daemon: str) -> None:
+        """The daemon killed and kept down until started again (its supervisor told first); returns once
+        it is gone (bounded)."""
+        process.wait_gone(process.hold_down(self.lab, host.name, daemon))
+
+    def stop_supervisor(self, host: Host) -> None:
+        """The host's supervision tree ended, so that nothing restarts its daemons (a power-off)."""
+        process.stop_supervisor(self.lab, host.name)
+
+    def cut(self, topology: Topology, inside: list[str], outside: list[str], client: bool) -> None:
+        """Cut the hosts `inside` off from those `outside` (and from the client, if `client`), both ways:
+        providers with CUT and no ROUTER (a router's cuts are rules the fault ops add there)."""
+        raise NotImplementedError(f"the {self.name} provider cuts at its router")
+
+    def uncut(self, topology: Topology) -> list[str]:
+        """Undo every cut and power-off of `cut`/`power_off` (idempotent); the hosts that had one."""
+        raise NotImplementedError(f"the {self.name} provider cuts at its router")
 
     def exec_prefix(self, netns: str) -> list[str]:
         """A command prefix that runs a program inside `netns`, with that namespace's /etc (resolv.conf)."""

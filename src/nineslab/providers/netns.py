@@ -15,7 +15,7 @@ from typing import Any
 
 from nineslab.errors import LabError
 from nineslab.paths import TERRAFORM_DIR, host_dir, lab_dir
-from nineslab.providers.base import ROUTER, SWITCH_PORT, InventoryHost, Provider
+from nineslab.providers.base import CUT, LOCAL, ROUTER, SWITCH_PORT, InventoryHost, Provider
 from nineslab.topology import Host, Topology
 from nineslab.topology.model import LAB_NETWORK
 
@@ -95,7 +95,7 @@ def terraform_vars(lab: str, topology: Topology, containers: bool = False) -> di
 
 class NetnsProvider(Provider):
     name = "netns"
-    capabilities = frozenset({SWITCH_PORT, ROUTER})
+    capabilities = frozenset({SWITCH_PORT, ROUTER, CUT, LOCAL})
 
     def __init__(self, lab: str) -> None:
         super().__init__(lab)

@@ -10,7 +10,7 @@ import pytest
 from nineslab.errors import NinesError
 from nineslab.faults.catalogue import applicable, check_params, find
 from nineslab.faults.ops import broken_zone
-from nineslab.providers.base import ROUTER, SWITCH_PORT
+from nineslab.providers.netns import NetnsProvider
 from nineslab.topology import load_topology
 
 ZONE = """$ORIGIN nines.lab.
@@ -42,7 +42,7 @@ def test_an_unknown_answer_is_refused_naming_the_entry(answer: object) -> None:
 
 
 def test_it_applies_where_powerdns_answers_not_where_dnsmasq_does() -> None:
-    caps = frozenset({ROUTER, SWITCH_PORT})
+    caps = NetnsProvider.capabilities
     topo = load_topology("2az")
     spec = find("dns-nxdomain", topo)
     assert applicable(spec, topo, caps)

@@ -14,7 +14,8 @@ from nineslab.faults.catalogue import KINDS, find
 from nineslab.faults.ops import OPS
 from nineslab.faults.selection import select_hosts
 from nineslab.paths import REPO_ROOT
-from nineslab.providers.base import ROUTER, SWITCH_PORT
+from nineslab.providers.hosts.provider import HostsProvider
+from nineslab.providers.netns import NetnsProvider
 from nineslab.topology import load_topology
 from nineslab.topology.model import Security
 
@@ -144,14 +145,15 @@ EVERYWHERE = [
 )
 def test_which_faults_apply_is_read_from_the_topology(topology: str, expected: list[str]) -> None:
     topo = load_topology(topology)
-    assert [s.name for s in load_catalogue() if applicable(s, topo, frozenset({ROUTER, SWITCH_PORT}))] == expected
+    assert [s.name for s in load_catalogue() if applicable(s, topo, NetnsProvider.capabilities)] == expected
 
 
 def test_the_expired_certificate_applies_only_where_etcd_runs_with_tls() -> None:
     spec = next(s for s in load_catalogue() if s.name == "etcd-cert-expired")
     topo = load_topology("2az")
-    assert applicable(spec, topo, frozenset({ROUTER}))
-    assert not applicable(spec, dataclasses.replace(topo, security=Security(etcd_tls=False)), frozenset({ROUTER}))
+    caps = NetnsProvider.capabilities
+    assert applicable(spec, topo, caps)
+    assert not applicable(spec, dataclasses.replace(topo, security=Security(etcd_tls=False)), caps)
 
 
 def test_a_fault_applies_without_an_expected_text_and_not_where_its_zone_is_missing() -> None:
@@ -164,5 +166,10 @@ def test_a_fault_applies_without_an_expected_text_and_not_where_its_zone_is_miss
 def test_ops_a_provider_cannot_do_are_not_offered() -> None:
     topo = load_topology("2az")
     names = {s.name for s in load_catalogue() if applicable(s, topo, frozenset())}
-    assert "gateway-kill" in names and "bad-route" in names
+    assert "gateway-kill" in names and "dns-primary-down" in names and "bad-route" not in names
     assert not names & {"zone-power-off", "zone-isolate", "gateway-host-power-off", "dns-primary-blackhole"}
+    # machines over SSH: processes, power-off and cuts by their firewalls; nothing that edits a host's
+    # files or namespace from here, and no router to blackhole at
+    on_machines = {s.name for s in load_catalogue() if applicable(s, topo, HostsProvider.capabilities)}
+    assert {"gateway-kill", "dns-primary-down", "zone-isolate", "zone-power-off", "etcd-leader-pause"} <= on_machines
+    assert not on_machines & {"dns-primary-blackhole", "bad-route", "dns-nxdomain", "gateway-slow", "lb-lossy"}

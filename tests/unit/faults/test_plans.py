@@ -15,6 +15,8 @@ from nineslab.errors import NinesError
 from nineslab.faults import engine
 from nineslab.faults.catalogue import find
 from nineslab.faults.ops import OPS, RULE_PRIORITY, Op, plan_bad_route, plan_hosts, sweeps
+from nineslab.providers.docker.provider import DockerProvider
+from nineslab.providers.hosts.provider import HostsProvider
 from nineslab.providers.netns import NetnsProvider
 from nineslab.topology import load_topology
 from tests.unit.faults.fake_lab import FakeLab
@@ -39,13 +41,19 @@ def test_isolate_cuts_the_zone_both_ways_and_a_region_cut_spares_the_client() ->
     lab = FakeLab("3dc")
     zone = OPS["isolate"].plan(lab, _hosts("3dc", "gw-a"), {})
     cidr = str(load_topology("3dc").zone("east-a").cidr)
-    assert zone == {"rules": [(cidr, "198.18.0.0/15"), ("198.18.0.0/15", cidr)]}
+    assert zone["rules"] == [(cidr, "198.18.0.0/15"), ("198.18.0.0/15", cidr)]
+    # the same cut where no router exists (machines over SSH): each side's firewall, the client cut too
+    east_a = [h.name for h in load_topology("3dc").hosts if h.zone == "east-a"]
+    assert zone["cut"]["inside"] == east_a and zone["cut"]["client"] is True
+    assert "gw-b" in zone["cut"]["outside"] and "client" not in zone["cut"]["outside"]
     region = OPS["cut_region"].plan(lab, _hosts("3dc", "gw-c"), {})
     topo = load_topology("3dc")
     south = str(topo.zone("south-c").cidr)
     east = {str(topo.zone(z).cidr) for z in ("east-a", "east-b")}
     assert {(a, b) for a, b in region["rules"]} == {(south, e) for e in east} | {(e, south) for e in east}
     assert str(topo.client_segment.cidr) not in {x for pair in region["rules"] for x in pair}
+    assert region["cut"]["client"] is False and "gw-c" in region["cut"]["inside"]
+    assert {"gw-a", "gw-b"} <= set(region["cut"]["outside"]) and "gw-c" not in region["cut"]["outside"]
 
 
 def test_blackhole_drops_the_host_both_ways() -> None:
@@ -76,14 +84,15 @@ def test_a_host_of_another_lab_or_outside_the_lab_network_is_refused() -> None:
 def test_every_op_is_complete_and_heal_runs_each_sweep_once_in_table_order() -> None:
     for name, op in OPS.items():
         assert op.name == name and all(callable(f) for f in (op.plan, op.apply, op.recover, op.sweep))
-    names = [s.__name__ for s in sweeps()]
+    names = [s.__name__ for s in sweeps(DockerProvider.capabilities)]
     assert names == [
         "sweep_start",
         "sweep_pause",
         "sweep_slow",
         "sweep_power_off",
-        "sweep_rules",
+        "sweep_cut",
         "sweep_bad_answer",
+        "sweep_rules",
         "sweep_lossy",
         "sweep_disk_full",
         "sweep_memory_pressure",
@@ -91,6 +100,9 @@ def test_every_op_is_complete_and_heal_runs_each_sweep_once_in_table_order() -> 
         "sweep_routes",
         "sweep_stale_watches",
     ]
+    # machines over SSH: only what can act there (no router, nothing of theirs on this machine)
+    names = [s.__name__ for s in sweeps(HostsProvider.capabilities)]
+    assert names == ["sweep_start", "sweep_pause", "sweep_power_off", "sweep_cut"]
     assert RULE_PRIORITY == 1100  # heal removes exactly the rules of this priority
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from nineslab.errors import TopologyError
 from nineslab.providers.hosts.inventory import bind, load_inventory, parse_inventory
+from nineslab.services import daemons
 from nineslab.topology.load import load_topology
 
 TOPOLOGY = load_topology("2az")
@@ -127,3 +128,6 @@ def test_bind_gives_each_host_its_machines_address(key: Path) -> None:
     assert bound.host("lb-a").address == ipaddress.IPv4Address("192.0.2.10")
     assert bound.client.address == TOPOLOGY.client.address
     assert [h.name for h in bound.hosts] == [h.name for h in TOPOLOGY.hosts]
+    # the client is the operator's machine: no caching resolver of the lab's runs there
+    assert TOPOLOGY.escape.client_resolver == "caching" and bound.escape.client_resolver == "stub"
+    assert daemons(bound.client, bound) == ()

@@ -2,7 +2,7 @@
 table of the lab's own (`inet nineslab_<lab>`), so that recovery is that one table deleted and nothing
 else of a machine's ruleset is touched. The operator's address (where nineslab runs, as the machine sees
 its SSH connection) is accepted before anything is dropped: the control connection that recovers the
-fault stays open."""
+fault stays open (only it: the operator's load to a cut machine is dropped like any other traffic)."""
 
 from __future__ import annotations
 
@@ -27,12 +27,11 @@ def table(lab: str) -> str:
     return "nineslab_" + lab.replace("-", "_")
 
 
-def ruleset(lab: str, keep: list[str], drop: list[str] | None) -> str:
-    """An nft script that replaces the lab's table with one accepting loopback and `keep`, then dropping
-    traffic to and from `drop` (None: everything else — a host whose power is off)."""
+def ruleset(lab: str, operator: str, ssh_port: int, drop: list[str] | None) -> str:
+    """An nft script that replaces the lab's table with one accepting loopback and our SSH connection
+    (from `operator` to the machine's sshd), then dropping traffic to and from `drop` (None: everything
+    else — a machine whose power is off)."""
     t = table(lab)
-    accept = [f"ip saddr {{ {', '.join(keep)} }} accept"] if keep else []
-    accept_out = [f"ip daddr {{ {', '.join(keep)} }} accept"] if keep else []
     if drop is None:
         tail_in, tail_out = ["drop"], ["drop"]
     elif drop:
@@ -46,12 +45,14 @@ def ruleset(lab: str, keep: list[str], drop: list[str] | None) -> str:
         "  chain input {",
         "    type filter hook input priority -10; policy accept;",
         '    iif "lo" accept',
-        *(f"    {r}" for r in accept + tail_in),
+        f"    ip saddr {operator} tcp dport {ssh_port} accept",
+        *(f"    {r}" for r in tail_in),
         "  }",
         "  chain output {",
         "    type filter hook output priority -10; policy accept;",
         '    oif "lo" accept',
-        *(f"    {r}" for r in accept_out + tail_out),
+        f"    ip daddr {operator} tcp sport {ssh_port} accept",
+        *(f"    {r}" for r in tail_out),
         "  }",
         "}",
     ]
@@ -102,23 +103,25 @@ def _each(machines: list[Machine], work: Callable[[Machine], T]) -> list[T]:
         return list(pool.map(work, machines))
 
 
-def isolate(lab: str, machines: dict[str, Machine], group: list[str]) -> None:
-    """Cut `group` (a zone's or a region's hosts) from every other machine of the inventory, both ways:
-    rules on both sides, so a side whose rules are partial still cannot talk."""
-    inside = [machines[h] for h in group]
-    outside = [m for h, m in machines.items() if h not in group]
-    if not inside or not outside:
-        raise LabError(f"isolate: {', '.join(group) or 'nothing'} is not a proper part of the machines")
-    keep = operator_address(lab, inside[0])
-    out_addrs = [str(m.address) for m in outside]
-    in_addrs = [str(m.address) for m in inside]
-    _each(inside, lambda m: apply(lab, m, ruleset(lab, [keep], [a for a in out_addrs if a != keep])))
-    _each(outside, lambda m: apply(lab, m, ruleset(lab, [keep], [a for a in in_addrs if a != keep])))
+def isolate(lab: str, machines: dict[str, Machine], inside: list[str], outside: list[str], client: bool) -> None:
+    """Cut the machines `inside` (a zone's or a region's) from those `outside`, both ways: rules on both
+    sides, so a side whose rules are partial still cannot talk. With `client`, the inside drops the
+    operator's machine too (where the load comes from), all but our SSH connection."""
+    ins, outs = [machines[h] for h in inside], [machines[h] for h in outside]
+    if not ins or not outs:
+        raise LabError(f"isolate: {', '.join(inside) or 'nothing'} is not a proper part of the machines")
+    op = operator_address(lab, ins[0])
+    out_addrs = [str(m.address) for m in outs if str(m.address) != op]
+    in_addrs = [str(m.address) for m in ins if str(m.address) != op]
+    cut_in = out_addrs + ([op] if client else [])
+    _each(ins, lambda m: apply(lab, m, ruleset(lab, op, m.port, cut_in)))
+    _each(outs, lambda m: apply(lab, m, ruleset(lab, op, m.port, in_addrs)))
 
 
 def unplug(lab: str, machine: Machine) -> None:
-    """Every packet of the machine dropped but loopback and ours (its power off, as the network sees it)."""
-    apply(lab, machine, ruleset(lab, [operator_address(lab, machine)], None))
+    """Every packet of the machine dropped but loopback and our SSH connection (its power off, as the
+    network sees it: the connection that recovers it stays)."""
+    apply(lab, machine, ruleset(lab, operator_address(lab, machine), machine.port, None))
 
 
 def restore(lab: str, machines: dict[str, Machine]) -> list[str]:

@@ -134,8 +134,11 @@ def parse_inventory(raw: Any, topology: Topology, source: str, base: Path = Path
 
 
 def bind(topology: Topology, machines: dict[str, Machine]) -> Topology:
-    """The topology with each host's lab address replaced by its machine's (the client keeps its own)."""
+    """The topology with each host's lab address replaced by its machine's (the client keeps its own).
+    The client is the operator's machine, and its resolver is the machine's own (a stub as far as the
+    lab knows): nineslab runs no caching resolver there."""
     hosts = tuple(
         dataclasses.replace(h, address=machines[h.name].address) if h.name in machines else h for h in topology.hosts
     )
-    return dataclasses.replace(topology, hosts=hosts)
+    escape = dataclasses.replace(topology.escape, client_resolver="stub")
+    return dataclasses.replace(topology, hosts=hosts, escape=escape)

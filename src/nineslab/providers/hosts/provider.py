@@ -17,8 +17,8 @@ import yaml
 
 from nineslab.errors import LabError, NinesError
 from nineslab.paths import binaries, host_dir, lab_dir, pidfile
-from nineslab.providers.base import InventoryHost, Provider
-from nineslab.providers.hosts import ssh
+from nineslab.providers.base import CUT, SWITCH_PORT, InventoryHost, Provider
+from nineslab.providers.hosts import firewall, ssh
 from nineslab.providers.hosts.inventory import Machine, bind, load_inventory
 from nineslab.security import etcd_access, pki
 from nineslab.topology import Host, Topology, load_topology
@@ -29,6 +29,7 @@ TOKEN = "ssh:"
 # machine's own, from its packages (`nineslab machines` checks them).
 SHIPPED = {"etcd": ["etcd"], "gateway": ["traefik"], "app": ["caddy"]}
 PYTHON = "/usr/bin/python3"
+CHECKER = Path(__file__).resolve().parents[2] / "services" / "checker.py"  # stdlib only: runs anywhere
 # Every daemon of the lab on a machine ended by its pidfile (supervisors first, or they restart them),
 # then the lab's directory removed: all that nineslab put there.
 STOP = (
@@ -37,12 +38,34 @@ STOP = (
     '[ -n "$p" ] && [ -e /proc/$p ] && kill -9 $p $(pgrep -P $p) 2>/dev/null; rm -f "$f"; done; '
     'rm -rf "$d"'
 )
+# The fault layer's hands on one machine, by the lab's pidfiles only (sent on stdin each time: nothing
+# more to ship). `sh -s HOST_DIR ACTION [DAEMON [SIGNAL]]`; a daemon's start script exits 0 when it
+# started it and 1 when it was running.
+DAEMON_CTL = r"""
+d=$1; act=$2; daemon=$3
+alive() { [ -n "$1" ] && [ -d /proc/$1 ] && ! grep -q '^State:[[:space:]]*Z' /proc/$1/status 2>/dev/null; }
+pid_of() { p=$(cat "$d/run/$1.pid" 2>/dev/null); alive "$p" && echo "$p"; }
+case $act in
+  signal) p=$(pid_of "$daemon") || exit 0; kill -"$4" "$p" && echo "$p" ;;
+  start) exec sh "$d/run/$daemon.start" ;;
+  hold)
+    ctl=$d/sv/$daemon/supervise/control  # its runsv told not to start it again ('o': it ran once)
+    [ -p "$ctl" ] && timeout 1 sh -c "printf o > '$ctl'"
+    p=$(pid_of "$daemon") || exit 0; kill -9 "$p"
+    i=0; while alive "$p" && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done; echo "$p" ;;
+  unsupervise)
+    p=$(pid_of runsvdir) || exit 0; kill -9 "$p" $(pgrep -P "$p"); rm -f "$d/run/runsvdir.pid" ;;
+  *) echo "unknown action $act" >&2; exit 2 ;;
+esac
+"""
+CTL_TIMEOUT_S = 30.0
 
 
 class HostsProvider(Provider):
     name = "hosts"
-    capabilities: frozenset[str] = frozenset()
-    local_processes = False  # faults and heal over SSH: not yet (README, "Existing hosts over SSH")
+    # power off = the machine's lab traffic dropped (its firewall) and its daemons killed; a zone or
+    # region cut = firewall rules on both sides (no router between machines)
+    capabilities = frozenset({SWITCH_PORT, CUT})
     ship_playbook = "ship.yml"
     # The client is the machine nineslab runs on: its resolver is the operator's (README, "Existing hosts").
     deploy_limit = "all:!client"
@@ -179,6 +202,44 @@ class HostsProvider(Provider):
         out = res.stdout.strip()
         return int(out) if res.returncode == 0 and out.isdigit() else None
 
+    # -- faults: the same ops, their hands over SSH ------------------------------------------------
+    def owns(self, host: Host) -> bool:
+        return host.role != "client" and host.name in self.machines()
+
+    def _ctl(self, host: Host, *args: str) -> subprocess.CompletedProcess[str]:
+        machine = self.machines()[host.name]
+        argv = " ".join(shlex.quote(a) for a in (str(host_dir(self.lab, host.name)), *args))
+        res = ssh.run(self.lab, machine, _as_root(machine, f"sh -s {argv}"), DAEMON_CTL, CTL_TIMEOUT_S)
+        if res is None or res.returncode not in (0, 1):
+            why = "no answer" if res is None else " ".join(res.stderr.split())[-200:]
+            raise LabError(f"hosts.{host.name}: {' '.join(args)} over SSH failed ({why})")
+        return res
+
+    def signal_daemon(self, host: Host, daemon: str, sig: int) -> int | None:
+        out = self._ctl(host, "signal", daemon, str(int(sig))).stdout.strip()
+        return int(out) if out.isdigit() else None
+
+    def start_daemon(self, host: Host, daemon: str) -> bool:
+        return self._ctl(host, "start", daemon).returncode == 0
+
+    def hold_down(self, host: Host, daemon: str) -> None:
+        self._ctl(host, "hold", daemon)
+
+    def stop_supervisor(self, host: Host) -> None:
+        self._ctl(host, "unsupervise")
+
+    def power_off(self, topology: Topology, host: Host) -> None:
+        firewall.unplug(self.lab, self.machines()[host.name])
+
+    def power_on(self, topology: Topology, host: Host) -> None:
+        firewall.clear(self.lab, self.machines()[host.name])
+
+    def cut(self, topology: Topology, inside: list[str], outside: list[str], client: bool) -> None:
+        firewall.isolate(self.lab, self.machines(), inside, outside, client)
+
+    def uncut(self, topology: Topology) -> list[str]:
+        return firewall.restore(self.lab, self.machines())
+
     # -- the deploy ----------------------------------------------------------------------------
     def ansible_vars(self) -> dict[str, Any]:
         base = lab_dir(self.lab)
@@ -187,6 +248,7 @@ class HostsProvider(Provider):
             "ansible_connection": "ssh",
             "ansible_python_interpreter": PYTHON,
             "controller_bin": here,
+            "controller_checker": str(CHECKER),
             "bin": {**here, **{d: str(base / "bin" / d) for ds in SHIPPED.values() for d in ds}},
             "nineslab_shipped": str(base / "bin"),
             "nineslab_scripts": str(base / "scripts"),

@@ -1,6 +1,7 @@
 """What a machine must have before nineslab can put its hosts on it: the Debian packages of the
 daemons the host runs (etcd, Traefik and Caddy come from nineslab's own wheels, not from the machine),
-its supervisor, nftables for network faults and python3 for Ansible."""
+its supervisor, nftables for network faults, procps (pgrep) for the fault layer's script and python3
+for Ansible."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ PACKAGES = {
     "dnsmasq": ("dnsmasq-base",),
     "unbound": ("unbound",),
 }
-EVERY_HOST = ("python3", "runit", "nftables")
+EVERY_HOST = ("python3", "runit", "nftables", "procps")  # procps: pgrep, to end a supervisor's children
 
 
 def needed(host: Host, topology: Topology) -> tuple[str, ...]:
