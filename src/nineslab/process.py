@@ -82,14 +82,30 @@ def stop_supervisor(lab: str, host: str) -> list[int]:
 def hold_down(lab: str, host: str, daemon: str) -> int | None:
     """A daemon down until recovered: under a supervisor, tell its runsv not to start it again ('o': the
     service ran once) before the SIGKILL; without one, the SIGKILL alone. Returns the PID killed."""
-    control = host_dir(lab, host) / "sv" / daemon / "supervise" / "control"
+    supervise = host_dir(lab, host) / "sv" / daemon / "supervise"
+    told = False
     with contextlib.suppress(OSError):  # no runsv reads the pipe (ENXIO) or none exists: unsupervised
-        fd = os.open(control, os.O_WRONLY | os.O_NONBLOCK)
+        fd = os.open(supervise / "control", os.O_WRONLY | os.O_NONBLOCK)
         try:
-            os.write(fd, b"o")
+            told = os.write(fd, b"o") == 1
         finally:
             os.close(fd)
+    if told:
+        # runsv reaps a dead child before it reads its control pipe, and an 'o' read while the daemon is
+        # down starts it (once): had the SIGKILL landed before runsv read the 'o', the daemon would be
+        # started again and stay up (a busy CI saw a "stopped" etcd member back within the hold). Kill
+        # only once runsv says it wants the daemon down (bounded).
+        deadline = time.monotonic() + 2.0
+        while time.monotonic() < deadline and not _wants_down(supervise):
+            time.sleep(0.01)
     return signal_daemon(lab, host, daemon, signal.SIGKILL)
+
+
+def _wants_down(supervise: Path) -> bool:
+    try:
+        return "want down" in (supervise / "stat").read_text()
+    except OSError:
+        return False
 
 
 def alive(pid: int) -> bool:
