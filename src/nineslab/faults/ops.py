@@ -153,7 +153,7 @@ def sweep_start(lab: Lab) -> Swept:
         try:
             if lab.provider.start_daemon(h, d):
                 actions.append(f"started {h.name}/{d}")
-        except (OSError, RuntimeError) as exc:
+        except (OSError, RuntimeError, NinesError) as exc:  # NinesError: a machine SSH cannot reach
             errors.append(str(exc))
     return actions, errors
 
@@ -180,9 +180,13 @@ def recover_pause(lab: Lab, state: State) -> None:
 def sweep_pause(lab: Lab) -> Swept:
     """Every host thawed and SIGCONT to every daemon of the lab (a running one ignores it)."""
     _freeze(lab, [h.name for h in lab.topology().hosts if h.role != "client"], False)
+    errors = []
     for h, _ns, d in _every_daemon(lab):
-        lab.provider.signal_daemon(h, d, signal.SIGCONT)
-    return [], []
+        try:
+            lab.provider.signal_daemon(h, d, signal.SIGCONT)
+        except NinesError as exc:  # a machine SSH cannot reach: the others still get theirs
+            errors.append(str(exc))
+    return [], errors
 
 
 # -- power off: the host's switch port goes dark and its processes die ----------------------------
