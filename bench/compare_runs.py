@@ -32,12 +32,16 @@ def arguments(doc: str, topology: str, runs: int, modes: tuple[str, str], lab: s
     return ap
 
 
-def suites(lab: str, runs: int, only: list[str], label: str) -> list[str]:
-    """The suite run `runs` times on the deployed `lab` (only these faults, if any): the run directories."""
+def suites(
+    lab: str, runs: int, only: list[str], label: str, prefix: tuple[str, ...] = (), extra: tuple[str, ...] = ()
+) -> list[str]:
+    """The suite run `runs` times on the deployed `lab` (only these faults, if any): the run directories.
+    `prefix` runs nineslab elsewhere (an operator's namespace); `extra`: more suite options."""
     done = []
     for i in range(runs):
         print(f"bench: {label} suite {i + 1}/{runs}", file=sys.stderr)
-        cmd = [NINESLAB, "suite", "--lab", lab, *[a for fault in only for a in ("--only", fault)], "--json"]
+        faults = [a for fault in only for a in ("--only", fault)]
+        cmd = [*prefix, NINESLAB, "suite", "--lab", lab, *faults, *extra, "--json"]
         done.append(json.loads(subprocess.run(cmd, stdout=subprocess.PIPE, text=True).stdout)["run"])
     return done
 
