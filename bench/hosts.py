@@ -9,6 +9,7 @@ provider's engine (started by nineslab); about 10 minutes with the defaults.
 
 usage: .venv/bin/python bench/hosts.py [--runs 1] [--rate 50] [--modes netns,netns-stub,hosts] [--json]
          [--only FAULT ...]   (default: gateway-kill, zone-isolate, dns-primary-down: the issue's 2az classes)
+         [--all]              (every fault that applies on each provider: the whole catalogue over SSH)
 """
 
 from __future__ import annotations
@@ -91,9 +92,10 @@ def main() -> None:
     ap.add_argument("--rate", type=float, default=50.0)
     ap.add_argument("--modes", default="netns,netns-stub,hosts")
     ap.add_argument("--only", action="append", default=[])
+    ap.add_argument("--all", action="store_true", help="every fault that applies to the provider, not only --only's")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
-    args.only = args.only or FAULTS
+    args.only = [] if args.all else args.only or FAULTS
     wanted = [m for m in args.modes.split(",") if m]
     if bad := [m for m in wanted if m not in ("netns", "netns-stub", "hosts")]:
         sys.exit(f"bench: --modes: unknown mode {bad[0]!r} — use netns, netns-stub, hosts")
