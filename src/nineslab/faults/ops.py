@@ -203,10 +203,9 @@ def apply_power_off(lab: Lab, state: State) -> None:
         lab.provider.stop_supervisor(topo.host(name))  # the whole host is off: nothing on it restarts anything
     _signal(lab, state, signal.SIGKILL)
     client = topo.client
-    # A restarted unbound starts with an empty cache; a stub client has no cache to flush (nor has the
-    # machine an operator runs nineslab on: its resolver is not the lab's).
-    local = LOCAL in lab.provider.capabilities
-    if local and state.get("flush_client_resolver") and "unbound" in daemons(client, topo):
+    # A restarted unbound starts with an empty cache; a stub client has no cache to flush (an operator's
+    # machine, on the hosts provider, is bound as one).
+    if state.get("flush_client_resolver") and "unbound" in daemons(client, topo):
         wait_gone(signal_daemon(lab.name, client.name, "unbound", signal.SIGKILL))
         start_daemon(lab.name, lab.provider.netns(client), client.name, "unbound")
 
