@@ -68,7 +68,11 @@ def test_a_hanging_outage_is_measured_and_a_client_stall_is_not_an_outage(lab: d
     """Connections dropped (they hang to the deadline) for 2 s, and the load generator itself stopped
     (SIGSTOP) for 1 s well before: the outage is measured within 50 ms and every outage reported is in its
     window; the stop is reported as the client's stall, its requests left out, and no fault is charged for it."""
-    args = ("calibrate", "--lab", LAB, "--outage", "2", "--kind", "hang", "--client-stall", "1", "--json")
+    # Two load processes, as the README advises for hang-type faults on 2 cores: with one, 400 requests
+    # hung at once stalled the generator itself 0.15 s inside the outage in one CI run (the fault then
+    # unmeasured, the run incomplete) — a stall of the client, not a property of the report.
+    args = ("calibrate", "--lab", LAB, "--outage", "2", "--kind", "hang", "--client-stall", "1", "--processes", "2")
+    args = (*args, "--json")
     row = json.loads(nineslab(*args).stdout)[0]
     assert row["kind"] == "hang" and abs(row["error_ms"]) <= 50, row
     # The client's stop is not an outage of the estate: every outage reported is the fault's, within its

@@ -85,6 +85,7 @@ def run_calibration(
     settle_s: float = 4.0,
     kind: str = "refuse",
     client_stall_s: float = 0,
+    processes: int = 1,
 ) -> dict[str, Any]:
     """A known outage of `kind` under load. With `client_stall_s`, the load generator itself is first
     stopped (SIGSTOP of its process group) for that long, away from the outage: the report must call
@@ -92,7 +93,8 @@ def run_calibration(
     topo = lab.topology()
     lbs = [str(h.address) for h in topo.by_role("lb")]
     run_dir = start_run(lab, topo, f"calibration-{kind}-{outage_s:g}s")
-    load = lab.load(run_dir, rate=rate, duration_s=settle_s * 2 + outage_s + client_stall_s + AFTER_RECOVERY_S + 10)
+    duration_s = settle_s * 2 + outage_s + client_stall_s + AFTER_RECOVERY_S + 10
+    load = lab.load(run_dir, rate=rate, duration_s=duration_s, processes=processes)
     # every way in: each LB's own address and the floating ones DNS hands out
     switch = RejectSwitch(lab, sorted(set(lbs) | set(topo.entry_points())), kind)
     load.start()
@@ -145,6 +147,7 @@ def calibrate(
     progress: Callable[[str], None] | None = None,
     kinds: tuple[str, ...] = ("refuse",),
     client_stall_s: float = 0,
+    processes: int = 1,
 ) -> list[dict[str, Any]]:
     """One calibration run per outage length and kind: the true length next to what the report
     measures (and, with a client stall, how long the report says the client stalled)."""
@@ -153,7 +156,7 @@ def calibrate(
         for outage in outages:
             if progress:
                 progress(f"calibration: {outage:g}s {kind} outage at {rate:g} req/s")
-            r = run_calibration(lab, outage, rate=rate, kind=kind, client_stall_s=client_stall_s)
+            r = run_calibration(lab, outage, rate=rate, kind=kind, client_stall_s=client_stall_s, processes=processes)
             report = write_report(r["run"])
             measured = measured_outage(Path(r["run"]))
             rows.append(

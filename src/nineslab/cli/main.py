@@ -690,14 +690,27 @@ def serve(port: int, seconds: float | None) -> None:
     show_default=True,
     help="Also stop the load generator itself this many seconds (away from the outage): a client stall.",
 )
+@PROCESSES_OPTION
 def calibrate(
-    lab: str, as_json: bool, outages: tuple[float, ...], rate: float, kinds: tuple[str, ...], client_stall: float
+    lab: str,
+    as_json: bool,
+    outages: tuple[float, ...],
+    rate: float,
+    kinds: tuple[str, ...],
+    client_stall: float,
+    processes: int,
 ) -> None:
     """Inject outages of known length under load; print the true length next to what the report measures."""
     from nineslab.chaos.calibration import calibrate as run_calibrations
 
     rows = run_calibrations(
-        Lab(lab), list(outages), rate=rate, progress=_progress(as_json), kinds=kinds, client_stall_s=client_stall
+        Lab(lab),
+        list(outages),
+        rate=rate,
+        progress=_progress(as_json),
+        kinds=kinds,
+        client_stall_s=client_stall,
+        processes=processes,
     )
     if as_json:
         click.echo(json.dumps(rows, indent=2))
