@@ -1,6 +1,8 @@
 """Deploy each reference topology for real and check what a user relies on after `make deploy`.
-Tests run grouped per topology (module-scoped parametrized fixture), destroy last in each group; 2az
-runs on the docker provider too (the same checks: the provider changes what a host is, nothing else)."""
+Tests run grouped per topology (module-scoped parametrized fixture), destroy last in each group. 1az
+and 3dc run on netns, 2az on docker (the same checks: the provider changes what a host is, nothing else);
+2az on netns is deployed, checked healthy and faulted by most other modules (test_faults, test_gray,
+test_escape, test_kill9), so it is not deployed a further time here (CI time: about 100 s)."""
 
 from __future__ import annotations
 
@@ -31,7 +33,7 @@ from tests.integration.conftest import (
 TARGETS = {"1az": 0.999, "2az": 0.9999, "3dc": 0.99999}
 
 
-LABS = [(topology, "netns") for topology in sorted(TARGETS)] + [("2az", "docker")]
+LABS = [("1az", "netns"), ("2az", "docker"), ("3dc", "netns")]
 
 
 @pytest.fixture(scope="module", params=LABS, ids=[f"{t}-{p}" for t, p in LABS])
