@@ -8,7 +8,7 @@ intended: the client's own scheduling lag), latency_ms (from the actual start), 
 response), error ("" = none), lb, gateway, app, zone, waf (the WAF that filtered it; "" = none: no WAF
 tier, or the LBs sent it past the tier).
 A heartbeat greenlet measures the event loop's own lag (how late a 10 ms sleep wakes), one line per
-100 ms in heartbeat-<host>-<pid>.csv: t, max_lag_ms. The analysis marks where the client stalled.
+100 ms in heartbeat-<client>-<pid>.csv: t, max_lag_ms. The analysis marks where the client stalled.
 
 Settings come from the environment (nineslab load sets them):
   NINESLAB_SAMPLES_DIR  where sample files go (default ./samples)
@@ -17,6 +17,7 @@ Settings come from the environment (nineslab load sets them):
   NINESLAB_DURATION_S   the schedule ends after this long (default 3600): the loop stops by itself
   NINESLAB_SEED         the schedule's seed (default 1); each user's stream also takes its worker and
                         user index, so a run is reproducible from the seed
+  NINESLAB_CLIENT       the client host this process runs on, in its files' names (default: hostname)
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ DEADLINE_S = float(os.environ.get("NINESLAB_DEADLINE_S", "2"))
 RATE_PER_USER = float(os.environ.get("NINESLAB_USER_RATE", "5"))
 DURATION_S = float(os.environ.get("NINESLAB_DURATION_S", "3600"))
 SEED = os.environ.get("NINESLAB_SEED", "1")
+CLIENT = os.environ.get("NINESLAB_CLIENT") or socket.gethostname()  # the client host, in file names
 # Requests one user may have in flight: the rate times the deadline, with room. Past it, an intended
 # request is recorded as `client_overload` at once (the client, not the estate, failed it) instead of
 # waiting for a slot — waiting would make the load closed-loop again.
@@ -57,7 +59,7 @@ _files: dict[str, Any] = {}
 def _out(kind: str = "samples", header: str = HEADER) -> Any:
     if kind not in _files:
         os.makedirs(SAMPLES_DIR, exist_ok=True)
-        path = os.path.join(SAMPLES_DIR, f"{kind}-{socket.gethostname()}-{os.getpid()}.csv")
+        path = os.path.join(SAMPLES_DIR, f"{kind}-{CLIENT}-{os.getpid()}.csv")
         f = open(path, "a", buffering=1)  # line-buffered: one write(2) per line  # noqa: SIM115
         if f.tell() == 0:
             f.write(header)

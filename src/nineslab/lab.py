@@ -21,7 +21,7 @@ from nineslab.deploy import build_inventory, run_playbook
 from nineslab.errors import LabError, NinesError
 from nineslab.health import Checker, EtcdClient, lab_status, unhealthy_hosts
 from nineslab.health.status import vip_holders
-from nineslab.load import LOAD_PIDFILE, LoadRun
+from nineslab.load import LOAD_PIDFILE, LoadClient, LoadRun
 from nineslab.paths import lab_dir
 from nineslab.process import stop_daemons
 from nineslab.providers import DEFAULT_PROVIDER, get_provider
@@ -235,9 +235,18 @@ class Lab:
         resolv.conf (the lab's nameservers)."""
         return self.provider.exec_prefix(self.provider.netns(self.topology().client))
 
+    def load_clients(self) -> list[LoadClient]:
+        """Every client host of the lab, the first (health checks, the load's master) first."""
+        out = []
+        for host in self.topology().by_role("client"):
+            netns = self.provider.netns(host)
+            out.append(LoadClient(host.name, self.provider.exec_prefix(netns), netns, str(host.address)))
+        return out
+
     def load(self, run_dir: Path, rate: float, duration_s: float, **kw: Any) -> LoadRun:
-        """A load generator for a run on this lab, in its client namespace (not started)."""
-        return LoadRun(self.in_client(), self.topology(), self.dir / LOAD_PIDFILE, run_dir, rate, duration_s, **kw)
+        """A load generator for a run on this lab, in its client namespaces (not started)."""
+        clients = self.load_clients()
+        return LoadRun(clients, self.topology(), self.dir / LOAD_PIDFILE, run_dir, rate, duration_s, **kw)
 
 
 def _preflight() -> None:

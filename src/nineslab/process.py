@@ -157,18 +157,19 @@ def wait_gone(pid: int | None, timeout: float = 5.0) -> None:
 
 
 def end_orphaned_group(pidfile_path: Path) -> bool:
-    """End the process group named by a pidfile {"pid", "owner"} once its owner is gone (a crashed
-    `chaos run` or suite left its Locust behind): by the PID we wrote, nothing else. A group whose owner
-    still runs is left alone."""
+    """End the process groups named by a pidfile {"pid", "owner", "workers"?} once its owner is gone (a
+    crashed `chaos run` or suite left its Locust behind, master and workers): by the PIDs we wrote,
+    nothing else. Groups whose owner still runs are left alone."""
     try:
         info = json.loads(pidfile_path.read_text())
-        pid, owner = int(info["pid"]), int(info["owner"])
+        pids, owner = [int(info["pid"]), *map(int, info.get("workers", []))], int(info["owner"])
     except (OSError, ValueError, KeyError, TypeError):
         return False
     if owner != os.getpid() and alive(owner):
         return False
-    if alive(pid):
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(pid, signal.SIGKILL)
+    for pid in pids:
+        if alive(pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGKILL)
     pidfile_path.unlink(missing_ok=True)
     return True

@@ -118,7 +118,7 @@ if action == "isolate":
 elif action == "unplug":
     firewall.unplug(args[0], machines[args[1]])
 else:
-    print(" ".join(firewall.restore(args[0], machines)))
+    print(" ".join(firewall.restore(args[0], machines)[0]))
 """
 
 

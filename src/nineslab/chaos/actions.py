@@ -9,6 +9,7 @@ from typing import Any
 from nineslab.chaos.current_run import lab_from, record_fault_event
 from nineslab.faults import inject, recover
 from nineslab.faults.catalogue import find, overridden
+from nineslab.faults.timeline import stamps
 
 __all__ = ["inject_fault", "recover_fault"]
 
@@ -41,6 +42,7 @@ def inject_fault(
             "kind": spec.kind,
             "select": spec.select,
             "hold_s": spec.hold_s,
+            **stamps(record, "acted"),
         }
     )
     time.sleep(spec.hold_s)
@@ -52,5 +54,7 @@ def recover_fault(fault: str, configuration: dict[str, Any] | None = None) -> di
     started = time.time()
     result = recover(lab_from(configuration), fault)
     if result.get("recovered"):
-        record_fault_event({"fault": fault, "phase": "recover", "start": started, "end": time.time()})
+        ended = time.time()
+        event = {"fault": fault, "phase": "recover", "start": started, "end": ended, **stamps(result, "recovered")}
+        record_fault_event(event)
     return result

@@ -24,6 +24,7 @@ from nineslab.defaults import HEAL_WAIT_S, RATE
 from nineslab.faults import FaultSpec, applicable, heal, load_catalogue
 from nineslab.faults import engine as faults_engine
 from nineslab.faults.catalogue import find, overridden
+from nineslab.faults.timeline import CLOCKS_FILE, clock_table
 from nineslab.health import require_healthy, unhealthy_hosts
 from nineslab.health.consistency import etcd_consistency
 from nineslab.lab import Lab
@@ -110,6 +111,11 @@ def start_run(lab: Lab, topology: Topology, label: str) -> Path:
     run_dir = new_run_dir(label)
     write_json(run_dir / "status-before.json", status)
     write_json(run_dir / "versions.json", component_versions())
+    # Machines with clocks of their own: each one's offset against this one, which the faults' stamps
+    # there are corrected by (and the report shows).
+    clocks = lab.provider.measure_clocks()
+    if clocks:
+        write_json(run_dir / CLOCKS_FILE, clock_table(clocks))
     return run_dir
 
 
@@ -225,6 +231,7 @@ def run_suite(
     processes: int = 1,
     dry: bool = False,
     stop: StopCondition | None = None,
+    workers: int = 0,
 ) -> dict[str, Any]:
     """Every fault that applies to the deployed topology, in catalogue order, under one continuous load.
     holds_for_target: holds and baseline sized so that the 95 % bound can meet the target (printed with
@@ -259,6 +266,7 @@ def run_suite(
             "lab": lab.name,
             "rate": rate,
             "processes": processes,
+            "workers": workers,
             "faults": [s.name for s in specs],
             "holds": {s.name: s.hold_s for s in specs},
             "baseline_s": baseline_s,
@@ -267,7 +275,7 @@ def run_suite(
         },
     )
     remaining = sum(s.hold_s + OVERHEAD_S for s in specs)
-    load = lab.load(run_dir, rate=rate, duration_s=baseline_s + remaining + 600, processes=processes)
+    load = lab.load(run_dir, rate=rate, duration_s=baseline_s + remaining + 600, processes=processes, workers=workers)
     load.start()
     results = []
     load_stopped: str | None = None

@@ -56,6 +56,21 @@ PROCESSES_OPTION = click.option(
     show_default=True,
     help="Locust processes: 2 keeps the load generator from stalling under hang-type faults on 2 cores.",
 )
+WORKERS_OPTION = click.option(
+    "--workers",
+    default=0,
+    type=click.IntRange(min=0, max=MAX_PROCESSES),
+    show_default=True,
+    help="Locust's distributed mode: a master and N workers spread over the topology's client hosts "
+    "(client.extra); 0: one Locust, no master.",
+)
+
+
+def _one_of(processes: int, workers: int) -> None:
+    if processes > 1 and workers:
+        raise click.BadParameter(
+            "give --processes or --workers, not both (each worker is one Locust process)", param_hint="--workers"
+        )
 
 
 def _progress(as_json: bool) -> Any:
@@ -383,14 +398,20 @@ def heal(lab: str, as_json: bool, wait: float) -> None:
     help="Locust processes (for high rates).",
 )
 @click.option("--seed", default=SEED, type=int, show_default=True, help="Seed of the open-loop (Poisson) schedule.")
-def load(lab: str, as_json: bool, duration: float, rate: float, deadline: float, processes: int, seed: int) -> None:
+@WORKERS_OPTION
+def load(
+    lab: str, as_json: bool, duration: float, rate: float, deadline: float, processes: int, seed: int, workers: int
+) -> None:
     """Drive Locust through the lab (client namespace, lab DNS) and record every request in a new run."""
     from nineslab.runs import new_run_dir
 
+    _one_of(processes, workers)
     the_lab = Lab(lab)
     the_lab.topology()  # a missing lab fails here, before a run directory is made
     run_dir = new_run_dir("load")
-    run = the_lab.load(run_dir, rate=rate, duration_s=duration, deadline_s=deadline, processes=processes, seed=seed)
+    run = the_lab.load(
+        run_dir, rate=rate, duration_s=duration, deadline_s=deadline, processes=processes, seed=seed, workers=workers
+    )
     run.start()
     try:
         summary = run.wait(progress=_progress(as_json))
@@ -504,6 +525,7 @@ def chaos_generate(force: bool) -> None:
 )
 @click.option("--plan", "plan_only", is_flag=True, help="Print the --holds-for-target plan and stop.")
 @PROCESSES_OPTION
+@WORKERS_OPTION
 @DRY_RUN_OPTION
 @_stop_options
 def suite(
@@ -514,6 +536,7 @@ def suite(
     holds_for_target: bool,
     plan_only: bool,
     processes: int,
+    workers: int,
     dry: bool,
     abort_ratio: float | None,
     for_s: float,
@@ -526,6 +549,7 @@ def suite(
     half a million clean requests; --plan shows the plan without running it."""
     from nineslab.chaos.runner import run_suite
 
+    _one_of(processes, workers)
     result = run_suite(
         Lab(lab),
         _progress(as_json),
@@ -534,6 +558,7 @@ def suite(
         holds_for_target=holds_for_target,
         plan_only=plan_only,
         processes=processes,
+        workers=workers,
         dry=dry,
         stop=_stop_condition(abort_ratio, for_s),
     )

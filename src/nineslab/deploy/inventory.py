@@ -14,7 +14,10 @@ from nineslab.security import etcd_access, pki
 from nineslab.services import dns, etcd, gateway, lb, waf
 from nineslab.topology import Topology
 
-GROUPS = ("etcd", "gateway", "app", "waf", "lb", "dns", "client")
+GROUPS = ("etcd", "gateway", "app", "waf", "lb", "dns", "clients")
+# The group of each role: the clients' is plural, for the first client is a host named "client" (a
+# group and a host of one name make Ansible's `hosts: client` mean the host alone).
+GROUP_OF = {"client": "clients"}
 
 
 def build_inventory(
@@ -46,7 +49,7 @@ def build_inventory(
             hv["lb_interface"] = ih.interface
         if provider is not None:
             hv.update(provider.ansible_host_vars(ih))
-        groups[ih.role]["hosts"][ih.name] = hv
+        groups[GROUP_OF.get(ih.role, ih.role)]["hosts"][ih.name] = hv
     return {
         "all": {
             "vars": {

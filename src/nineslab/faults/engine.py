@@ -14,6 +14,7 @@ from nineslab.errors import NinesError
 from nineslab.faults.catalogue import FaultSpec, find
 from nineslab.faults.ops import OPS, sweeps
 from nineslab.faults.selection import select_hosts
+from nineslab.faults.timeline import on_client_clock
 from nineslab.load import LOAD_PIDFILE
 from nineslab.process import daemon_pid, end_orphaned_group
 
@@ -74,9 +75,12 @@ def inject(lab: Lab, name: str, spec: FaultSpec | None = None) -> dict[str, Any]
     record = plan(lab, spec, inject_start=time.time())
     path.parent.mkdir(parents=True, exist_ok=True)
     _write(path, record)  # before apply: a crash from here on is recoverable
+    lab.provider.acts.clear()
     record["apply_start"] = time.time()  # the fault can take effect from here (its window's start)
     OPS[spec.op].apply(lab, record["state"])
     record["inject_end"] = time.time()
+    # where the hosts keep their own clocks: when it acted on each, on this machine's time line
+    record.update(on_client_clock(lab.provider.acts, lab.provider.clock_offsets()))
     _write(path, record)
     return record
 
@@ -122,9 +126,11 @@ def recover(lab: Lab, name: str) -> dict[str, Any]:
         record: dict[str, Any] = json.loads(path.read_text())
     except FileNotFoundError:
         return {"fault": name, "recovered": False, "note": "not injected (nothing to recover)"}
+    lab.provider.acts.clear()
     record["recover_start"] = time.time()
     OPS[record["op"]].recover(lab, record["state"])
     record["recover_end"] = time.time()
+    record.update(on_client_clock(lab.provider.acts, lab.provider.clock_offsets(), key="recovered"))
     path.unlink(missing_ok=True)  # a stop condition and the experiment's rollback may both recover it
     return {**record, "recovered": True}
 

@@ -202,12 +202,12 @@ def apply_power_off(lab: Lab, state: State) -> None:
         lab.provider.power_off(topo, topo.host(name))  # a netns host's port down; a container killed
         lab.provider.stop_supervisor(topo.host(name))  # the whole host is off: nothing on it restarts anything
     _signal(lab, state, signal.SIGKILL)
-    client = topo.client
     # A restarted unbound starts with an empty cache; a stub client has no cache to flush (an operator's
     # machine, on the hosts provider, is bound as one).
-    if state.get("flush_client_resolver") and "unbound" in daemons(client, topo):
-        wait_gone(signal_daemon(lab.name, client.name, "unbound", signal.SIGKILL))
-        start_daemon(lab.name, lab.provider.netns(client), client.name, "unbound")
+    for client in topo.by_role("client") if state.get("flush_client_resolver") else []:
+        if "unbound" in daemons(client, topo):
+            wait_gone(signal_daemon(lab.name, client.name, "unbound", signal.SIGKILL))
+            start_daemon(lab.name, lab.provider.netns(client), client.name, "unbound")
 
 
 def _ports_up(lab: Lab, hosts: list[str]) -> None:

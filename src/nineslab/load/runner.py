@@ -1,5 +1,7 @@
 """Run Locust headless in the lab's client namespace (`ip netns exec`: the client's resolv.conf, so
-names go through the lab's DNS), paced to a target rate, recording into <run>/samples/."""
+names go through the lab's DNS), paced to a target rate, recording into <run>/samples/. With workers,
+Locust's own distributed mode: a master beside the first client and one worker per share of the rate,
+spread over every client host of the topology."""
 
 from __future__ import annotations
 
@@ -7,11 +9,12 @@ import json
 import math
 import os
 import signal
+import socket
 import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from nineslab.defaults import DEADLINE_S
 from nineslab.errors import LabError
@@ -23,15 +26,47 @@ from nineslab.topology import Topology
 LOCUSTFILE = REPO_ROOT / "loadtests" / "locustfile.py"
 LOAD_PIDFILE = "load.pid"  # in the lab's directory: the load generator of the run under way
 SEED = 1  # the default seed of the open-loop schedule (recorded in load.json; --seed changes it)
+MASTER_PORT = 5557  # Locust's own default, in the first client's namespace
+WORKERS_WAIT_S = 30  # how long the master waits for its workers before it gives up (and the run fails)
+
+
+class LoadClient(NamedTuple):
+    """A client host as the load sees it."""
+
+    name: str
+    prefix: list[str]  # runs a program there, as the client does (its namespace, its resolv.conf)
+    netns: str  # its namespace ("" = the machine nineslab runs on)
+    address: str  # its address on the client edge
+
+
+def place_workers(clients: list[LoadClient], workers: int) -> list[LoadClient]:
+    """Worker i on client i mod the number of clients: the first client (the master's) first."""
+    return [clients[i % len(clients)] for i in range(workers)]
+
+
+def master_address(master: LoadClient, placed: list[LoadClient]) -> str:
+    """Where the workers reach the master without crossing a link a fault cuts: the loopback of the
+    master's namespace when every worker shares it, else the master's address on the client edge, a
+    bridge the router never routes (its cuts are between segments) and no machine's firewall sees."""
+    return "127.0.0.1" if all(w.netns == master.netns for w in placed) else master.address
+
+
+def _free_port() -> int:
+    """A port free on this machine's loopback now (a master on the operator's machine shares its ports)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
 
 
 class LoadRun:
-    """Locust for one run. `client` is the command prefix that runs a program in the lab's client
-    namespace; `pidfile` (in the lab's directory) names the load so heal can end it after a crash."""
+    """Locust for one run. `clients` are the lab's client hosts (the first runs Locust, or its master);
+    `pidfile` (in the lab's directory) names the load so heal can end it after a crash. `workers` > 0:
+    Locust's distributed mode, one user per worker, each worker recording its own sample files."""
 
     def __init__(
         self,
-        client: list[str],
+        clients: list[LoadClient],
         topology: Topology,
         pidfile: Path,
         run_dir: Path,
@@ -40,10 +75,13 @@ class LoadRun:
         deadline_s: float = DEADLINE_S,
         processes: int = 1,
         seed: int = SEED,
+        workers: int = 0,
     ) -> None:
         if rate <= 0 or duration_s <= 0:
             raise LabError("--rate and --duration must be positive")
-        self.client = client
+        if workers and processes > 1:
+            raise LabError("--workers and --processes: give one (a worker is a Locust process of its own)")
+        self.clients = clients
         self.topology = topology
         self.run_dir = run_dir
         self.samples_dir = run_dir / "samples"
@@ -52,20 +90,35 @@ class LoadRun:
         self.deadline_s = deadline_s
         self.processes = processes
         self.seed = seed
+        self.placed = place_workers(clients, workers)
         # One open-loop scheduler per Locust process: each fires its share of the rate on its own
         # seeded Poisson schedule, without waiting for answers.
-        self.users = max(1, processes)
+        self.users = max(1, processes, workers)
         self.proc: subprocess.Popen[bytes] | None = None
+        self.worker_procs: list[subprocess.Popen[bytes]] = []
+        self.master: str | None = None  # where the workers reach the master ("address:port")
         self.pidfile = pidfile
+
+    def _env(self, client: LoadClient) -> dict[str, str]:
+        return dict(
+            os.environ,
+            NINESLAB_SAMPLES_DIR=str(self.samples_dir),
+            NINESLAB_DEADLINE_S=str(self.deadline_s),
+            NINESLAB_USER_RATE=str(self.rate / self.users),
+            NINESLAB_DURATION_S=str(self.duration_s),
+            NINESLAB_SEED=str(self.seed),
+            NINESLAB_CLIENT=client.name,
+            PYTHONUNBUFFERED="1",
+        )
 
     def start(self) -> None:
         self.samples_dir.mkdir(parents=True, exist_ok=True)
         end_orphaned_group(self.pidfile)  # a load generator left over by a crashed run
+        locust = [str(venv_tool("locust")), "-f", str(LOCUSTFILE), "--loglevel", "WARNING"]
+        main = self.clients[0]
         cmd = [
-            *self.client,
-            str(venv_tool("locust")),
-            "-f",
-            str(LOCUSTFILE),
+            *main.prefix,
+            *locust,
             "--headless",
             "--host",
             f"http://{self.topology.dns_name}",
@@ -79,25 +132,30 @@ class LoadRun:
             "--stop-timeout",
             "3",
             "--only-summary",
-            "--loglevel",
-            "WARNING",
         ]
         if self.processes > 1:
             cmd += ["--processes", str(self.processes)]
-        env = dict(
-            os.environ,
-            NINESLAB_SAMPLES_DIR=str(self.samples_dir),
-            NINESLAB_DEADLINE_S=str(self.deadline_s),
-            NINESLAB_USER_RATE=str(self.rate / self.users),
-            NINESLAB_DURATION_S=str(self.duration_s),
-            NINESLAB_SEED=str(self.seed),
-            PYTHONUNBUFFERED="1",
-        )
+        master = master_address(main, self.placed)
+        port = _free_port() if self.placed and not main.netns else MASTER_PORT
+        if self.placed:
+            self.master = f"{master}:{port}"
+            cmd += ["--master", "--master-bind-host", master, "--master-bind-port", str(port)]
+            cmd += ["--expect-workers", str(len(self.placed)), "--expect-workers-max-wait", str(WORKERS_WAIT_S)]
         log = (self.run_dir / "locust.log").open("ab")
-        # Own process group: stopping the run stops Locust's workers too, and nothing else.
-        self.proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=log, cwd=self.run_dir, start_new_session=True)
+        # Own process groups: stopping the run stops Locust's processes too, and nothing else.
+        self.proc = subprocess.Popen(
+            cmd, env=self._env(main), stdout=log, stderr=log, cwd=self.run_dir, start_new_session=True
+        )
+        for client in self.placed:
+            worker = [*client.prefix, *locust, "--worker", "--master-host", master, "--master-port", str(port)]
+            self.worker_procs.append(
+                subprocess.Popen(
+                    worker, env=self._env(client), stdout=log, stderr=log, cwd=self.run_dir, start_new_session=True
+                )
+            )
         # Who owns this load: heal (run by any process) ends it only once its owner is gone.
-        self.pidfile.write_text(json.dumps({"pid": self.proc.pid, "owner": os.getpid()}))
+        owner = {"pid": self.proc.pid, "workers": [p.pid for p in self.worker_procs], "owner": os.getpid()}
+        self.pidfile.write_text(json.dumps(owner))
         (self.run_dir / "load.json").write_text(json.dumps({**self.settings(), "started": time.time()}, indent=1))
 
     def settings(self) -> dict[str, Any]:
@@ -108,37 +166,47 @@ class LoadRun:
             "duration_s": self.duration_s,
             "users": self.users,
             "processes": self.processes,
+            "workers": [w.name for w in self.placed],
+            "master": self.master,
             "seed": self.seed,
             "open_loop": True,
         }
 
+    def _groups(self) -> list[int]:
+        return [p.pid for p in ([self.proc] if self.proc else []) + self.worker_procs]
+
     def freeze(self, seconds: float) -> tuple[float, float]:
-        """Stop the whole load generator (SIGSTOP of its process group) for `seconds`: a known client
+        """Stop the whole load generator (SIGSTOP of its process groups) for `seconds`: a known client
         stall, for calibration. Returns when it stopped and resumed (wall clock)."""
         assert self.proc is not None
-        os.killpg(self.proc.pid, signal.SIGSTOP)
+        for pid in self._groups():
+            os.killpg(pid, signal.SIGSTOP)
         stopped = time.time()
         try:
             time.sleep(seconds)
         finally:
-            os.killpg(self.proc.pid, signal.SIGCONT)
+            for pid in self._groups():
+                os.killpg(pid, signal.SIGCONT)
         return stopped, time.time()
 
     def alive(self) -> bool:
-        """Whether Locust still runs (a suite checks this between faults)."""
-        return self.proc is not None and self.proc.poll() is None
+        """Whether Locust still runs (a suite checks this between faults): its master, and every worker."""
+        procs = ([self.proc] if self.proc else []) + self.worker_procs
+        return bool(procs) and all(p.poll() is None for p in procs)
 
     def stop(self, timeout: float = 10.0) -> None:
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
+        procs = ([self.proc] if self.proc else []) + self.worker_procs
+        for p in procs:
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGTERM)
+        for p in procs:
             try:
-                self.proc.wait(timeout)
+                p.wait(timeout)
             except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-        self.pidfile.unlink(missing_ok=True)
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait()
+        if procs:
+            self.pidfile.unlink(missing_ok=True)
 
     def wait(self, progress: Callable[[str], None] | None = None, every_s: float = 5.0) -> dict[str, Any]:
         """Block until Locust ends (bounded: duration + 30 s), reporting progress from the samples."""

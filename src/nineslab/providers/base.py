@@ -44,6 +44,9 @@ class Provider(abc.ABC):
 
     def __init__(self, lab: str) -> None:
         self.lab = lab
+        # When the hands below acted, each on its host's own clock: (host, epoch s as read there). Only
+        # providers whose hosts keep clocks of their own (machines) stamp; faults.timeline corrects them.
+        self.acts: list[tuple[str, float]] = []
 
     @abc.abstractmethod
     def create(self, topology: Topology) -> list[InventoryHost]:
@@ -171,6 +174,16 @@ class Provider(abc.ABC):
     def uncut(self, topology: Topology) -> list[str]:
         """Undo every cut and power-off of `cut`/`power_off` (idempotent); the hosts that had one."""
         raise NotImplementedError(f"the {self.name} provider cuts at its router")
+
+    def measure_clocks(self) -> dict[str, tuple[float, float] | None]:
+        """Each host's clock offset against the client's (seconds, host minus client) and the bound of
+        that measurement, measured now and kept for clock_offsets; {} where every host reads this
+        machine's clock (namespaces, containers). None for a host that did not answer."""
+        return {}
+
+    def clock_offsets(self) -> dict[str, tuple[float, float]]:
+        """The offsets measure_clocks found last (what fault acts stamped on a host are corrected by)."""
+        return {}
 
     def exec_prefix(self, netns: str) -> list[str]:
         """A command prefix that runs a program inside `netns`, with that namespace's /etc (resolv.conf)."""

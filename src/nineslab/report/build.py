@@ -16,6 +16,7 @@ from nineslab.analysis.core import AFTER_RECOVERY_S
 from nineslab.defaults import DEADLINE_S, SLO_MS
 from nineslab.errors import NinesError
 from nineslab.faults import load_catalogue
+from nineslab.faults.timeline import CLOCKS_FILE, effective_start, recovered_end, stamps
 from nineslab.load.samples import CLIENT_OVERLOAD, Sample, read_heartbeats, read_samples
 from nineslab.paths import ASSUMPTIONS_FILE
 from nineslab.runs import OUTCOME_FILE
@@ -85,15 +86,19 @@ def fault_windows(run_dir: Path) -> list[dict[str, Any]]:
                     "hold_s": ev.get("hold_s", 0.0),
                     "inject_start": ev["start"],
                     # The fault can take effect from the moment its op starts to apply (after the
-                    # action's set-up): its window and time to recover start there.
-                    "effective_start": ev.get("apply_start", ev["start"]),
+                    # action's set-up), or where a machine stamped its act, from then: its window and
+                    # time to recover start there.
+                    "effective_start": effective_start(ev),
                     "recover_end": None,
+                    # where a machine stamped it: the stamps, the offsets' bound, unmeasured clocks
+                    "clock": stamps(ev, "acted") or None,
                 }
             )
         elif ev["phase"] == "recover":
             for w in reversed(windows):
                 if w["fault"] == ev["fault"] and w["recover_end"] is None:
-                    w["recover_end"] = ev["end"]
+                    w["recover_end"] = recovered_end(ev)
+                    w["clock"] = {**(w["clock"] or {}), **stamps(ev, "recovered")} or None
                     break
     return windows
 
@@ -232,6 +237,8 @@ def build_results(
             "outage": "a maximal run of failed requests: first failure's start -> next success's start",
             "fault_window": "effective inject - the request deadline (requests in flight when it lands) -> "
             f"recovery + {AFTER_RECOVERY_S:g} s, cut where the next fault's window opens",
+            "clock": "one time line: a fault acting on a machine with its own clock is stamped there and "
+            "corrected by that clock's offset against the client's, measured at the run's start",
             "client_stall": f"the load generator lagged > {analysis.CLIENT_STALL_MS:g} ms (scheduling or event loop): "
             "left out of the figures outside fault windows; a fault window with a stall is unmeasured",
         },
@@ -258,6 +265,8 @@ def build_results(
         # etcd's members compared after the run (None: a run made before the check existed, or a plain load)
         "etcd_consistency": outcome.get("etcd_consistency"),
         "load": _read_json(run_dir / "load.json"),
+        # machines with clocks of their own: each one's offset against the client's ({} on one clock)
+        "clocks": _read_json(run_dir / CLOCKS_FILE),
         # Faults that apply to the topology (as the run recorded them) but were not run.
         "not_run": [f for f in outcome.get("applicable", []) if f not in run_faults],
         # whole 1 s bins: the last one is not a sliver ending at the last request

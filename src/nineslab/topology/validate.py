@@ -158,9 +158,20 @@ def build_topology(raw: Any, source: str) -> Topology:
                 )
 
     zone_names = {z.name for z in zones}
+    main_client = {k: v for k, v in client_raw.items() if k != "extra"}
     hosts: list[Host] = [
-        _host(c, client_raw, "client", client_seg, None, role="client", name=client_name, zone_names=zone_names)
+        _host(c, main_client, "client", client_seg, None, role="client", name=client_name, zone_names=zone_names)
     ]
+    # More client hosts on the client edge, each its own namespace and resolver: `load --workers` spreads
+    # Locust's workers over every client (the first runs the master and the health checks).
+    extra = c.seq(client_raw["extra"], "client.extra") if "extra" in client_raw else []
+    for ei, eraw in enumerate(extra):
+        efield = f"client.extra[{ei}]"
+        e = c.mapping(eraw, efield)
+        if "cidr" in e:
+            raise c.fail(f"{efield}.cidr", "an extra client shares the client edge", "remove it (client.cidr holds)")
+        ename = c.name(c.required(e, "name", efield), f"{efield}.name")
+        hosts.append(_host(c, e, efield, client_seg, None, role="client", name=ename, zone_names=zone_names))
     for hi, hraw in enumerate(c.seq(c.required(data, "hosts", ""), "hosts")):
         hfield = f"hosts[{hi}]"
         h = c.mapping(hraw, hfield)

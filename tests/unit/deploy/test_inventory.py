@@ -9,6 +9,7 @@ import pytest
 
 from nineslab import defaults
 from nineslab.deploy import build_inventory
+from nineslab.deploy.inventory import GROUP_OF
 from nineslab.providers import InventoryHost
 from nineslab.topology import load_topology
 
@@ -24,7 +25,7 @@ def test_every_host_is_in_its_role_group_with_its_namespace(topology: str) -> No
     inv = _inventory(topology)
     topo = load_topology(topology)
     for h in topo.hosts:
-        hv = inv["children"][h.role]["hosts"][h.name]
+        hv = inv["children"][GROUP_OF.get(h.role, h.role)]["hosts"][h.name]
         assert hv["ansible_netns"] == f"unit-{h.name}" and hv["address"] == str(h.address)
         assert hv["host_dir"].endswith(f"/unit/hosts/{h.name}")
     assert sum(len(g["hosts"]) for g in inv["children"].values()) == len(topo.hosts)

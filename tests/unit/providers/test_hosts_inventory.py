@@ -70,7 +70,7 @@ def test_a_host_the_topology_does_not_have_is_refused(key: Path) -> None:
 def test_the_client_is_not_a_machine_of_the_inventory(key: Path) -> None:
     raw = inventory(key)
     raw["hosts"]["client"] = {"address": "192.0.2.99"}
-    assert "hosts.client: is the client" in error(raw)
+    assert "hosts.client: is a client" in error(raw)
 
 
 def test_two_hosts_on_one_address_are_refused(key: Path) -> None:

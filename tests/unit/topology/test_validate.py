@@ -33,6 +33,16 @@ def test_reference_topologies_load(name: str) -> None:
     assert topo.client.zone is None
 
 
+def test_extra_clients_sit_on_the_client_edge_behind_the_first() -> None:
+    topo = load_topology("topologies/examples/2az-clients.yaml")
+    clients = topo.by_role("client")
+    assert [h.name for h in clients] == ["client", "client-2", "client-3"]
+    assert topo.client.name == "client"  # the first: health checks, the load's master
+    assert all(h.zone is None and h.address in topo.client_segment.cidr for h in clients)
+    servers = [h for h in topo.hosts if h.role != "client"]
+    assert servers == [h for h in load_topology("2az").hosts if h.role != "client"]
+
+
 def test_2az_places_etcd_two_plus_one() -> None:
     topo = load_topology("2az")
     per_zone = sorted(sum(1 for h in topo.by_role("etcd") if h.zone == z.name) for z in topo.zones)
@@ -148,7 +158,23 @@ def _mutations() -> list[tuple[str, Any, str]]:
     def unknown_waf_key(d: dict[str, Any]) -> None:
         d["waf"] = {"budget_ms": 50, "rules": "owasp"}
 
+    def extra_client_with_a_cidr(d: dict[str, Any]) -> None:
+        d["client"]["extra"] = [{"name": "client-2", "address": "198.19.255.11", "cidr": "198.19.254.0/24"}]
+
+    def extra_client_off_the_edge(d: dict[str, Any]) -> None:
+        d["client"]["extra"] = [{"name": "client-2", "address": "198.18.1.99"}]
+
+    def extra_client_named_twice(d: dict[str, Any]) -> None:
+        d["client"]["extra"] = [{"name": d["client"]["name"], "address": "198.19.255.11"}]
+
+    def extra_clients_not_a_list(d: dict[str, Any]) -> None:
+        d["client"]["extra"] = {"name": "client-2"}
+
     return [
+        ("extra client with a cidr", extra_client_with_a_cidr, "client.extra[0].cidr: an extra client shares"),
+        ("extra client off the edge", extra_client_off_the_edge, "client.extra[0].address: 198.18.1.99 is not a"),
+        ("extra client named twice", extra_client_named_twice, "hosts[].name"),
+        ("extra clients not a list", extra_clients_not_a_list, "client.extra: expected a non-empty list"),
         ("even etcd count", even_etcd, "odd number of etcd hosts"),
         ("duplicate name", dup_name, "hosts[].name"),
         ("duplicate address", dup_addr, "hosts[].address"),

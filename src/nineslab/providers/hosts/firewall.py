@@ -80,22 +80,30 @@ def operator_address(lab: str, machine: Machine) -> str:
         raise LabError(f"{machine.host}: cannot tell where our SSH connection comes from ({found!r})") from None
 
 
-def apply(lab: str, machine: Machine, script: str) -> None:
-    res = _run(lab, machine, _root(machine, "nft -f -"), script)
+Acts = list[tuple[str, float]]  # (host, when its rules took hold, on its own clock): see Provider.acts
+
+
+def _acted(machine: Machine, stdout: str) -> Acts:
+    stamp = ssh.stamped(stdout)[0]
+    return [] if stamp is None else [(machine.host, stamp)]
+
+
+def apply(lab: str, machine: Machine, script: str) -> Acts:
+    res = _run(lab, machine, _root(machine, f"nft -f - && {ssh.STAMP}"), script)
     if res.returncode:
         why = " ".join(res.stderr.split())[-200:]
         raise LabError(f"{machine.host}: nft refused the lab's rules ({why}) — is nftables installed there?")
+    return _acted(machine, res.stdout)
 
 
-def clear(lab: str, machine: Machine) -> bool:
-    """Delete the lab's table on the machine; True if there was one."""
+def clear(lab: str, machine: Machine) -> tuple[bool, Acts]:
+    """Delete the lab's table on the machine; whether there was one, and when it went."""
     t = table(lab)
-    res = _run(
-        lab, machine, _root(machine, f"nft list table inet {t} >/dev/null 2>&1 || exit 3; nft delete table inet {t}")
-    )
+    command = f"nft list table inet {t} >/dev/null 2>&1 || exit 3; nft delete table inet {t} && {ssh.STAMP}"
+    res = _run(lab, machine, _root(machine, command))
     if res.returncode not in (0, 3):
         raise LabError(f"{machine.host}: could not delete nft table {t}: {' '.join(res.stderr.split())[-200:]}")
-    return res.returncode == 0
+    return res.returncode == 0, _acted(machine, res.stdout)
 
 
 def _each(machines: list[Machine], work: Callable[[Machine], T]) -> list[T]:
@@ -103,7 +111,7 @@ def _each(machines: list[Machine], work: Callable[[Machine], T]) -> list[T]:
         return list(pool.map(work, machines))
 
 
-def isolate(lab: str, machines: dict[str, Machine], inside: list[str], outside: list[str], client: bool) -> None:
+def isolate(lab: str, machines: dict[str, Machine], inside: list[str], outside: list[str], client: bool) -> Acts:
     """Cut the machines `inside` (a zone's or a region's) from those `outside`, both ways: rules on both
     sides, so a side whose rules are partial still cannot talk. With `client`, the inside drops the
     operator's machine too (where the load comes from), all but our SSH connection."""
@@ -114,17 +122,20 @@ def isolate(lab: str, machines: dict[str, Machine], inside: list[str], outside: 
     out_addrs = [str(m.address) for m in outs if str(m.address) != op]
     in_addrs = [str(m.address) for m in ins if str(m.address) != op]
     cut_in = out_addrs + ([op] if client else [])
-    _each(ins, lambda m: apply(lab, m, ruleset(lab, op, m.port, cut_in)))
-    _each(outs, lambda m: apply(lab, m, ruleset(lab, op, m.port, in_addrs)))
+    acts = _each(ins, lambda m: apply(lab, m, ruleset(lab, op, m.port, cut_in)))
+    acts += _each(outs, lambda m: apply(lab, m, ruleset(lab, op, m.port, in_addrs)))
+    return [a for found in acts for a in found]
 
 
-def unplug(lab: str, machine: Machine) -> None:
+def unplug(lab: str, machine: Machine) -> Acts:
     """Every packet of the machine dropped but loopback and our SSH connection (its power off, as the
     network sees it: the connection that recovers it stays)."""
-    apply(lab, machine, ruleset(lab, operator_address(lab, machine), machine.port, None))
+    return apply(lab, machine, ruleset(lab, operator_address(lab, machine), machine.port, None))
 
 
-def restore(lab: str, machines: dict[str, Machine]) -> list[str]:
-    """Delete the lab's table on every machine (recovery and heal's sweep); the hosts that had one."""
+def restore(lab: str, machines: dict[str, Machine]) -> tuple[list[str], Acts]:
+    """Delete the lab's table on every machine (recovery and heal's sweep); the hosts that had one, and
+    when each went."""
     found = _each(list(machines.values()), lambda m: clear(lab, m))
-    return [h for h, had in zip(machines, found, strict=True) if had]
+    had = [h for h, (was, _) in zip(machines, found, strict=True) if was]
+    return had, [a for _, acts in found for a in acts]

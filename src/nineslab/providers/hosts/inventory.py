@@ -77,10 +77,10 @@ def parse_inventory(raw: Any, topology: Topology, source: str, base: Path = Path
                 f"is not a host of topology {topology.name}",
                 f"remove it; the hosts are: {', '.join(wanted)}",
             )
-        if name == topology.client.name:
+        if name not in wanted:
             raise fail(
                 f"hosts.{name}",
-                "is the client: nineslab runs it on the machine it is started on",
+                "is a client: nineslab runs its clients on the machine it is started on",
                 "remove it and start nineslab on the client machine",
             )
     missing = [n for n in wanted if n not in entries]

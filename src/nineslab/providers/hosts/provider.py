@@ -8,6 +8,7 @@ A host's "namespace" here is the token `ssh:<host>`: every caller that runs a co
 
 from __future__ import annotations
 
+import json
 import shlex
 import subprocess
 from pathlib import Path
@@ -24,6 +25,7 @@ from nineslab.security import etcd_access, pki
 from nineslab.topology import Host, Topology, load_topology
 
 INVENTORY_COPY = "machines.yaml"  # the inventory as deployed, in the lab's state directory
+CLOCKS_FILE = "clocks.json"  # each machine's clock offset and bound, as a run's start measured them
 TOKEN = "ssh:"
 # The Go daemons are shipped (the same binaries the other providers run); the Debian daemons are the
 # machine's own, from its packages (`nineslab machines` checks them).
@@ -45,9 +47,10 @@ DAEMON_CTL = r"""
 d=$1; act=$2; daemon=$3
 alive() { [ -n "$1" ] && [ -d /proc/$1 ] && ! grep -q '^State:[[:space:]]*Z' /proc/$1/status 2>/dev/null; }
 pid_of() { p=$(cat "$d/run/$1.pid" 2>/dev/null); alive "$p" && echo "$p"; }
+stamp() { date +@%s.%N; }  # the moment it acts, on this machine's clock (ssh.STAMP)
 case $act in
-  signal) p=$(pid_of "$daemon") || exit 0; kill -"$4" "$p" && echo "$p" ;;
-  start) exec sh "$d/run/$daemon.start" ;;
+  signal) p=$(pid_of "$daemon") || exit 0; stamp; kill -"$4" "$p" && echo "$p" ;;
+  start) stamp; exec sh "$d/run/$daemon.start" ;;
   hold)
     ctl=$d/sv/$daemon/supervise/control  # its runsv told not to start it again ('o': it ran once)
     # ...and kill only once it says so (process.hold_down: an 'o' read after the death starts it again)
@@ -55,10 +58,10 @@ case $act in
       i=0; stat=${ctl%/control}/stat
       until grep -q 'want down' "$stat" 2>/dev/null || [ $i -ge 200 ]; do sleep 0.01; i=$((i+1)); done
     fi
-    p=$(pid_of "$daemon") || exit 0; kill -9 "$p"
+    p=$(pid_of "$daemon") || exit 0; stamp; kill -9 "$p"
     i=0; while alive "$p" && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done; echo "$p" ;;
   unsupervise)
-    p=$(pid_of runsvdir) || exit 0; kill -9 "$p" $(pgrep -P "$p"); rm -f "$d/run/runsvdir.pid" ;;
+    p=$(pid_of runsvdir) || exit 0; stamp; kill -9 "$p" $(pgrep -P "$p"); rm -f "$d/run/runsvdir.pid" ;;
   *) echo "unknown action $act" >&2; exit 2 ;;
 esac
 """
@@ -72,7 +75,7 @@ class HostsProvider(Provider):
     capabilities = frozenset({SWITCH_PORT, CUT})
     ship_playbook = "ship.yml"
     # The client is the machine nineslab runs on: its resolver is the operator's (README, "Existing hosts").
-    deploy_limit = "all:!client"
+    deploy_limit = "all:!clients"
 
     def __init__(self, lab: str) -> None:
         super().__init__(lab)
@@ -210,21 +213,26 @@ class HostsProvider(Provider):
     def owns(self, host: Host) -> bool:
         return host.role != "client" and host.name in self.machines()
 
-    def _ctl(self, host: Host, *args: str) -> subprocess.CompletedProcess[str]:
+    def _ctl(self, host: Host, *args: str) -> tuple[int, list[str]]:
+        """One action of DAEMON_CTL on the host's machine: its exit code and the lines it printed but its
+        time stamp (kept in `acts`)."""
         machine = self.machines()[host.name]
         argv = " ".join(shlex.quote(a) for a in (str(host_dir(self.lab, host.name)), *args))
         res = ssh.run(self.lab, machine, _as_root(machine, f"sh -s {argv}"), DAEMON_CTL, CTL_TIMEOUT_S)
         if res is None or res.returncode not in (0, 1):
             why = "no answer" if res is None else " ".join(res.stderr.split())[-200:]
             raise LabError(f"hosts.{host.name}: {' '.join(args)} over SSH failed ({why})")
-        return res
+        stamp, lines = ssh.stamped(res.stdout)
+        if stamp is not None:
+            self.acts.append((host.name, stamp))
+        return res.returncode, lines
 
     def signal_daemon(self, host: Host, daemon: str, sig: int) -> int | None:
-        out = self._ctl(host, "signal", daemon, str(int(sig))).stdout.strip()
-        return int(out) if out.isdigit() else None
+        out = self._ctl(host, "signal", daemon, str(int(sig)))[1]
+        return int(out[-1]) if out and out[-1].isdigit() else None
 
     def start_daemon(self, host: Host, daemon: str) -> bool:
-        return self._ctl(host, "start", daemon).returncode == 0
+        return self._ctl(host, "start", daemon)[0] == 0
 
     def hold_down(self, host: Host, daemon: str) -> None:
         self._ctl(host, "hold", daemon)
@@ -233,16 +241,36 @@ class HostsProvider(Provider):
         self._ctl(host, "unsupervise")
 
     def power_off(self, topology: Topology, host: Host) -> None:
-        firewall.unplug(self.lab, self.machines()[host.name])
+        self.acts += firewall.unplug(self.lab, self.machines()[host.name])
 
     def power_on(self, topology: Topology, host: Host) -> None:
-        firewall.clear(self.lab, self.machines()[host.name])
+        self.acts += firewall.clear(self.lab, self.machines()[host.name])[1]
 
     def cut(self, topology: Topology, inside: list[str], outside: list[str], client: bool) -> None:
-        firewall.isolate(self.lab, self.machines(), inside, outside, client)
+        self.acts += firewall.isolate(self.lab, self.machines(), inside, outside, client)
 
     def uncut(self, topology: Topology) -> list[str]:
-        return firewall.restore(self.lab, self.machines())
+        had, acts = firewall.restore(self.lab, self.machines())
+        self.acts += acts
+        return had
+
+    # -- clocks: every machine keeps its own -----------------------------------------------------
+    @property
+    def clocks_file(self) -> Path:
+        return lab_dir(self.lab) / CLOCKS_FILE
+
+    def measure_clocks(self) -> dict[str, tuple[float, float] | None]:
+        found = ssh.clocks(self.lab, self.machines())
+        measured = {h: list(c) for h, c in found.items() if c is not None}
+        self.clocks_file.write_text(json.dumps(measured))
+        return found
+
+    def clock_offsets(self) -> dict[str, tuple[float, float]]:
+        try:
+            raw = json.loads(self.clocks_file.read_text())
+            return {str(h): (float(c[0]), float(c[1])) for h, c in raw.items()}
+        except (OSError, ValueError, TypeError, IndexError, AttributeError):
+            return {}  # never measured (no run yet): acts stay uncorrected, and say so
 
     # -- the deploy ----------------------------------------------------------------------------
     def ansible_vars(self) -> dict[str, Any]:

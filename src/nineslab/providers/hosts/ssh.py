@@ -85,6 +85,26 @@ def probe(lab: str, machine: Machine) -> str | None:
     return None
 
 
+# A machine's clock as its commands print it at the moment they act ("@<epoch s>", GNU date).
+STAMP = "date +@%s.%N"
+
+
+def stamped(stdout: str) -> tuple[float | None, list[str]]:
+    """A command's output split into its time stamp (the first "@<epoch>" line) and its other lines."""
+    stamp: float | None = None
+    lines = []
+    for line in stdout.splitlines():
+        if line.startswith("@") and stamp is None:
+            try:
+                stamp = float(line[1:])
+                continue
+            except ValueError:
+                pass
+        if line.strip():
+            lines.append(line.strip())
+    return stamp, lines
+
+
 def offset_bounds(sent: float, remote: float, received: float) -> tuple[float, float]:
     """The machine's clock minus ours, from one exchange: its reading was taken between `sent` and
     `received` (our clock), so the offset lies in [remote - received, remote - sent]. Midpoint and
