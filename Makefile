@@ -63,14 +63,14 @@ chaos: setup  ## make chaos experiment=zone-power-off
 	@test -n "$(experiment)" || { echo "usage: make chaos experiment=NAME (see: make faults)" >&2; exit 2; }
 	$(NINESLAB) chaos run $(experiment) --lab $(lab)
 
-suite: setup  ## every applicable fault, in catalogue order, under one load [processes=2]
-	$(NINESLAB) suite --lab $(lab) --processes $(or $(processes),1)
+suite: setup  ## every applicable fault, in catalogue order, under one load [processes=2 | workers=N]
+	$(NINESLAB) suite --lab $(lab) --processes $(or $(processes),1) --workers $(or $(workers),0)
 
 heal: setup
 	$(NINESLAB) heal --lab $(lab)
 
-load: setup  ## make load duration=60 rate=500
-	$(NINESLAB) load --lab $(lab) --duration $(or $(duration),60) --rate $(or $(rate),200)
+load: setup  ## make load duration=60 rate=500 [workers=N]
+	$(NINESLAB) load --lab $(lab) --duration $(or $(duration),60) --rate $(or $(rate),200) --workers $(or $(workers),0)
 
 report: setup  ## SLA report of the latest run (run=RUN for another); exit 1 if the tier verdict fails
 	$(NINESLAB) report $(run)

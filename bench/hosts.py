@@ -10,6 +10,7 @@ provider's engine (started by nineslab); about 10 minutes with the defaults.
 usage: .venv/bin/python bench/hosts.py [--runs 1] [--rate 50] [--modes netns,netns-stub,hosts] [--json]
          [--only FAULT ...]   (default: gateway-kill, zone-isolate, dns-primary-down: the issue's 2az classes)
          [--all]              (every fault that applies on each provider: the whole catalogue over SSH)
+         [--workers N]        (the load as Locust's master and N workers; 0: one Locust process)
 """
 
 from __future__ import annotations
@@ -48,10 +49,14 @@ def on_netns(topology: str, lab: str, args: argparse.Namespace) -> dict[str, Any
     out: dict[str, Any] = {"runs": []}
     try:
         out["deploy_s"] = timed(NINESLAB, "deploy", "--topology", topology, "--lab", lab)
-        out["runs"] = suites(lab, args.runs, args.only, lab, extra=("--rate", str(args.rate)))
+        out["runs"] = suites(lab, args.runs, args.only, lab, extra=load_options(args))
     finally:
         out["destroy_s"] = destroy_s(lab)
     return out
+
+
+def load_options(args: argparse.Namespace) -> tuple[str, ...]:
+    return ("--rate", str(args.rate), "--workers", str(args.workers))
 
 
 def stub_topology(workdir: Path) -> str:
@@ -73,7 +78,7 @@ def on_machines(lab: str, args: argparse.Namespace, workdir: Path) -> dict[str, 
         resolv.write_text("".join(f"nameserver {a}\n" for a in dns) + "options timeout:1 attempts:2\n")
         try:
             out["deploy_s"] = timed(*deploy_cmd(operator, lab, m))
-            out["runs"] = suites(lab, args.runs, args.only, lab, operator, ("--rate", str(args.rate)))
+            out["runs"] = suites(lab, args.runs, args.only, lab, operator, load_options(args))
         finally:
             start = time.monotonic()
             subprocess.run([*operator, NINESLAB, "destroy", "--lab", lab], capture_output=True)
@@ -93,6 +98,7 @@ def main() -> None:
     ap.add_argument("--modes", default="netns,netns-stub,hosts")
     ap.add_argument("--only", action="append", default=[])
     ap.add_argument("--all", action="store_true", help="every fault that applies to the provider, not only --only's")
+    ap.add_argument("--workers", type=int, default=0, help="Locust workers (distributed mode); 0: one process")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     args.only = [] if args.all else args.only or FAULTS

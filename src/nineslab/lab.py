@@ -19,6 +19,7 @@ import yaml
 from nineslab import cgroups
 from nineslab.deploy import build_inventory, run_playbook
 from nineslab.errors import LabError, NinesError
+from nineslab.faults.timeline import CLOCKS_FILE, clock_table
 from nineslab.health import Checker, EtcdClient, lab_status, unhealthy_hosts
 from nineslab.health.status import vip_holders
 from nineslab.load import LOAD_PIDFILE, LoadClient, LoadRun
@@ -229,6 +230,13 @@ class Lab:
     def vip_holders(self) -> dict[str, str | None]:
         """Zone -> the LB holding its floating address now."""
         return vip_holders(self.provider, self.topology())
+
+    def record_clocks(self, run_dir: Path) -> None:
+        """Where the hosts keep clocks of their own (machines): each one's offset against this one,
+        measured now into the run (the report shows them) and kept for the faults' stamps."""
+        clocks = self.provider.measure_clocks()
+        if clocks:
+            (run_dir / CLOCKS_FILE).write_text(json.dumps(clock_table(clocks), indent=1))
 
     def in_client(self) -> list[str]:
         """Command prefix that runs a program as the lab's client does: in its namespace, with its

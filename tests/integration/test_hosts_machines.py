@@ -186,6 +186,7 @@ def suite_under_load(m: Machines, reports: Path) -> None:
     and the cut zone's traffic moves to the other zone within the hold."""
     env = {**os.environ, "NINESLAB_REPORTS_DIR": str(reports)}
     cmd = ["ip", "netns", "exec", m.client_netns, NINESLAB, "suite", "--lab", LAB, "--rate", "50", "--json"]
+    cmd += ["--workers", "2"]  # Locust's distributed mode: both workers on the operator's machine
     res = subprocess.run(
         [*cmd, *(a for f in SUITE for a in ("--only", f))], capture_output=True, text=True, timeout=600, env=env
     )
@@ -211,6 +212,30 @@ def suite_under_load(m: Machines, reports: Path) -> None:
     # The cut reaches the operator's traffic to the zone, not only the zone's to the other zone.
     median = sorted(s.latency_ms for s in late)[len(late) // 2]
     assert 1000 <= median < 1300, (median, seen)
+    one_time_line(run, results, m)
+
+
+def one_time_line(run: Path, results: dict[str, Any], m: Machines) -> None:
+    """Every machine's clock was measured at the run's start (one kernel here: offsets within their
+    bounds), each fault was stamped on the machines it acted on, and those stamps, corrected, fall inside
+    the operator's own window around the act. The load ran as a master and two workers."""
+    clocks = json.loads((run / "clocks.json").read_text())
+    assert sorted(clocks) == sorted(h.name for h in m.topology.hosts if h.role != "client")
+    assert all(abs(c["offset_ms"]) <= c["error_ms"] + 1 and c["error_ms"] < 100 for c in clocks.values()), clocks
+    assert results["clocks"] == clocks
+    events = [json.loads(line) for line in (run / "faults.jsonl").read_text().splitlines()]
+    injects = {e["fault"]: e for e in events if e["phase"] == "inject"}
+    recovers = {e["fault"]: e for e in events if e["phase"] == "recover"}
+    for f in results["faults"]:
+        ev, back, clock = injects[f["fault"]], recovers[f["fault"]], f["clock"]
+        assert clock and set(clock["acted"]) <= set(clocks), (f["fault"], clock)
+        slack = clock["acted_error_s"] + 0.005
+        assert ev["apply_start"] - slack <= clock["acted_start"] <= ev["end"] + slack, (ev, clock)
+        assert back["start"] - slack <= clock["recovered_end"] <= back["end"] + slack, (back, clock)
+        assert f["effective_start"] == clock["acted_start"] and f["recover_end"] == clock["recovered_end"]
+    assert results["load"]["workers"] == ["client", "client"], results["load"]
+    assert results["load"]["master"].startswith("127.0.0.1:")
+    assert len(list((run / "samples").glob("samples-client-*.csv"))) == 2
 
 
 def test_deploy_over_ssh_runs_the_estate_on_the_machines_and_destroy_removes_only_it(

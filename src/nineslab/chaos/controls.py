@@ -50,6 +50,7 @@ def before_experiment_control(
     write_json(rd / "experiment.json", context)
     write_json(rd / "status-before.json", lab.status())
     write_json(rd / "versions.json", component_versions())
+    lab.record_clocks(rd)
     _load = lab.load(rd, rate=rate, duration_s=max_duration_s, deadline_s=deadline_s)
     _load.start()
     logger.info(f"nineslab: load {rate:g} req/s running; samples in {rd / 'samples'}")

@@ -24,7 +24,6 @@ from nineslab.defaults import HEAL_WAIT_S, RATE
 from nineslab.faults import FaultSpec, applicable, heal, load_catalogue
 from nineslab.faults import engine as faults_engine
 from nineslab.faults.catalogue import find, overridden
-from nineslab.faults.timeline import CLOCKS_FILE, clock_table
 from nineslab.health import require_healthy, unhealthy_hosts
 from nineslab.health.consistency import etcd_consistency
 from nineslab.lab import Lab
@@ -111,11 +110,7 @@ def start_run(lab: Lab, topology: Topology, label: str) -> Path:
     run_dir = new_run_dir(label)
     write_json(run_dir / "status-before.json", status)
     write_json(run_dir / "versions.json", component_versions())
-    # Machines with clocks of their own: each one's offset against this one, which the faults' stamps
-    # there are corrected by (and the report shows).
-    clocks = lab.provider.measure_clocks()
-    if clocks:
-        write_json(run_dir / CLOCKS_FILE, clock_table(clocks))
+    lab.record_clocks(run_dir)
     return run_dir
 
 

@@ -292,20 +292,20 @@ def apply_cut(lab: Lab, state: State) -> None:
         apply_rules(lab, state)
         return
     cut = state["cut"]
-    lab.provider.cut(lab.topology(), cut["inside"], cut["outside"], cut["client"])
+    lab.provider.cut(cut["inside"], cut["outside"], cut["client"])
 
 
 def recover_cut(lab: Lab, state: State) -> None:
     if ROUTER in lab.provider.capabilities:
         recover_rules(lab, state)
     else:
-        lab.provider.uncut(lab.topology())
+        lab.provider.uncut()
 
 
 def sweep_cut(lab: Lab) -> Swept:
     if ROUTER in lab.provider.capabilities:
         return sweep_rules(lab)
-    return [f"removed the lab's firewall rules on {h}" for h in lab.provider.uncut(lab.topology())], []
+    return [f"removed the lab's firewall rules on {h}" for h in lab.provider.uncut()], []
 
 
 def plan_blackhole(lab: Lab, hosts: list[Host], params: Params) -> State:

@@ -172,30 +172,31 @@ class LoadRun:
             "open_loop": True,
         }
 
-    def _groups(self) -> list[int]:
-        return [p.pid for p in ([self.proc] if self.proc else []) + self.worker_procs]
+    def _procs(self) -> list[subprocess.Popen[bytes]]:
+        """Locust (or its master) first, then its workers: each the leader of its own process group."""
+        return ([self.proc] if self.proc else []) + self.worker_procs
 
     def freeze(self, seconds: float) -> tuple[float, float]:
         """Stop the whole load generator (SIGSTOP of its process groups) for `seconds`: a known client
         stall, for calibration. Returns when it stopped and resumed (wall clock)."""
         assert self.proc is not None
-        for pid in self._groups():
-            os.killpg(pid, signal.SIGSTOP)
+        for p in self._procs():
+            os.killpg(p.pid, signal.SIGSTOP)
         stopped = time.time()
         try:
             time.sleep(seconds)
         finally:
-            for pid in self._groups():
-                os.killpg(pid, signal.SIGCONT)
+            for p in self._procs():
+                os.killpg(p.pid, signal.SIGCONT)
         return stopped, time.time()
 
     def alive(self) -> bool:
         """Whether Locust still runs (a suite checks this between faults): its master, and every worker."""
-        procs = ([self.proc] if self.proc else []) + self.worker_procs
+        procs = self._procs()
         return bool(procs) and all(p.poll() is None for p in procs)
 
     def stop(self, timeout: float = 10.0) -> None:
-        procs = ([self.proc] if self.proc else []) + self.worker_procs
+        procs = self._procs()
         for p in procs:
             if p.poll() is None:
                 os.killpg(p.pid, signal.SIGTERM)

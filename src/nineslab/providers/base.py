@@ -166,12 +166,12 @@ class Provider(abc.ABC):
         """The host's supervision tree ended, so that nothing restarts its daemons (a power-off)."""
         process.stop_supervisor(self.lab, host.name)
 
-    def cut(self, topology: Topology, inside: list[str], outside: list[str], client: bool) -> None:
+    def cut(self, inside: list[str], outside: list[str], client: bool) -> None:
         """Cut the hosts `inside` off from those `outside` (and from the client, if `client`), both ways:
         providers with CUT and no ROUTER (a router's cuts are rules the fault ops add there)."""
         raise NotImplementedError(f"the {self.name} provider cuts at its router")
 
-    def uncut(self, topology: Topology) -> list[str]:
+    def uncut(self) -> list[str]:
         """Undo every cut and power-off of `cut`/`power_off` (idempotent); the hosts that had one."""
         raise NotImplementedError(f"the {self.name} provider cuts at its router")
 

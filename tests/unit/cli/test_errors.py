@@ -51,6 +51,9 @@ def test_topologies_lists_the_reference_files() -> None:
         ("ledger", "--rate", "0"),
         ("ledger", "--processes", "0"),
         ("compare", "--processes", "0"),
+        ("load", "--workers", "-1"),
+        ("suite", "--workers", "2", "--processes", "2"),
+        ("load", "--workers", "2", "--processes", "2"),
         ("routes", "rollback", "0"),
     ],
 )

@@ -9,7 +9,7 @@ import pytest
 
 from nineslab.paths import lab_dir
 from nineslab.providers.hosts.inventory import Machine
-from nineslab.providers.hosts.ssh import offset_bounds, ssh_options
+from nineslab.providers.hosts.ssh import offset_bounds, ssh_options, stamped
 
 
 def test_offset_is_the_midpoint_and_the_bound_half_the_round_trip() -> None:
@@ -29,3 +29,10 @@ def test_options_never_prompt_pin_host_keys_per_lab_and_share_one_connection() -
     assert pairs["UserKnownHostsFile"] == str(lab_dir("lab1") / "ssh" / "known_hosts")
     assert pairs["ControlMaster"] == "auto" and pairs["ControlPath"].startswith(str(lab_dir("lab1") / "ssh"))
     assert opts[opts.index("-i") + 1] == "/k/id" and opts[opts.index("-p") + 1] == "2222"
+
+
+def test_a_commands_time_stamp_is_split_from_what_else_it_printed() -> None:
+    # DAEMON_CTL's `signal`: the machine's clock at the kill, then the PID it killed
+    assert stamped("@1795834346.123456789\n4242\n") == (pytest.approx(1795834346.123456789), ["4242"])
+    assert stamped("4242\n") == (None, ["4242"])  # nothing acted (no stamp): the line stays
+    assert stamped("@x\n@12.5\n\n") == (12.5, ["@x"])  # a line that is no time stays a line

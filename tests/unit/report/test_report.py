@@ -117,3 +117,25 @@ def test_a_waf_tier_run_counts_what_went_unfiltered_and_every_run_shows_latency_
     assert "served unfiltered (past the WAF)" in to_html(res)
     plain = build_results(make_run(tmp_path / "plain"), {})
     assert plain["waf"] is None and "past the WAF" not in to_markdown(plain)
+
+
+def test_a_run_on_machines_shows_their_clocks_and_its_workers_and_opens_windows_at_the_stamped_acts(
+    tmp_path: Path,
+) -> None:
+    run = make_run(tmp_path)
+    t0 = 1_000_000.0
+    events = [json.loads(line) for line in (run / "faults.jsonl").read_text().splitlines()]
+    # the machines acted 40 ms after the operator's stamps (their clocks corrected)
+    events[0] |= {"acted": {"lb-a": t0 + 5.04}, "acted_start": t0 + 5.04, "acted_error_s": 0.0002}
+    events[1] |= {"recovered": {"lb-a": t0 + 7.98}, "recovered_end": t0 + 7.98}
+    (run / "faults.jsonl").write_text("".join(json.dumps(e) + "\n" for e in events))
+    (run / "clocks.json").write_text(json.dumps({"lb-a": {"offset_ms": 1.5, "error_ms": 0.2}}))
+    (run / "load.json").write_text(json.dumps({"rate": 100, "workers": ["client", "client-2"], "master": "x:1"}))
+    res = build_results(run, {"lb-kill": Assumption(100, 3600, "test")})
+    fault = res["faults"][0]
+    assert fault["effective_start"] == t0 + 5.04 and fault["recover_end"] == t0 + 7.98
+    assert fault["clock"]["acted_error_s"] == 0.0002 and res["clocks"]["lb-a"]["offset_ms"] == 1.5
+    page = to_html(res)
+    assert "lb-a +1.5 ±0.2 ms" in page and "2 workers on client, client-2" in page
+    plain = build_results(make_run(tmp_path / "plain"), {"lb-kill": Assumption(100, 3600, "test")})
+    assert plain["clocks"] == {} and plain["faults"][0]["clock"] is None and "clocks (machine" not in to_html(plain)

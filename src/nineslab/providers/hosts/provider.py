@@ -246,10 +246,10 @@ class HostsProvider(Provider):
     def power_on(self, topology: Topology, host: Host) -> None:
         self.acts += firewall.clear(self.lab, self.machines()[host.name])[1]
 
-    def cut(self, topology: Topology, inside: list[str], outside: list[str], client: bool) -> None:
+    def cut(self, inside: list[str], outside: list[str], client: bool) -> None:
         self.acts += firewall.isolate(self.lab, self.machines(), inside, outside, client)
 
-    def uncut(self, topology: Topology) -> list[str]:
+    def uncut(self) -> list[str]:
         had, acts = firewall.restore(self.lab, self.machines())
         self.acts += acts
         return had
