@@ -5,7 +5,7 @@ either accepted by its validator, or the command refuses it with ONE line on std
 (or the option), exit code 2, no traceback, and nothing changed: no run directory, no moved `latest`
 link, no state file, nothing written next to it, the lab untouched.
 
-NINESLAB_FUZZ_EXAMPLES sets the cases per kind (default 500); NINESLAB_FUZZ_STATS names a JSON file
+NINESLAB_FUZZ_EXAMPLES sets the cases per kind (default 120); NINESLAB_FUZZ_STATS names a JSON file
 that gets the counts (bench/reliability.py reads it)."""
 
 from __future__ import annotations
@@ -39,8 +39,8 @@ from tests.unit.cli_run import CliResult, run_cli
 from tests.unit.fuzz.mutate import JUNK, broken_file
 from tests.unit.report.synthetic import make_run
 
-# 200 fixed cases per kind in `make test` (CI time); bench/reliability.py runs 1000 fresh random ones.
-EXAMPLES = int(os.environ.get("NINESLAB_FUZZ_EXAMPLES", "200"))
+# 120 fixed cases per kind in `make test` (CI time); bench/reliability.py runs 1000 fresh random ones.
+EXAMPLES = int(os.environ.get("NINESLAB_FUZZ_EXAMPLES", "120"))
 FUZZ = settings(
     max_examples=EXAMPLES,
     deadline=None,
