@@ -41,6 +41,7 @@ def before_experiment_control(
     global _load
     lab = lab_from(configuration)
     rd = current_run_dir()
+    stock = rd is None
     if rd is None:  # stock `chaos run`: make our own run directory
         rd = new_run_dir(run_label(str(context.get("title", "experiment"))))
         os.environ[RUN_DIR_ENV] = str(rd)
@@ -50,7 +51,8 @@ def before_experiment_control(
     write_json(rd / "experiment.json", context)
     write_json(rd / "status-before.json", lab.status())
     write_json(rd / "versions.json", component_versions())
-    lab.record_clocks(rd)
+    if stock:  # `nineslab chaos run` measured the clocks as it made the run directory (start_run)
+        lab.record_clocks(rd)
     _load = lab.load(rd, rate=rate, duration_s=max_duration_s, deadline_s=deadline_s)
     _load.start()
     logger.info(f"nineslab: load {rate:g} req/s running; samples in {rd / 'samples'}")
