@@ -3,6 +3,7 @@ No I/O here; the report layer reads files and renders."""
 
 from nineslab.analysis.core import (
     CLIENT_STALL_MS,
+    MAX_STALL_SHARE,
     Ratio,
     SampleArrays,
     breakdown,
@@ -22,17 +23,24 @@ from nineslab.analysis.core import (
     wilson,
     within,
 )
-from nineslab.analysis.projection import Assumption, project
+from nineslab.analysis.bounds import BOUND_NAME, cp_upper
+from nineslab.analysis.projection import BASELINE, Assumption, BaselineEvidence, FaultRun, project
 from nineslab.analysis.verdict import VERDICTS, exit_code, label, verdict, verdict_reasons
 
 __all__ = [
+    "BASELINE",
+    "BOUND_NAME",
     "CLIENT_STALL_MS",
+    "MAX_STALL_SHARE",
     "VERDICTS",
     "Assumption",
+    "BaselineEvidence",
+    "FaultRun",
     "Ratio",
     "SampleArrays",
     "breakdown",
     "client_stalls",
+    "cp_upper",
     "exit_code",
     "fault_impact",
     "from_samples",

@@ -1,5 +1,7 @@
 """Availability from recorded requests. Conventions (written into every report):
-- a request succeeds when it got an HTTP 2xx/3xx, no error, within the latency SLO;
+- a request succeeds when it got an HTTP 2xx/3xx, no error, and lag + latency <= the SLO, lag being
+  its actual start - its intended start on the open-loop schedule (the wrk2 rule: a request the client
+  sent late was late for its user too);
 - request-based availability = successes / requests;
 - time-based availability: the run is cut into windows (1 s and 100 ms); a window is UP when at least
   `window_ok_ratio` of the requests that started in it succeeded; windows in which no request started
@@ -65,13 +67,34 @@ class SampleArrays:
     zone: npt.NDArray[np.int32]
     labels: dict[str, list[str]] = field(default_factory=dict)
     filtered: npt.NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, dtype=np.bool_))  # a WAF saw it
+    lag_ms: npt.NDArray[np.float64] | None = None  # actual start - intended start (None: all on time)
 
     def __len__(self) -> int:
         return int(self.start.size)
 
+    def from_intended(self) -> npt.NDArray[np.float64]:
+        """Latency counted from the intended start: the client's lag plus the measured latency."""
+        return self.latency_ms if self.lag_ms is None else self.lag_ms + self.latency_ms
+
     def ok(self, slo_ms: float) -> npt.NDArray[np.bool_]:
-        """Success: HTTP-level success within the latency SLO (slower counts as failure)."""
-        return self.http_ok & (self.latency_ms <= slo_ms)
+        """Success: HTTP-level success with lag + latency within the SLO (slower counts as failure)."""
+        return self.http_ok & (self.from_intended() <= slo_ms)
+
+    def take(self, keep: npt.NDArray[np.bool_]) -> SampleArrays:
+        """The same columns for the samples where `keep` is True (labels shared)."""
+        return SampleArrays(
+            start=self.start[keep],
+            latency_ms=self.latency_ms[keep],
+            status=self.status[keep],
+            http_ok=self.http_ok[keep],
+            error=self.error[keep],
+            lb=self.lb[keep],
+            gateway=self.gateway[keep],
+            zone=self.zone[keep],
+            labels=self.labels,
+            filtered=self.filtered[keep] if self.filtered.size else self.filtered,
+            lag_ms=None if self.lag_ms is None else self.lag_ms[keep],
+        )
 
 
 def from_samples(samples: list[Sample]) -> SampleArrays:
@@ -97,6 +120,7 @@ def from_samples(samples: list[Sample]) -> SampleArrays:
         zone=np.array([code("zone", s.zone) for s in samples], dtype=np.int32),
         labels=labels,
         filtered=np.array([bool(s.waf) for s in samples], dtype=np.bool_),
+        lag_ms=np.array([max(0.0, s.lag_ms) for s in samples], dtype=np.float64),
     )
 
 
@@ -255,8 +279,10 @@ AFTER_RECOVERY_S = 10.0
 
 
 # A fault window is measured when the load covered it: at most this share of its 100 ms windows saw no
-# request start (open-loop load at >= ~25 req/s leaves almost none empty).
+# request start (open-loop load at >= ~25 req/s leaves almost none empty), and the load generator's
+# own stalls cover at most this share of it (a shorter stall widens the bound instead).
 MAX_EMPTY_SHARE = 0.10
+MAX_STALL_SHARE = MAX_EMPTY_SHARE
 # The client itself lagged when a request started this much later than intended, or its event loop
 # woke this much late: such time measures the load generator, not the estate.
 CLIENT_STALL_MS = 50.0
@@ -282,6 +308,22 @@ def time_to_recover(
     return float(succ[good[0]] - effective_start) if good.size else None
 
 
+def _error_seconds(
+    start: npt.NDArray[np.float64], ok: npt.NDArray[np.bool_], first: float, end: float, last_start: float
+) -> tuple[float, npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+    """∫ error ratio dt over the 100 ms windows of [first, end): a window in which no request started
+    (clients stuck waiting on a dead path) keeps the state of the last window that had requests (an
+    outage does not end because requests stopped starting), never past `last_start` (the load had
+    stopped: what was not measured is not charged). Also each window's request count and coverage."""
+    total, good = window_counts(start, ok, first, end, 0.1)
+    seen = total > 0
+    covered = np.arange(seen.size) * 0.1 + first <= last_start
+    err_ratio = np.where(seen, 1 - good / np.maximum(total, 1), np.nan)
+    last = np.maximum.accumulate(np.where(seen, np.arange(seen.size), -1))
+    filled = np.where((last >= 0) & covered, err_ratio[np.maximum(last, 0)], 0.0)
+    return float(filled.sum() * 0.1), total, seen
+
+
 def fault_impact(
     start: npt.NDArray[np.float64],
     ok: npt.NDArray[np.bool_],
@@ -290,38 +332,37 @@ def fault_impact(
     after_s: float = AFTER_RECOVERY_S,
     sustain_s: float = 1.0,
     in_flight_s: float = 0.0,
+    stalled: npt.NDArray[np.bool_] | None = None,
 ) -> dict[str, Any]:
     """What one fault cost, from its effective start (`inject_start`: the injection in place).
-    error_seconds = ∫ error ratio dt over 100 ms windows from inject to recover_end + after_s (a window
-    in which no request started carries the last seen ratio forward — but never past the last
-    request of the run: what was not measured is not charged, and the fault says it is unmeasured);
-    time_to_recover: see time_to_recover; steady impact = error ratio over the second half of the hold
-    (the fault's lasting effect), with its interval; after impact = error ratio in the `after_s`
-    following recovery. `measured` is False when the load did not cover the window.
+    error_seconds = ∫ error ratio dt over 100 ms windows from inject to recover_end + after_s (see
+    _error_seconds); time_to_recover: see time_to_recover; steady impact = error ratio over the second
+    half of the hold (the fault's lasting effect), with its interval; after impact = error ratio in the
+    `after_s` following recovery. `measured` is False when the load did not cover the window.
     in_flight_s: the error-seconds also count the requests started this long before the injection (the
     request deadline): they were in flight when it landed, and what they lost is the fault's, not the
-    baseline's."""
+    baseline's.
+    stalled: requests the load generator itself held up (it stalled). They say nothing about the
+    estate: left out of every point figure, and counted as failed in the worst-case figures
+    (`error_seconds_hi`, `steady.stalled`) the bound is built from. They still count as load (a window
+    they started in is covered)."""
+    stalled = np.zeros(start.size, dtype=np.bool_) if stalled is None else stalled
     end = recover_end + after_s
     first = inject_start - in_flight_s
-    total, good = window_counts(start, ok, first, end, 0.1)
-    seen = total > 0
-    # Windows after the run's last request are not covered at all (the load had stopped).
-    covered = np.arange(seen.size) * 0.1 + first <= (float(start[-1]) if start.size else -np.inf)
-    # A window in which no request started (clients stuck waiting on a dead path) keeps the state of
-    # the last window that had requests: an outage does not end because requests stopped starting.
-    err_ratio = np.where(seen, 1 - good / np.maximum(total, 1), np.nan)
-    last = np.maximum.accumulate(np.where(seen, np.arange(seen.size), -1))
-    filled = np.where((last >= 0) & covered, err_ratio[np.maximum(last, 0)], 0.0)
-    error_seconds = float(filled.sum() * 0.1)
+    last_start = float(start[-1]) if start.size else -np.inf
+    p_start, p_ok = start[~stalled], ok[~stalled]
+    error_seconds, _, _ = _error_seconds(p_start, p_ok, first, end, last_start)
+    error_seconds_hi, total, seen = _error_seconds(start, ok & ~stalled, first, end, last_start)
 
-    m = (start >= inject_start) & (start < end)
-    ttr = time_to_recover(start[m], ok[m], inject_start, recover_end, sustain_s)
+    m = (p_start >= inject_start) & (p_start < end)
+    ttr = time_to_recover(p_start[m], p_ok[m], inject_start, recover_end, sustain_s)
 
     def ratio(a: float, b: float) -> dict[str, Any]:
-        r = request_availability(ok[(start >= a) & (start < b)])
+        r = request_availability(p_ok[(p_start >= a) & (p_start < b)])
         d = r.as_dict()
         d["error_ratio"] = None if r.value is None else 1 - r.value
-        d["error_ratio_hi"] = None if r.value is None else 1 - r.lo  # 95 % upper bound of the error ratio
+        d["error_ratio_hi"] = None if r.value is None else 1 - r.lo  # Wilson's upper limit (display)
+        d["stalled"] = int(np.count_nonzero(stalled & (start >= a) & (start < b)))
         return d
 
     mid = inject_start + (recover_end - inject_start) / 2
@@ -336,6 +377,7 @@ def fault_impact(
         problems.append("no request in its steady window (the second half of the hold)")
     return {
         "error_seconds": error_seconds,
+        "error_seconds_hi": error_seconds_hi,
         "time_to_recover_s": ttr,
         "steady": steady,
         "after": ratio(recover_end, end),

@@ -1,18 +1,30 @@
 """The tier verdict: the one place that decides it. The exit codes, every rendering and results.json
-all take it from here. Only a PASS exits 0 (`--require bound`: only a PASS proven at 95 %)."""
+all take it from here. Only a proven PASS is green and exits 0.
+
+Exit codes of every command that judges a tier (suite, report, demo, compare):
+  0  PASS: the projection's one-sided 95 % upper bound meets the target
+  1  FAIL, UNPROVEN or PARTIAL: the run went through, and the tier is not proven
+  2  bad input: nothing was run or changed (a one-line error says what to fix)
+  3  a route push was rolled back (`routes push` only)
+  4  the run itself failed: INCOMPLETE or ABORTED (it says nothing about the tier)
+  70 a bug in nineslab (its traceback in a file)
+  130 interrupted"""
 
 from __future__ import annotations
 
 from typing import Any
 
-PASS = "PASS"  # proven: the projection's 95 % upper bound of downtime still meets the target
-PASS_POINT = "PASS_POINT"  # the point estimate meets the target, the 95 % bound does not (more evidence needed)
+PASS = "PASS"  # proven: the projection's one-sided 95 % upper bound of downtime still meets the target
+UNPROVEN = "UNPROVEN"  # the point estimate meets the target, the bound does not: more evidence needed
 FAIL = "FAIL"  # the projection misses the target, a steady state deviated, or etcd members disagreed after
-PARTIAL = "PARTIAL"  # no failure seen, but a fault that applies to the topology was not run
+PARTIAL = "PARTIAL"  # no failure seen, but a fault that applies was not run, or has no rate to project it
 INCOMPLETE = "INCOMPLETE"  # not finished (no outcome, no samples, a fault never recovered) or a fault unmeasured
 ABORTED = "ABORTED"  # an experiment did not run through, a stop condition was crossed, or the lab did not come back
-VERDICTS = (PASS, PASS_POINT, FAIL, PARTIAL, INCOMPLETE, ABORTED)
-LABELS = {PASS: "PASS (proven at 95 %)", PASS_POINT: "PASS (point estimate only)"}
+VERDICTS = (PASS, UNPROVEN, FAIL, PARTIAL, INCOMPLETE, ABORTED)
+LABELS = {PASS: "PASS (proven at 95 %)", UNPROVEN: "UNPROVEN (point estimate meets the target, the bound does not)"}
+OLD_NAMES = {"PASS_POINT": UNPROVEN}  # results/2 called it so
+
+EXIT_PASS, EXIT_NOT_PROVEN, EXIT_BAD_INPUT, EXIT_ROLLED_BACK, EXIT_RUN_FAILED = 0, 1, 2, 3, 4
 
 COMPLETED = "completed"  # Chaos Toolkit's status of an experiment that ran through
 
@@ -32,9 +44,9 @@ def verdict(results: dict[str, Any]) -> str:
         return FAIL
     if inconsistent(run):
         return FAIL
-    if results.get("not_run"):
+    if results.get("not_run") or results.get("unrated"):
         return PARTIAL
-    return PASS if results["projection"].get("proven") else PASS_POINT
+    return PASS if results["projection"].get("proven") else UNPROVEN
 
 
 def inconsistent(run: dict[str, Any]) -> bool:
@@ -43,7 +55,8 @@ def inconsistent(run: dict[str, Any]) -> bool:
 
 
 def label(v: str) -> str:
-    """How a verdict is shown: PASS says whether it is proven at 95 % or a point estimate only."""
+    """How a verdict is shown (a results/2 verdict by its new name)."""
+    v = OLD_NAMES.get(v, v)
     return LABELS.get(v, v)
 
 
@@ -55,9 +68,13 @@ def ran_clean(run: dict[str, Any]) -> bool:
     return run.get("healthy") is True and went_through and not run.get("stopped") and not inconsistent(run)
 
 
-def exit_code(v: str, require_bound: bool = False) -> int:
-    """0 for a PASS (with `require_bound`, only for one proven at 95 %), 1 for everything else."""
-    return 0 if v == PASS or (v == PASS_POINT and not require_bound) else 1
+def exit_code(v: str, accept_point: bool = False) -> int:
+    """0 for a proven PASS, 1 for a tier not proven, 4 for a run that failed itself (see the table
+    above). accept_point (`report --require point`, asked for by name): an UNPROVEN exits 0 too."""
+    v = OLD_NAMES.get(v, v)
+    if v == PASS or (v == UNPROVEN and accept_point):
+        return EXIT_PASS
+    return EXIT_RUN_FAILED if v in (INCOMPLETE, ABORTED) else EXIT_NOT_PROVEN
 
 
 def verdict_reasons(results: dict[str, Any]) -> list[str]:
@@ -83,4 +100,8 @@ def verdict_reasons(results: dict[str, Any]) -> list[str]:
     if results.get("not_run"):
         missing = ", ".join(results["not_run"])
         out.append(f"PARTIAL: faults that apply to {results['topology']} but were not run: {missing}")
+    if results.get("unrated"):
+        out.append(
+            f"PARTIAL: faults without a rate in the assumptions (not projected): {', '.join(results['unrated'])}"
+        )
     return out

@@ -21,13 +21,14 @@ from nineslab.chaos.experiments import check_experiment, experiment_path, inject
 from nineslab.chaos.sizing import plan_suite
 from nineslab.chaos.stop import Guardrail, StopCondition
 from nineslab.defaults import HEAL_WAIT_S, RATE
+from nineslab.errors import NinesError
 from nineslab.faults import FaultSpec, applicable, heal, load_catalogue
 from nineslab.faults import engine as faults_engine
 from nineslab.faults.catalogue import find, overridden
 from nineslab.health import require_healthy, unhealthy_hosts
 from nineslab.health.consistency import etcd_consistency
 from nineslab.lab import Lab
-from nineslab.paths import venv_tool
+from nineslab.paths import ASSUMPTIONS_FILE, venv_tool
 from nineslab.report import write_report
 from nineslab.report.build import load_assumptions
 from nineslab.report.render import headline
@@ -102,6 +103,18 @@ def experiment_outcome(name: str, exit_code: int, journal: Any) -> dict[str, Any
     }
 
 
+def require_rates(specs: list[FaultSpec], topology: Topology, rates: dict[str, Any]) -> None:
+    """Every fault that applies needs a rate: one without it could not be projected, and the run could
+    not be better than PARTIAL. One line naming it and the file; nothing is touched."""
+    unrated = [s.name for s in specs if s.name not in rates]
+    if unrated:
+        raise NinesError(
+            f"{ASSUMPTIONS_FILE}: no rate for {', '.join(unrated)}, which {'applies' if len(unrated) == 1 else 'apply'} "
+            f"to {topology.name} — add events_per_year, repair_s and source for "
+            f"{'it' if len(unrated) == 1 else 'each'} (a citation, or `assumption:` and the reasoning)"
+        )
+
+
 def start_run(lab: Lab, topology: Topology, label: str) -> Path:
     """Refuse an unhealthy lab (before anything is made), then a new run directory with the lab's
     status and the component versions."""
@@ -141,12 +154,13 @@ def _finish(lab: Lab, run_dir: Path, say: Progress, outcome: dict[str, Any]) -> 
     say("report: analysing the samples")
     report = write_report(run_dir)
     requests = report["requests"]
-    # Failed as the load counts it (an error or a non-2xx/3xx answer); the report also counts answers
-    # slower than the SLO as failures.
-    failed = requests["total"] - requests["good"] - report["errors"].get("over_slo", 0)
+    # The report's own count: an error, a non-2xx/3xx answer, or lag + latency over the SLO. Requests
+    # the load generator held up (its stalls) are counted apart: failed in the bound only.
+    stalled = report["client"]["left_out_requests"]
     outcome.update(
-        requests=requests["total"],
-        failed=failed,
+        requests=requests["total"] + stalled,
+        failed=requests["total"] - requests["good"],
+        stalled=stalled,
         verdict=report["verdict"],
         headline=headline(report),
         report=report["files"]["report.html"],
@@ -227,12 +241,16 @@ def run_suite(
     dry: bool = False,
     stop: StopCondition | None = None,
     workers: int = 0,
+    repeat: int = 1,
 ) -> dict[str, Any]:
     """Every fault that applies to the deployed topology, in catalogue order, under one continuous load.
     holds_for_target: holds and baseline sized so that the 95 % bound can meet the target (printed with
-    the run time first); plan_only: print that plan and stop."""
+    the run time first); plan_only: print that plan and stop. repeat: each fault that many times in a
+    row (its transition varies from run to run; the bound takes the largest). Refuses, before anything
+    is touched, a fault that applies without a rate: it could not be projected."""
     topology = lab.topology()
     every = applicable_faults(lab, topology)
+    require_rates(every, topology, load_assumptions())
     specs = [s for s in every if not only or s.name in only]
     paths = [experiment_path(s.name).resolve() for s in specs]
     for path in paths:
@@ -263,13 +281,15 @@ def run_suite(
             "processes": processes,
             "workers": workers,
             "faults": [s.name for s in specs],
+            "repeat": repeat,
             "holds": {s.name: s.hold_s for s in specs},
             "baseline_s": baseline_s,
             "plan": asdict(plan) if plan else None,
             "started": time.time(),
         },
     )
-    remaining = sum(s.hold_s + OVERHEAD_S for s in specs)
+    runs = [(spec, path, k) for spec, path in zip(specs, paths, strict=True) for k in range(1, repeat + 1)]
+    remaining = sum(s.hold_s + OVERHEAD_S for s, _, _ in runs)
     load = lab.load(run_dir, rate=rate, duration_s=baseline_s + remaining + 600, processes=processes, workers=workers)
     load.start()
     results = []
@@ -281,7 +301,7 @@ def run_suite(
             if baseline_s > gap_s:
                 say(f"baseline: {baseline_s / 60:.1f} min of load before the first fault")
             guard.wait(baseline_s)  # baseline
-            for i, (spec, path) in enumerate(zip(specs, paths, strict=True), 1):
+            for i, (spec, path, k) in enumerate(runs, 1):
                 if guard.tripped:  # crossed: no further fault starts
                     stopped_before = spec.name
                     break
@@ -289,14 +309,15 @@ def run_suite(
                     say(f"!!! the load generator stopped (see locust.log) — {spec.name} and the rest are not run")
                     load_stopped = spec.name
                     break
-                say(f"[{i}/{len(specs)}] {spec.name} (hold {spec.hold_s:g}s) — about {remaining / 60:.1f} min left")
+                nth = f" run {k}/{repeat}" if repeat > 1 else ""
+                say(f"[{i}/{len(runs)}] {spec.name}{nth} (hold {spec.hold_s:g}s) — about {remaining / 60:.1f} min left")
                 started = time.monotonic()
-                journal = run_dir / "journals" / f"{spec.name}.json"
+                journal = run_dir / "journals" / (f"{spec.name}.json" if repeat == 1 else f"{spec.name}-{k}.json")
                 env = {"NINESLAB_LOAD": "external"}
                 results.append(run_chaos_toolkit(lab, path, run_dir, journal, say, env, guard))
                 remaining -= spec.hold_s + OVERHEAD_S
                 say(
-                    f"[{i}/{len(specs)}] {spec.name}: {results[-1]['status']}"
+                    f"[{i}/{len(runs)}] {spec.name}{nth}: {results[-1]['status']}"
                     f"{' (deviated)' if results[-1]['deviated'] else ''} in {time.monotonic() - started:.0f}s"
                 )
                 guard.wait(gap_s)  # a quiet period between faults keeps their windows apart

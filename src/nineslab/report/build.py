@@ -22,7 +22,7 @@ from nineslab.paths import ASSUMPTIONS_FILE
 from nineslab.runs import OUTCOME_FILE
 from nineslab.textfile import read_user_file
 
-SCHEMA = "nineslab.results/2"
+SCHEMA = "nineslab.results/3"  # 3: latency from the intended start, stalls priced in the bound, unrated
 PANEL_LEAD_S = 5.0  # a fault's panel starts this long before its inject
 PANEL_BIN_S = 0.5  # and is drawn in bins this wide (100 requests each at 200 req/s)
 
@@ -121,6 +121,11 @@ def client_stall_spans(samples_dir: Path, samples: list[Sample]) -> list[tuple[f
     return analysis.merge_spans(stalls + [(x.start, x.start + 0.001) for x in samples if x.error == CLIENT_OVERLOAD])
 
 
+def overlap_s(spans: list[tuple[float, float]], a: float, b: float) -> float:
+    """Seconds of the (disjoint) spans that fall inside [a, b]."""
+    return sum(min(b, y) - max(a, x) for x, y in spans if x < b and y > a)
+
+
 def _read_json(path: Path) -> dict[str, Any]:
     try:
         data: dict[str, Any] = json.loads(path.read_text())
@@ -159,30 +164,39 @@ def build_results(
         if starts[i] < ends[i - 1]:
             earlier, later = windows[i - 1]["fault"], windows[i]["fault"]
             incomplete.append(f"fault windows overlap: {later} was injected before {earlier} recovered")
-    # The client's own stalls: outside fault windows their requests are left out of the estate's figures
-    # (they measure the load generator); inside a fault window they make that fault unmeasured.
-    start_all = np.array([x.start for x in samples], dtype=np.float64)
+    # The client's own stalls: their requests measure the load generator, not the estate. They are left
+    # out of every point figure and counted as failed in the bound, inside fault windows and out; only a
+    # fault whose window they cover past MAX_STALL_SHARE is unmeasured.
+    arr_all = analysis.from_samples(samples)
     stalls = client_stall_spans(run_dir / "samples", samples)
-    left_out = analysis.within(start_all, stalls) & ~analysis.within(start_all, sorted(spans))
-    samples = [x for x, out in zip(samples, left_out.tolist(), strict=True) if not out]
-    arr = analysis.from_samples(samples)
-    ok = arr.ok(slo_ms)
+    stalled = analysis.within(arr_all.start, stalls)
+    ok_all = arr_all.ok(slo_ms)
+    arr = arr_all.take(~stalled)
+    ok = ok_all[~stalled]
     span_start = float(arr.start[0]) if len(arr) else 0.0
     span_end = float(arr.start[-1]) if len(arr) else 0.0
     expected = _expected(topology)
     # Where the estate has a WAF tier, what its escape cost: requests answered without a WAF seeing them.
     waf_tier = any(h.get("role") == "waf" for h in before.get("hosts", []))
     faults = []
+    runs: dict[str, list[analysis.FaultRun]] = {}
     for w, end, after_s, (a, b) in zip(windows, ends, afters, spans, strict=True):
-        imp = analysis.fault_impact(arr.start, ok, w["effective_start"], end, after_s=after_s, in_flight_s=in_flight_s)
-        stalled = sum(min(b, y) - max(a, x) for x, y in stalls if x < b and y > a)
-        if stalled > 0:
+        imp = analysis.fault_impact(
+            arr_all.start, ok_all, w["effective_start"], end, after_s=after_s, in_flight_s=in_flight_s, stalled=stalled
+        )
+        stalled_s = overlap_s(stalls, a, b)
+        imp["stalled_s"] = stalled_s
+        imp["stall_share"] = stalled_s / (b - a) if b > a else 0.0
+        if imp["stall_share"] > analysis.MAX_STALL_SHARE:
             imp["measured"] = False
-            imp["unmeasured_because"].append(f"the load generator itself stalled for {stalled:.2f} s in its window")
+            imp["unmeasured_because"].append(
+                f"the load generator itself stalled for {stalled_s:.2f} s, {imp['stall_share']:.0%} of its window "
+                f"(more than {analysis.MAX_STALL_SHARE:.0%})"
+            )
         if not imp["measured"]:
             incomplete.append(f"fault {w['fault']} is unmeasured: {'; '.join(imp['unmeasured_because'])}")
-        panel = analysis.series(arr.start, ok, arr.latency_ms, w["inject_start"] - PANEL_LEAD_S, b, PANEL_BIN_S)
-        latency = analysis.latency_shift(arr.start, arr.latency_ms, arr.http_ok, a, w["effective_start"], end)
+        panel = analysis.series(arr.start, ok, arr.from_intended(), w["inject_start"] - PANEL_LEAD_S, b, PANEL_BIN_S)
+        latency = analysis.latency_shift(arr.start, arr.from_intended(), arr.http_ok, a, w["effective_start"], end)
         faults.append(
             {
                 **w,
@@ -198,23 +212,29 @@ def build_results(
                 "panel": panel,
             }
         )
-    impacts: dict[str, dict[str, Any]] = {}
-    for f in faults:  # a fault run twice: the costlier run counts (conservative), both are reported
-        steady = f["impact"]["steady"]
-        term = {
-            "error_seconds": f["impact"]["error_seconds"],
-            "hold_s": f["hold_s"],
-            "steady_error_ratio": steady["error_ratio"],
-            "steady_good": steady["good"],
-            "steady_total": steady["total"],
-        }
-        if f["fault"] not in impacts or term["error_seconds"] > impacts[f["fault"]]["error_seconds"]:
-            impacts[f["fault"]] = term
-    outside = ~analysis.within(arr.start, sorted(spans))
-    baseline = {"good": int(np.count_nonzero(ok & outside)), "total": int(np.count_nonzero(outside))}
-    proj = analysis.project(
-        impacts, assumptions if assumptions is not None else load_assumptions(), target, baseline=baseline
+        steady = imp["steady"]
+        runs.setdefault(w["fault"], []).append(
+            analysis.FaultRun(
+                error_seconds=imp["error_seconds"],
+                hold_s=w["hold_s"],
+                steady_good=steady["good"],
+                steady_total=steady["total"],
+                error_seconds_hi=imp["error_seconds_hi"],
+                steady_stalled=steady["stalled"],
+                stalled_s=stalled_s,
+            )
+        )
+    outside = ~analysis.within(arr_all.start, sorted(spans))
+    baseline = analysis.BaselineEvidence(
+        good=int(np.count_nonzero(ok_all & outside & ~stalled)),
+        total=int(np.count_nonzero(outside & ~stalled)),
+        stalled=int(np.count_nonzero(outside & stalled)),
+        stalled_s=max(0.0, sum(y - x for x, y in stalls) - sum(overlap_s(stalls, a, b) for a, b in spans)),
     )
+    rates = assumptions if assumptions is not None else load_assumptions()
+    proj = analysis.project(runs, rates, target, baseline=baseline)
+    # Every fault that applies must carry a rate: one run without it cannot be better than PARTIAL.
+    unrated = sorted(set(proj["unrated"]) | {f for f in outcome.get("applicable", []) if f not in rates})
     outs = analysis.outages(arr.start, ok)
     outs_sorted = sorted(outs, key=lambda o: o[0] - o[1])
     req = analysis.request_availability(ok)
@@ -230,7 +250,8 @@ def build_results(
         "incomplete_reasons": incomplete,
         "slo_ms": slo_ms,
         "rules": {
-            "success": f"HTTP 2xx/3xx, no error, latency <= {slo_ms:g} ms",
+            "success": f"HTTP 2xx/3xx, no error, and lag + latency <= {slo_ms:g} ms (lag = actual start - "
+            "intended start: latency counts from the intended start)",
             "load": "open loop: requests fired on a seeded Poisson schedule; each counted at its intended start",
             "time_based": "windows of 1 s and 100 ms; up when >= 99% of the requests started in it succeeded; "
             "windows without requests are left out (counted as empty_windows)",
@@ -240,19 +261,28 @@ def build_results(
             "clock": "one time line: a fault acting on a machine with its own clock is stamped there and "
             "corrected by that clock's offset against the client's, measured at the run's start",
             "client_stall": f"the load generator lagged > {analysis.CLIENT_STALL_MS:g} ms (scheduling or event loop): "
-            "left out of the figures outside fault windows; a fault window with a stall is unmeasured",
+            "its requests are left out of the point estimate and counted as failed in the bound, in fault "
+            f"windows and the baseline alike; a fault is unmeasured only when stalls cover more than "
+            f"{analysis.MAX_STALL_SHARE:.0%} of its window",
+            "bound": f"{analysis.BOUND_NAME}; a fault run K times: mean transition in the point, the largest "
+            "in the bound",
+            "rates": "every fault that applies needs a rate in the assumptions file; one without it makes the "
+            "verdict PARTIAL",
         },
         "span": {"start": span_start, "end": span_end, "seconds": span_end - span_start},
         "requests": req.as_dict(),
         "client": {
             "stalls": len(stalls),
             "stall_seconds": sum(b - a for a, b in stalls),
-            "left_out_requests": int(np.count_nonzero(left_out)),
+            # left out of the point estimate, counted as failed in the bound
+            "left_out_requests": int(np.count_nonzero(stalled)),
+            "max_stall_share": max((f["impact"]["stall_share"] for f in faults), default=0.0),
             "malformed_lines": dropped,
         },
         "time_1s": analysis.time_availability(arr.start, ok, 1.0),
         "time_100ms": analysis.time_availability(arr.start, ok, 0.1),
-        "latency_ms": analysis.latency_percentiles(arr.latency_ms[arr.http_ok]),
+        # from the intended start, as the SLO counts it
+        "latency_ms": analysis.latency_percentiles(arr.from_intended()[arr.http_ok]),
         "longest_gap_s": analysis.longest_gap(arr.start, ok),
         "outage_count": len(outs),
         "outages": [{"start": a, "end": b, "seconds": b - a} for a, b in outs_sorted[:20]],
@@ -269,11 +299,13 @@ def build_results(
         "clocks": _read_json(run_dir / CLOCKS_FILE),
         # Faults that apply to the topology (as the run recorded them) but were not run.
         "not_run": [f for f in outcome.get("applicable", []) if f not in run_faults],
+        # Faults that were run or apply but have no rate in the assumptions: not projected.
+        "unrated": unrated,
         # whole 1 s bins: the last one is not a sliver ending at the last request
         "timeline": analysis.series(
             arr.start,
             ok,
-            arr.latency_ms,
+            arr.from_intended(),
             span_start,
             span_start + (math.floor(span_end - span_start) + 1.0 if len(arr) else 0.0),
             1.0,

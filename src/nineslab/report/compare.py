@@ -6,15 +6,19 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from nineslab.analysis.verdict import label
 from nineslab.report.charts import compare_figures
 from nineslab.report.index import write_index
 from nineslab.report.render import page, pct, table, unfiltered_text
 from nineslab.runs import new_run_dir, write_json
 
-SCHEMA = "nineslab.compare/1"
+SCHEMA = "nineslab.compare/2"  # 2: tiers ordered by their 95 % bound; the bound's downtime; verdict labels
 
 
 def compare_results(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """The runs side by side, ordered by their 95 % bound (lowest availability first): the bound is
+    what a tier is judged on."""
+    results = sorted(results, key=lambda r: r["projection"]["availability_lo"])
     faults: list[str] = []
     for res in results:
         for f in res["faults"]:
@@ -50,7 +54,8 @@ def compare_results(results: list[dict[str, Any]]) -> dict[str, Any]:
                 "projected_lo": r["projection"]["availability_lo"],
                 "projected_nines_lo": r["projection"]["nines_lo"],
                 "target_nines": r["projection"]["target_nines"],
-                "verdict": r["verdict"],
+                "verdict": label(r["verdict"]),
+                "bound_downtime_s": r["projection"]["annual_downtime_hi_s"],
                 "biggest_eater": r["projection"]["biggest_eater"],
                 "complete": r["complete"],
                 "unfiltered": r.get("waf"),  # a WAF tier's price: answered requests no WAF saw (None: no tier)
@@ -65,11 +70,13 @@ SUMMARY_ROWS: list[tuple[str, str, Callable[[Any], str]]] = [
     ("target", "target", lambda v: pct(v, 3)),
     ("measured (requests)", "measured", pct),
     ("measured (1 s windows)", "time_1s", pct),
-    ("projected", "projected", lambda v: pct(v, 5)),
-    ("projected, 95 % bound", "projected_lo", lambda v: pct(v, 5)),
-    ("projected nines", "projected_nines", lambda v: f"{v:.2f}"),
     ("verdict", "verdict", str),
-    ("biggest budget eater", "biggest_eater", str),
+    ("projected, 95 % bound", "projected_lo", lambda v: pct(v, 5)),
+    ("nines, 95 % bound", "projected_nines_lo", lambda v: f"{v:.2f}"),
+    ("downtime a year, 95 % bound", "bound_downtime_s", lambda v: f"{v:,.0f} s"),
+    ("projected (point)", "projected", lambda v: pct(v, 5)),
+    ("projected nines (point)", "projected_nines", lambda v: f"{v:.2f}"),
+    ("biggest budget eater (by the bound)", "biggest_eater", str),
     ("served unfiltered (past a WAF tier)", "unfiltered", lambda u: "no WAF tier" if u is None else unfiltered_text(u)),
 ]
 

@@ -12,7 +12,7 @@ from xml.sax.saxutils import quoteattr
 import jinja2
 from markupsafe import Markup
 
-from nineslab.analysis.verdict import PASS, PASS_POINT, label, verdict_reasons
+from nineslab.analysis.verdict import OLD_NAMES, PARTIAL, PASS, UNPROVEN, label, verdict_reasons
 from nineslab.report import charts
 
 
@@ -76,6 +76,7 @@ def fault_rows(res: dict[str, Any]) -> list[list[str]]:
                 ", ".join(f["hosts"]),
                 f"{f['hold_s']:g}s",
                 f"{imp['error_seconds']:.3f}",
+                f"{imp.get('stalled_s', 0.0):.2f}s",
                 secs(imp["time_to_recover_s"]),
                 pct(imp["steady"]["error_ratio"], 2),
                 pct(imp["after"]["error_ratio"], 2),
@@ -92,6 +93,7 @@ FAULT_HEADER = [
     "hosts",
     "hold",
     "error-seconds",
+    "load generator stalled",
     "time to recover",
     "steady impact",
     "impact after recovery",
@@ -102,12 +104,14 @@ FAULT_HEADER = [
 PROJECTION_HEADER = [
     "term",
     "events/year",
+    "break-even events/year",
     "repair",
-    "downtime/event",
-    "annual downtime",
     "95 % bound",
-    "budget share",
-    "more requests for the bound",
+    "annual downtime (point)",
+    "bound's budget share",
+    "transition (runs)",
+    "stalls widen the bound by",
+    "more clean requests for the bound",
     "source",
 ]
 
@@ -121,19 +125,42 @@ def _needed(part: dict[str, Any], rate: float | None) -> str:
     return f"{n:,}" + (f" (~{n / rate / 60:.0f} min at {rate:g} req/s)" if rate else "")
 
 
+def _share(x: float | None) -> str:
+    return "n/a" if x is None else f"{x * 100:.1f} %"
+
+
+def _transition(t: dict[str, Any]) -> str:
+    """The transition's point and, over K runs, its spread; a fault measured once says so."""
+    if "runs" not in t:  # a results/2 term
+        return "n/a"
+    lo, hi = t["transition_spread_s"]
+    if t["runs"] == 1:
+        return f"{t['transition_error_s']:.2f}s (one run)"
+    return f"{t['transition_error_s']:.2f}s mean, {lo:.2f}–{hi:.2f}s over {t['runs']} runs"
+
+
+def _break_even(t: dict[str, Any]) -> str:
+    be = t.get("break_even_events_per_year")
+    if be is None:
+        return "∞ (costs nothing)" if "break_even_events_per_year" in t else "n/a"
+    return f"{be:.3g}"
+
+
 def projection_rows(res: dict[str, Any]) -> list[list[str]]:
-    """One row per projected fault and one for the baseline (no fault under way)."""
+    """One row per projected fault and one for the baseline (no fault under way), bound first."""
     p = res["projection"]
     rate = (res.get("load") or {}).get("rate")
     rows = [
         [
             t["fault"],
             f"{t['events_per_year']:g}",
+            _break_even(t),
             f"{t['repair_s']:g}s",
-            f"{t['downtime_per_event_s']:.2f}s",
-            f"{t['annual_downtime_s']:.1f}s",
             f"{t['annual_downtime_hi_s']:.1f}s",
-            "n/a" if t["budget_share"] is None else f"{t['budget_share'] * 100:.1f} %",
+            f"{t['annual_downtime_s']:.1f}s",
+            _share(t.get("budget_share_hi")),
+            _transition(t),
+            f"{t.get('stall_widening_s', 0.0):.1f}s ({t.get('stalled_s', 0.0):.2f}s stalled)",
             _needed(t, rate),
             t["source"],
         ]
@@ -144,11 +171,14 @@ def projection_rows(res: dict[str, Any]) -> list[list[str]]:
         [
             "baseline (no fault)",
             "",
-            f"{b['seconds']:.0f}s",
-            f"error ratio {pct(b['error_ratio'], 4)} of {b['requests']}",
-            f"{b['annual_downtime_s']:.1f}s",
-            f"{b['annual_downtime_hi_s']:.1f}s",
             "",
+            f"{b['seconds']:.0f}s",
+            f"{b['annual_downtime_hi_s']:.1f}s",
+            f"{b['annual_downtime_s']:.1f}s (error ratio {pct(b['error_ratio'], 4)} of {b['requests']:,})",
+            _share(b.get("budget_share_hi")),
+            "",
+            f"{b.get('stall_widening_s', 0.0):.1f}s ({b.get('stalled_s', 0.0):.2f}s stalled, "
+            f"{b.get('stalled', 0):,} requests)",
             _needed(b, rate),
             "measured outside every fault window",
         ]
@@ -156,14 +186,46 @@ def projection_rows(res: dict[str, Any]) -> list[list[str]]:
     return rows
 
 
-def headline(res: dict[str, Any]) -> str:
+def missing_evidence(res: dict[str, Any]) -> str:
+    """What an UNPROVEN or PARTIAL verdict lacks, in one sentence (empty for the others)."""
+    v = OLD_NAMES.get(res["verdict"], res["verdict"])
+    if v == PARTIAL:
+        parts = []
+        if res.get("not_run"):
+            parts.append(f"run {', '.join(res['not_run'])}")
+        if res.get("unrated"):
+            parts.append(f"give {', '.join(res['unrated'])} a rate in the assumptions file")
+        return "missing: " + "; ".join(parts)
+    if v != UNPROVEN:
+        return ""
     p = res["projection"]
-    return (
-        f"{label(res['verdict'])}: projected {pct(p['availability'], 5)} ({p['nines']:.2f} nines; 95 % bound "
-        f"{pct(p['availability_lo'], 5)}) against the {res['topology']} target {pct(p['target'], 3)}; "
-        f"margin {p['margin_s'] / 60:+.1f} min/year (bound {p['margin_hi_s'] / 60:+.1f}); "
-        f"biggest budget eater: {p['biggest_eater'] or 'none'}"
+    rate = (res.get("load") or {}).get("rate")
+    parts = []
+    b = p["baseline"].get("requests_needed")
+    if b:
+        parts.append(f"{b:,} more clean baseline requests" + (f" (about {b / rate / 60:.0f} min at {rate:g} req/s)" if rate else ""))
+    for t in p["terms"]:
+        n = t.get("requests_needed")
+        if n:
+            parts.append(f"{n:,} more clean steady requests of {t['fault']}")
+    widen = p.get("stall_widening_s", 0.0)
+    if widen > 0:
+        parts.append(f"fewer load-generator stalls (they widen the bound by {widen:.1f} s/year)")
+    return "missing: " + ("; ".join(parts[:4]) if parts else "more evidence")
+
+
+def headline(res: dict[str, Any]) -> str:
+    """The verdict and the bound first, then the point estimate, the margin and the biggest eater (by
+    the bound); an UNPROVEN or PARTIAL verdict says what evidence it lacks."""
+    p = res["projection"]
+    text = (
+        f"{label(res['verdict'])}: 95 % bound {pct(p['availability_lo'], 5)} ({p['nines_lo']:.2f} nines) against "
+        f"the {res['topology']} target {pct(p['target'], 3)}; projected {pct(p['availability'], 5)} "
+        f"({p['nines']:.2f} nines); margin {p['margin_hi_s'] / 60:+.1f} min/year by the bound "
+        f"({p['margin_s'] / 60:+.1f} by the point); biggest budget eater: {p['biggest_eater'] or 'none'}"
     )
+    missing = missing_evidence(res)
+    return f"{text}; {missing}" if missing else text
 
 
 def to_markdown(res: dict[str, Any]) -> str:
@@ -201,8 +263,8 @@ def to_markdown(res: dict[str, Any]) -> str:
         "|" + "---|" * len(PROJECTION_HEADER),
     ]
     out += ["| " + " | ".join(row) + " |" for row in projection_rows(res)]
-    if p["not_projected"]:
-        out += ["", f"Not projected (no assumption): {', '.join(p['not_projected'])}"]
+    if res.get("unrated"):
+        out += ["", f"Not projected (no rate in the assumptions): {', '.join(res['unrated'])}"]
     out += ["", "## By zone / LB / gateway", ""]
     for key, table in res["by"].items():
         out.append(
@@ -262,6 +324,7 @@ def panel_facts(res: dict[str, Any]) -> list[dict[str, Any]]:
                 "hosts": ", ".join(f["hosts"]) or "—",
                 "hold": f"{f['hold_s']:g} s",
                 "error_seconds": f"{imp['error_seconds']:.3f}",
+                "stalled": f"{imp.get('stalled_s', 0.0):.2f} s ({imp.get('stall_share', 0.0):.1%} of its window)",
                 "ttr": secs(imp["time_to_recover_s"]),
                 "steady": pct(steady["error_ratio"], 2),
                 # the CI is of availability; the impact's interval is its mirror image
@@ -290,7 +353,12 @@ def to_html(res: dict[str, Any]) -> str:
         ["outages", str(res["outage_count"])],
         ["latency p50 / p99 (HTTP successes)", " / ".join(millis(res["latency_ms"][p]) for p in ("p50", "p99"))],
         ["errors", ", ".join(f"{k}: {v}" for k, v in res["errors"].items()) or "none"],
-        ["client stalls", f"{res['client']['stalls']} ({res['client']['stall_seconds']:.2f} s)"],
+        [
+            "load generator stalls",
+            f"{res['client']['stalls']} ({res['client']['stall_seconds']:.2f} s, "
+            f"{res['client']['left_out_requests']:,} requests left out of the point and failed in the bound; "
+            f"largest share of a fault window {res['client'].get('max_stall_share', 0.0):.1%})",
+        ],
     ]
     if res.get("waf"):
         measured.append(["served unfiltered (past the WAF tier)", unfiltered_text(res["waf"])])
@@ -306,7 +374,7 @@ def to_html(res: dict[str, Any]) -> str:
         res=res,
         headline=headline(res),
         reasons=verdict_reasons(res),
-        verdict_class="pass" if res["verdict"] in (PASS, PASS_POINT) else "fail",
+        verdict_class="pass" if res["verdict"] == PASS else "fail",
         marks=charts.fault_marks(res),
         panels=panel_facts(res),
         tables={
@@ -345,7 +413,7 @@ def to_junit(res: dict[str, Any]) -> str:
         failure = f"<failure message={text}/>" if consistency.get("consistent") is False else ""
         cases.append(f'<testcase classname="etcd" name="etcd-consistency">{failure}</testcase>')
     verdict = quoteattr(headline(res))
-    ok = res["verdict"] in (PASS, PASS_POINT)
+    ok = res["verdict"] == PASS
     cases.append(
         '<testcase classname="tier" name="tier-verdict">'
         + ("" if ok else f"<failure message={verdict}/>")

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nineslab.analysis import (
+    FaultRun,
     Assumption,
     fault_impact,
     from_samples,
@@ -98,14 +99,15 @@ def test_wilson_known_values() -> None:
 
 def test_projection_arithmetic_and_verdict() -> None:
     impacts = {
-        "a": {"error_seconds": 3.0, "steady_error_ratio": 0.0, "hold_s": 10},
-        "b": {"error_seconds": 10.0, "steady_error_ratio": 0.5, "hold_s": 10},
+        "a": [FaultRun(error_seconds=3.0, hold_s=10, steady_good=100, steady_total=100)],
+        "b": [FaultRun(error_seconds=10.0, hold_s=10, steady_good=50, steady_total=100)],
     }
     assumptions = {"a": Assumption(10, 600, "x"), "b": Assumption(1, 3600, "y")}
     p = project(impacts, assumptions, 0.9999)
     # a: 10 × 3 s = 30 s; b: 1 × (10 - 0.5×10 + 0.5×3600) = 1805 s
     assert p["annual_downtime_s"] == pytest.approx(1835.0)
-    assert p["biggest_eater"] == "b"
+    assert p["biggest_eater"] == "baseline"  # by the bound: nothing measured outside the faults is 100 %
+    assert max(p["terms"], key=lambda t: t["annual_downtime_s"])["fault"] == "b"
     assert p["availability"] == pytest.approx(1 - 1835 / (365 * 86400))
     assert p["meets_target"] and p["margin_s"] == pytest.approx(0.0001 * 365 * 86400 - 1835)  # budget 3153.6 s
     assert not project(impacts, assumptions, 0.99995)["meets_target"]  # budget 1576.8 s

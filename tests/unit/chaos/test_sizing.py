@@ -3,28 +3,27 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from nineslab.analysis import Assumption, project
+from nineslab.analysis import Assumption, BaselineEvidence, FaultRun, project
 from nineslab.analysis.projection import YEAR_S, evidence_plan
 from nineslab.chaos.runner import with_hold
 from nineslab.chaos.sizing import MAX_HOLD_S, plan_suite
 from nineslab.faults import FaultSpec
 
-Z2 = 1.959963984540054**2
-
-
 def spec(name: str, hold_s: float = 10.0) -> FaultSpec:
     return FaultSpec(name, "process", "kill", "gateway", "one", hold_s, "", {})
 
 
-def test_one_part_needs_about_z_squared_over_the_allowed_ratio() -> None:
-    # Wilson's upper bound with no failure in n is z²/(n+z²): it meets 1/1000 at n = z²·999.
+def test_one_part_needs_about_three_over_the_allowed_ratio() -> None:
+    # The exact one-sided bound with no failure in n is 1 - 0.05^(1/n): it meets 1/1000 at
+    # n = ln 0.05 / ln 0.999 = 2994.2 (about 3/ratio; Wilson's z²/ratio would ask 28 % more).
     n = evidence_plan({"only": 1000.0}, budget_s=1.0)["only"]
-    assert n == pytest.approx(Z2 * 999, rel=1e-3)
+    assert n == pytest.approx(math.log(0.05) / math.log(0.999), rel=1e-3)
 
 
 def test_budget_shares_go_with_the_square_root_of_the_weights() -> None:
@@ -43,11 +42,8 @@ def test_a_perfect_estate_run_to_plan_is_proven_and_half_the_evidence_is_not() -
 
     def run(scale: float) -> dict[str, object]:
         n = {k: int(v * scale) for k, v in need.items()}
-        impacts = {
-            k: {"error_seconds": 0, "hold_s": 10, "steady_error_ratio": 0, "steady_good": n[k], "steady_total": n[k]}
-            for k in assumptions
-        }
-        return project(impacts, assumptions, target, {"good": n["baseline"], "total": n["baseline"]})
+        impacts = {k: [FaultRun(error_seconds=0, hold_s=10, steady_good=n[k], steady_total=n[k])] for k in assumptions}
+        return project(impacts, assumptions, target, BaselineEvidence(n["baseline"], n["baseline"]))
 
     assert run(1.0)["proven"] is True
     assert run(0.5)["proven"] is False and run(0.5)["meets_target"] is True

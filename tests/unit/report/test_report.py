@@ -29,7 +29,7 @@ def test_results_match_the_samples(tmp_path: Path) -> None:
     # steady impact 100 % -> 600 s per event, once a year, against 99.99 % (3153.6 s): PASS
     # 0 failures in the 499 requests outside the fault window: the point estimate meets the target, but
     # 3/499 as a bound over the rest of the year does not: not proven.
-    assert res["projection"]["meets_target"] and res["verdict"] == "PASS_POINT"
+    assert res["projection"]["meets_target"] and res["verdict"] == "UNPROVEN"
     # the window opens one request deadline (2 s) before the fault lands: 200 fewer baseline requests
     assert res["projection"]["baseline"]["requests"] == 499 and res["projection"]["baseline"]["failed"] == 0
     assert res["projection"]["terms"][0]["annual_downtime_s"] == pytest.approx(600.0, abs=0.5)
@@ -64,7 +64,7 @@ def test_renderings_carry_the_verdict(tmp_path: Path) -> None:
     res = build_results(make_run(tmp_path), {"lb-kill": Assumption(100, 3600, "test")})
     assert not res["projection"]["meets_target"] and res["verdict"] == "FAIL"
     md, page = to_markdown(res), to_html(res)
-    assert md.splitlines()[2].startswith("**FAIL: projected")
+    assert md.splitlines()[2].startswith("**FAIL: 95 % bound")
     assert 'id="verdict" class="verdict fail"' in page and 'data-figure="fig-timeline"' in page
     # self-contained: plotly.js inline, nothing loaded from anywhere
     assert not re.search(r"""<(script|img|link|iframe)[^>]*(src|href)=["']?(https?:)?//""", page), "no external asset"
@@ -75,22 +75,28 @@ def test_renderings_carry_the_verdict(tmp_path: Path) -> None:
     assert suite.get("failures") == "1"
 
 
-def _report(run: Path, rates: str) -> CliResult:
+def _report(run: Path, rates: str, *extra: str) -> CliResult:
     """`nineslab report RUN` with an assumptions file holding `rates` for lb-kill."""
     assumptions = run.parent / "a.yaml"
     assumptions.write_text(f"version: 1\nfaults:\n  lb-kill: {{{rates}, source: t}}\n")
-    return run_cli("report", run.name, "--assumptions", str(assumptions), env={"NINESLAB_REPORTS_DIR": str(run.parent)})
+    return run_cli(
+        "report", run.name, "--assumptions", str(assumptions), *extra, env={"NINESLAB_REPORTS_DIR": str(run.parent)}
+    )
 
 
 def test_report_cli_writes_files_and_exits_by_verdict(tmp_path: Path) -> None:
     run = make_run(tmp_path)
     res = _report(run, "events_per_year: 100, repair_s: 3600")
-    assert res.returncode == 1 and res.stdout.startswith("FAIL: projected")
+    assert res.returncode == 1 and res.stdout.startswith("FAIL: 95 % bound")
     for name in ("report.html", "report.md", "results.json", "junit.xml"):
         assert (run / name).is_file()
     assert json.loads((run / "results.json").read_text())["schema"] == SCHEMA
     res = _report(run, "events_per_year: 1, repair_s: 60")
-    assert res.returncode == 0 and res.stdout.startswith("PASS (point estimate only)"), "same run, new verdict"
+    assert res.returncode == 1 and res.stdout.startswith("UNPROVEN"), "same run, new verdict: not proven, not 0"
+    assert "more clean baseline requests" in res.stdout.splitlines()[0]
+    assert _report(run, "events_per_year: 1, repair_s: 60", "--require", "point").returncode == 0
+    (run / "outcome.json").unlink()  # the run itself did not finish: 4, whatever its projection
+    assert _report(run, "events_per_year: 1, repair_s: 60").returncode == 4
 
 
 def test_a_waf_tier_run_counts_what_went_unfiltered_and_every_run_shows_latency_during_the_hold(
