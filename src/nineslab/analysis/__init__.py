@@ -1,6 +1,7 @@
 """Pure functions: samples + fault windows -> availability, windows, outages, per-fault impact, projection.
 No I/O here; the report layer reads files and renders."""
 
+from nineslab.analysis.bounds import BOUND_NAME, cp_upper
 from nineslab.analysis.core import (
     CLIENT_STALL_MS,
     MAX_STALL_SHARE,
@@ -23,7 +24,6 @@ from nineslab.analysis.core import (
     wilson,
     within,
 )
-from nineslab.analysis.bounds import BOUND_NAME, cp_upper
 from nineslab.analysis.projection import BASELINE, Assumption, BaselineEvidence, FaultRun, project
 from nineslab.analysis.verdict import VERDICTS, exit_code, label, verdict, verdict_reasons
 

@@ -14,13 +14,13 @@ CONFIDENCE = 0.95
 BOUND_NAME = "one-sided 95 % upper bound (Clopper–Pearson, exact)"
 
 
-def _log_choose(failed: int, total: int) -> np.ndarray:  # type: ignore[type-arg]
+def _log_choose(failed: int, total: int) -> np.ndarray:
     """log C(total, k) for k = 0..failed, by the running product (no lgamma over an array needed)."""
     k = np.arange(1, failed + 1, dtype=np.float64)
     return np.concatenate(([0.0], np.cumsum(np.log((total - k + 1) / k))))
 
 
-def binom_cdf(failed: int, total: int, p: float, log_choose: np.ndarray | None = None) -> float:  # type: ignore[type-arg]
+def binom_cdf(failed: int, total: int, p: float, log_choose: np.ndarray | None = None) -> float:
     """P(X <= failed) for X ~ Binomial(total, p), summed in log space (exact to float precision)."""
     if p <= 0.0 or failed >= total:
         return 1.0
@@ -42,7 +42,7 @@ def cp_upper(failed: int, total: int, confidence: float = CONFIDENCE) -> float:
     failed = max(0, int(failed))
     alpha = 1.0 - confidence
     if failed == 0:
-        return 1.0 - alpha ** (1.0 / total)
+        return float(1.0 - alpha ** (1.0 / total))
     lc = _log_choose(failed, total)
     lo, hi = failed / total, 1.0  # the bound lies above the observed ratio; the CDF falls as p rises
     for _ in range(200):  # bounded; stops at float resolution long before

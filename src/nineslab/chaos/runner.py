@@ -108,10 +108,11 @@ def require_rates(specs: list[FaultSpec], topology: Topology, rates: dict[str, A
     not be better than PARTIAL. One line naming it and the file; nothing is touched."""
     unrated = [s.name for s in specs if s.name not in rates]
     if unrated:
+        one = len(unrated) == 1
         raise NinesError(
-            f"{ASSUMPTIONS_FILE}: no rate for {', '.join(unrated)}, which {'applies' if len(unrated) == 1 else 'apply'} "
+            f"{ASSUMPTIONS_FILE}: no rate for {', '.join(unrated)}, which {'applies' if one else 'apply'} "
             f"to {topology.name} — add events_per_year, repair_s and source for "
-            f"{'it' if len(unrated) == 1 else 'each'} (a citation, or `assumption:` and the reasoning)"
+            f"{'it' if one else 'each'} (a citation, or `assumption:` and the reasoning)"
         )
 
 

@@ -203,7 +203,10 @@ def missing_evidence(res: dict[str, Any]) -> str:
     parts = []
     b = p["baseline"].get("requests_needed")
     if b:
-        parts.append(f"{b:,} more clean baseline requests" + (f" (about {b / rate / 60:.0f} min at {rate:g} req/s)" if rate else ""))
+        parts.append(
+            f"{b:,} more clean baseline requests"
+            + (f" (about {b / rate / 60:.0f} min at {rate:g} req/s)" if rate else "")
+        )
     for t in p["terms"]:
         n = t.get("requests_needed")
         if n:

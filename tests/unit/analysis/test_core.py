@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nineslab.analysis import (
-    FaultRun,
     Assumption,
+    FaultRun,
     fault_impact,
     from_samples,
     latency_percentiles,

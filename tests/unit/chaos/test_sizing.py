@@ -15,6 +15,7 @@ from nineslab.chaos.runner import with_hold
 from nineslab.chaos.sizing import MAX_HOLD_S, plan_suite
 from nineslab.faults import FaultSpec
 
+
 def spec(name: str, hold_s: float = 10.0) -> FaultSpec:
     return FaultSpec(name, "process", "kill", "gateway", "one", hold_s, "", {})
 
