@@ -16,7 +16,7 @@ from nineslab.faults.selection import select_hosts
 from nineslab.paths import REPO_ROOT
 from nineslab.providers.hosts.provider import HostsProvider
 from nineslab.providers.netns import NetnsProvider
-from nineslab.topology import load_topology
+from nineslab.topology import Topology, load_topology
 from nineslab.topology.model import Security
 
 
@@ -136,16 +136,52 @@ EVERYWHERE = [
             EVERYWHERE[:8]
             + ["vip-holder-kill", "vip-holder-pause", "vip-holder-power-off"]
             + EVERYWHERE[8:14]
-            + ["zone-power-off-cold-resolver"]
+            + ["zone-power-off-cold-resolver", "region-east-dark"]
             + EVERYWHERE[14:],
         ),
-        ("2az", EVERYWHERE[:14] + ["zone-power-off-cold-resolver"] + EVERYWHERE[14:]),
-        ("3dc", EVERYWHERE[:14] + ["zone-power-off-cold-resolver", "region-south-cut"] + EVERYWHERE[14:]),
+        # losing a region is in every tier's catalogue: the only region of 1az and 2az, each of 3dc's two
+        ("2az", EVERYWHERE[:14] + ["zone-power-off-cold-resolver", "region-east-dark"] + EVERYWHERE[14:]),
+        (
+            "3dc",
+            EVERYWHERE[:14]
+            + ["zone-power-off-cold-resolver", "region-south-cut", "region-east-dark", "region-south-dark"]
+            + EVERYWHERE[14:],
+        ),
     ],
 )
 def test_which_faults_apply_is_read_from_the_topology(topology: str, expected: list[str]) -> None:
     topo = load_topology(topology)
     assert [s.name for s in load_catalogue() if applicable(s, topo, NetnsProvider.capabilities)] == expected
+
+
+def test_every_fault_of_the_catalogue_has_a_sourced_rate() -> None:
+    from nineslab.report.build import load_assumptions
+
+    rates = load_assumptions()
+    assert [s.name for s in load_catalogue() if s.name not in rates] == []
+    assert all(a.source and a.events_per_year > 0 and a.repair_s > 0 for a in rates.values())
+
+
+def test_a_dark_region_is_cut_off_whole_and_a_region_cut_only_from_the_other_region() -> None:
+    from nineslab.faults.ops import plan_cut_region, plan_isolate
+
+    class FakeLab:  # plan_* read only the topology
+        def __init__(self, name: str) -> None:
+            self.topo = load_topology(name)
+
+        def topology(self) -> Topology:
+            return self.topo
+
+    lab = FakeLab("3dc")
+    east = select_hosts(lab.topo, "any", "region:east")
+    dark = plan_isolate(lab, east, {})  # type: ignore[arg-type]
+    # both east zones cut from the whole lab network, the client's segment included
+    assert {src for src, _ in dark["rules"]} == {"198.18.1.0/24", "198.18.2.0/24", "198.18.0.0/15"}
+    assert dark["cut"]["client"] is True and set(dark["cut"]["outside"]) == {"lb-c", "gw-c", "app-c", "etcd-c", "dns-c"}
+    cut = plan_cut_region(lab, select_hosts(lab.topo, "any", "region:south"), {})  # type: ignore[arg-type]
+    assert cut["cut"]["client"] is False
+    one = FakeLab("1az")
+    assert plan_isolate(one, select_hosts(one.topo, "any", "region:east"), {})["cut"]["outside"] == []  # type: ignore[arg-type]
 
 
 def test_the_expired_certificate_applies_only_where_etcd_runs_with_tls() -> None:
