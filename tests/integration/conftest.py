@@ -62,6 +62,25 @@ def nineslab_json(*args: str, check: bool = True) -> dict[str, Any]:
     return data
 
 
+def suite_run(lab: str, *faults: str, rate: int = 50) -> tuple[int, dict[str, Any], dict[str, Any]]:
+    """`nineslab suite --only F ...` on a deployed lab: its exit code, its outcome and its results."""
+    args = ["suite", "--lab", lab, "--rate", str(rate), "--json"]
+    for fault in faults:
+        args += ["--only", fault]
+    res = nineslab(*args, check=False, timeout=900)
+    out: dict[str, Any] = json.loads(res.stdout)
+    results: dict[str, Any] = json.loads((Path(out["run"]) / "results.json").read_text())
+    return res.returncode, out, results
+
+
+def steady_impact(results: dict[str, Any], fault: str) -> float:
+    """A measured fault's steady error ratio (the second half of its hold)."""
+    (f,) = [x for x in results["faults"] if x["fault"] == fault]
+    assert f["impact"]["measured"], f["impact"]["unmeasured_because"]
+    ratio: float = f["impact"]["steady"]["error_ratio"]
+    return ratio
+
+
 FETCH = r"""
 import json, sys, urllib.request, urllib.error
 try:

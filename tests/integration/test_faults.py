@@ -32,6 +32,8 @@ from tests.integration.conftest import (
     nineslab,
     nineslab_json,
     settles,
+    steady_impact,
+    suite_run,
 )
 
 LAB = "itflt"
@@ -159,6 +161,15 @@ def test_zone_isolation_keeps_processes_running_and_east_b_serving(lab: dict[str
         == 0
     )
     assert client_get(LAB, "http://198.18.1.11/api/")["status"] == 200
+
+
+def test_a_dark_region_is_a_total_outage_of_2az(lab: dict[str, Any]) -> None:
+    """2az's two zones share one region: with it dark every request fails while held — the one loss 3dc
+    survives (test_region_and_suite) and 2az cannot."""
+    code, out, results = suite_run(LAB, "region-east-dark")
+    assert out["experiments"][0]["status"] == "completed" and out["healthy"]
+    assert steady_impact(results, "region-east-dark") >= 0.99
+    assert results["verdict"] in ("PARTIAL", "FAIL") and code == 1
 
 
 @both_providers
@@ -387,7 +398,7 @@ def test_a_suite_crossing_its_stop_condition_recovers_at_once_and_is_aborted(lab
         "--abort-if-error-ratio", "0.5", "--for", "3", "--json", check=False, timeout=600,
     )  # fmt: skip
     out = json.loads(res.stdout)
-    assert res.returncode == 1 and not out["clean"] and out["verdict"] == "ABORTED", out
+    assert res.returncode == 4 and not out["clean"] and out["verdict"] == "ABORTED", out  # the run failed itself
     assert [e["experiment"] for e in out["experiments"]] == ["dns-nxdomain"], "no further fault started"
     assert out["stopped_before"] == "etcd-quorum-loss" and out["stopped"]["recovered"] == ["dns-nxdomain"]
     run = Path(out["run"])

@@ -86,10 +86,14 @@ def run_calibration(
     kind: str = "refuse",
     client_stall_s: float = 0,
     processes: int = 1,
+    stall_inside: bool = False,
 ) -> dict[str, Any]:
-    """A known outage of `kind` under load. With `client_stall_s`, the load generator itself is first
-    stopped (SIGSTOP of its process group) for that long, away from the outage: the report must call
-    that a client stall, not an outage of the estate."""
+    """A known outage of `kind` under load. With `client_stall_s`, the load generator itself is stopped
+    (SIGSTOP of its process group) for that long, away from the outage: the report must call that a
+    client stall, not an outage of the estate. With `stall_inside`, the stop falls inside the fault's
+    window instead (1 s after the outage ends, in its after-recovery window): the report must leave its
+    requests out of the point, count them as failed in the bound, and keep the fault measured while the
+    stop covers at most its share of the window."""
     topo = lab.topology()
     lbs = [str(h.address) for h in topo.by_role("lb")]
     run_dir = start_run(lab, topo, f"calibration-{kind}-{outage_s:g}s")
@@ -101,12 +105,15 @@ def run_calibration(
     stall: tuple[float, float] | None = None
     try:
         time.sleep(settle_s)
-        if client_stall_s > 0:
+        if client_stall_s > 0 and not stall_inside:
             stall = load.freeze(client_stall_s)
             time.sleep(settle_s)
         t_on = switch.on()
         time.sleep(max(0.0, t_on + outage_s - time.time()))
         t_off = switch.off()
+        if client_stall_s > 0 and stall_inside:
+            time.sleep(1.0)
+            stall = load.freeze(client_stall_s)
         record_fault_event(
             {
                 "fault": "calibration-outage",
@@ -148,6 +155,7 @@ def calibrate(
     kinds: tuple[str, ...] = ("refuse",),
     client_stall_s: float = 0,
     processes: int = 1,
+    stall_inside: bool = False,
 ) -> list[dict[str, Any]]:
     """One calibration run per outage length and kind: the true length next to what the report
     measures (and, with a client stall, how long the report says the client stalled)."""
@@ -156,7 +164,15 @@ def calibrate(
         for outage in outages:
             if progress:
                 progress(f"calibration: {outage:g}s {kind} outage at {rate:g} req/s")
-            r = run_calibration(lab, outage, rate=rate, kind=kind, client_stall_s=client_stall_s, processes=processes)
+            r = run_calibration(
+                lab,
+                outage,
+                rate=rate,
+                kind=kind,
+                client_stall_s=client_stall_s,
+                processes=processes,
+                stall_inside=stall_inside,
+            )
             report = write_report(r["run"])
             measured = measured_outage(Path(r["run"]))
             rows.append(
@@ -169,6 +185,7 @@ def calibrate(
                     "outages_reported": report["outage_count"],
                     "client_stall_true_s": (r["client_stall"][1] - r["client_stall"][0]) if r["client_stall"] else 0.0,
                     "client_stall_reported_s": report["client"]["stall_seconds"],
+                    "client_stall": r["client_stall"],
                 }
             )
     return rows

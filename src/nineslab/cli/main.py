@@ -731,6 +731,11 @@ def serve(port: int, seconds: float | None) -> None:
     show_default=True,
     help="Also stop the load generator itself this many seconds (away from the outage): a client stall.",
 )
+@click.option(
+    "--stall-inside",
+    is_flag=True,
+    help="Put the --client-stall inside the outage's window (1 s after it ends) instead of before it.",
+)
 @PROCESSES_OPTION
 def calibrate(
     lab: str,
@@ -739,6 +744,7 @@ def calibrate(
     rate: float,
     kinds: tuple[str, ...],
     client_stall: float,
+    stall_inside: bool,
     processes: int,
 ) -> None:
     """Inject outages of known length under load; print the true length next to what the report measures."""
@@ -752,6 +758,7 @@ def calibrate(
         kinds=kinds,
         client_stall_s=client_stall,
         processes=processes,
+        stall_inside=stall_inside,
     )
     if as_json:
         click.echo(json.dumps(rows, indent=2))
