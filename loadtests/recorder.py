@@ -44,7 +44,7 @@ CLIENT = os.environ.get("NINESLAB_CLIENT") or socket.gethostname()  # the client
 # waiting for a slot — waiting would make the load closed-loop again.
 IN_FLIGHT = max(16, math.ceil(RATE_PER_USER * DEADLINE_S * 2))
 HEADER = "start,lag_ms,latency_ms,status,error,lb,gateway,app,zone,waf\n"
-HEARTBEAT_HEADER = "t,max_lag_ms\n"
+HEARTBEAT_HEADER = "t,max_lag_ms,woke\n"
 # "Connection: close": every request resolves the name and connects anew, so DNS and LB faults are
 # felt by every request, as by a fleet of short-lived clients.
 REQUEST_HEADERS = {"Connection": "close"}
@@ -144,17 +144,22 @@ def schedule(rate: float, seed: str, start: float, duration_s: float) -> Iterato
 
 
 def heartbeat(tick_s: float = 0.01, every_s: float = 0.1) -> None:
-    """How late the event loop wakes from a short sleep: the client's own stalls, one line per 100 ms."""
+    """How late the event loop wakes from a short sleep: the client's own stalls, one line per 100 ms:
+    the window's scheduled end, its worst lag, and when that worst wake-up came (the stall's end — after
+    a long stall the window's scheduled end lies before the stall itself: the loop only writes on waking)."""
     out = _out("heartbeat", HEARTBEAT_HEADER)
     end = time.time() + DURATION_S + DEADLINE_S
-    window_end, worst = time.time() + every_s, 0.0
+    window_end, worst, woke = time.time() + every_s, 0.0, 0.0
     while time.time() < end:  # bounded by the schedule's length
         before = time.time()
         gevent.sleep(tick_s)
-        worst = max(worst, (time.time() - before - tick_s) * 1000)
-        if time.time() >= window_end:
-            out.write(f"{window_end:.3f},{worst:.3f}\n")
-            window_end, worst = window_end + every_s, 0.0
+        now = time.time()
+        lag = (now - before - tick_s) * 1000
+        if lag >= worst:
+            worst, woke = lag, now
+        if now >= window_end:
+            out.write(f"{window_end:.3f},{worst:.3f},{woke:.3f}\n")
+            window_end, worst = max(window_end + every_s, now), 0.0
 
 
 _heartbeat: Any = None

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from nineslab.lab import Lab
+from nineslab.load import read_samples
 
 NINESLAB = str(Path(sys.executable).parent / "nineslab")
 
@@ -79,6 +80,19 @@ def steady_impact(results: dict[str, Any], fault: str) -> float:
     assert f["impact"]["measured"], f["impact"]["unmeasured_because"]
     ratio: float = f["impact"]["steady"]["error_ratio"]
     return ratio
+
+
+def answered_while_dark(run: Path, fault: str, slo_ms: float = 1000.0) -> int:
+    """Requests of `run` answered within the SLO that started while `fault` was held, more than one SLO
+    before its recovery began (a request started later may still be answered in time once the cut is
+    lifted: the lab showed 10 of 369 steady requests so, all in the last 0.16 s before recovery)."""
+    events = [json.loads(line) for line in (run / "faults.jsonl").read_text().splitlines()]
+    inject = next(e for e in events if e["fault"] == fault and e["phase"] == "inject")
+    recover = next(e for e in events if e["fault"] == fault and e["phase"] == "recover")
+    lo, hi = inject["end"] + 1.0, recover["start"] - slo_ms / 1000  # one second to take effect
+    return sum(
+        1 for s in read_samples(run / "samples") if lo <= s.start < hi and s.ok and s.lag_ms + s.latency_ms <= slo_ms
+    )
 
 
 FETCH = r"""

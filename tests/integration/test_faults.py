@@ -21,6 +21,7 @@ from nineslab.paths import REPO_ROOT
 from tests.integration.conftest import (
     NINESLAB,
     STATE_DIR,
+    answered_while_dark,
     both_providers,
     client_get,
     client_resolve,
@@ -168,7 +169,10 @@ def test_a_dark_region_is_a_total_outage_of_2az(lab: dict[str, Any]) -> None:
     survives (test_region_and_suite) and 2az cannot."""
     code, out, results = suite_run(LAB, "region-east-dark")
     assert out["experiments"][0]["status"] == "completed" and out["healthy"]
-    assert steady_impact(results, "region-east-dark") >= 0.99
+    # nothing is answered while it is dark (a request started within one SLO of the recovery may be
+    # answered in time once the cut is lifted: the steady ratio is 97 %, not 100 %)
+    assert answered_while_dark(Path(out["run"]), "region-east-dark") == 0
+    assert steady_impact(results, "region-east-dark") >= 0.85
     assert results["verdict"] in ("PARTIAL", "FAIL") and code == 1
 
 

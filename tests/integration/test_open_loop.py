@@ -27,6 +27,7 @@ from nineslab.load import read_samples
 from nineslab.report.build import client_stall_spans
 from tests.integration.conftest import (
     NINESLAB,
+    answered_while_dark,
     lab_with_reports,
     nineslab,
     nineslab_json,
@@ -135,7 +136,10 @@ def test_a_dark_region_is_a_total_outage_of_1az(lab: dict[str, Any]) -> None:
     """1az's only region dark (cut from clients and everything else): every request fails while held."""
     code, out, results = suite_run(LAB, "region-east-dark")
     assert out["experiments"][0]["status"] == "completed" and out["healthy"]
-    assert steady_impact(results, "region-east-dark") >= 0.99
+    # nothing is answered while it is dark (a request started within one SLO of the recovery may be
+    # answered in time once the cut is lifted: the steady ratio is 97 %, not 100 %)
+    assert answered_while_dark(Path(out["run"]), "region-east-dark") == 0
+    assert steady_impact(results, "region-east-dark") >= 0.85
     # one fault of many run: PARTIAL at best, and a tier not proven exits 1
     assert results["verdict"] in ("PARTIAL", "FAIL") and code == 1
 

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from nineslab.load.samples import Sample
+from nineslab.load.samples import Heartbeat, Sample
 
 Z95 = 1.959963984540054
 
@@ -390,16 +390,26 @@ def fault_impact(
 
 
 def client_stalls(
-    heartbeats: list[tuple[float, float]],
+    heartbeats: list[Heartbeat],
     start: npt.NDArray[np.float64],
     lag_ms: npt.NDArray[np.float64],
     threshold_ms: float = CLIENT_STALL_MS,
     heartbeat_window_s: float = 0.1,
 ) -> list[tuple[float, float]]:
     """Intervals in which the load generator itself lagged by more than `threshold_ms`: a heartbeat
-    window whose wake-up came that late (the window it covers), or a request that started that much
-    after its intended start (intended -> actual start). Merged, sorted."""
-    spans = [(t - heartbeat_window_s - lag / 1000, t) for t, lag in heartbeats if lag > threshold_ms]
+    whose worst wake-up came that late (woke - lag -> woke), or a request that started that much after
+    its intended start (intended -> actual start). Merged, sorted. A heartbeat of an older file has no
+    wake-up time, only its window's scheduled end, which a long stall can lie after: its span is widened
+    both ways (window start - lag -> window end + lag)."""
+    spans = []
+    for beat in heartbeats:
+        if beat.lag_ms <= threshold_ms:
+            continue
+        lag = beat.lag_ms / 1000
+        if beat.woke is not None:
+            spans.append((beat.woke - lag, beat.woke))
+        else:
+            spans.append((beat.t - heartbeat_window_s - lag, beat.t + lag))
     late = lag_ms > threshold_ms
     spans += [(float(a), float(a + b / 1000)) for a, b in zip(start[late], lag_ms[late], strict=True)]
     return merge_spans(spans)

@@ -93,15 +93,22 @@ class Tail:
         return out
 
 
-def read_heartbeats(samples_dir: Path) -> list[tuple[float, float]]:
-    """(window end, worst event-loop lag in ms) of every load process, sorted by time."""
-    out: list[tuple[float, float]] = []
+class Heartbeat(NamedTuple):
+    t: float  # the 100 ms window's scheduled end
+    lag_ms: float  # the worst event-loop lag in it
+    woke: float | None = None  # when that worst wake-up came: the stall's end (None in older files)
+
+
+def read_heartbeats(samples_dir: Path) -> list[Heartbeat]:
+    """Every load process's heartbeat lines, sorted by time."""
+    out: list[Heartbeat] = []
     for path in sorted(samples_dir.glob("heartbeat-*.csv")):
         with path.open() as f:
             for line in f:
                 parts = line.strip().split(",")
                 try:
-                    out.append((float(parts[0]), float(parts[1])))
+                    woke = float(parts[2]) if len(parts) > 2 else None
+                    out.append(Heartbeat(float(parts[0]), float(parts[1]), woke))
                 except (ValueError, IndexError):
                     continue  # the header, or a torn last line
     out.sort()

@@ -11,7 +11,7 @@ import pytest
 
 from nineslab.analysis import Assumption, client_stalls, fault_impact, from_samples, within
 from nineslab.analysis.projection import requests_for_bound
-from nineslab.load.samples import Sample
+from nineslab.load.samples import Heartbeat, Sample
 from nineslab.report.build import build_results
 from tests.unit.report.synthetic import make_run
 
@@ -60,9 +60,14 @@ def test_one_late_slow_request_does_not_stretch_time_to_recover() -> None:
 def test_client_stalls_from_heartbeat_and_lag() -> None:
     start = np.array([T0 + 1.0, T0 + 2.0, T0 + 3.0])
     lag = np.array([1.0, 120.0, 2.0])  # the second request left 120 ms late
-    spans = client_stalls([(T0 + 5.1, 300.0), (T0 + 5.2, 2.0)], start, lag, threshold_ms=50)
-    assert spans == [(T0 + 2.0, pytest.approx(T0 + 2.12)), (pytest.approx(T0 + 4.7), T0 + 5.1)]
+    # an older heartbeat (no wake-up time): its window widened both ways by the lag
+    spans = client_stalls([Heartbeat(T0 + 5.1, 300.0), Heartbeat(T0 + 5.2, 2.0)], start, lag, threshold_ms=50)
+    assert spans == [(T0 + 2.0, pytest.approx(T0 + 2.12)), (pytest.approx(T0 + 4.7), pytest.approx(T0 + 5.4))]
     assert within(np.array([T0 + 2.05, T0 + 3.0, T0 + 4.9]), spans).tolist() == [True, False, True]
+    # a loop stopped 0.6 s from 10.0 s writes its window's scheduled end (10.05 s) only on waking at
+    # 10.6 s: the stall is where it woke, not before the window's end
+    beat = Heartbeat(T0 + 10.05, 600.0, T0 + 10.6)
+    assert client_stalls([beat], start[:0], lag[:0]) == [(pytest.approx(T0 + 10.0), T0 + 10.6)]
 
 
 def test_bound_needs_about_three_over_n() -> None:
@@ -118,8 +123,9 @@ def test_a_short_stall_in_a_fault_window_widens_the_bound_and_leaves_the_run_com
     run = make_run(tmp_path, t_end=40.0)
     rates = {"lb-kill": Assumption(1, 60, "t")}
     clean = build_results(run, rates)
-    # The event loop lagged 60 ms at 2 s (no fault) and at 6.5 s (lb-kill held 5 -> 8 s).
-    (run / "samples" / "heartbeat-client-1.csv").write_text(f"t,max_lag_ms\n{T0 + 2.0},60\n{T0 + 6.5},60\n")
+    # The event loop lagged 160 ms up to 2 s (no fault) and up to 6.5 s (lb-kill held 5 -> 8 s).
+    beats = f"t,max_lag_ms,woke\n{T0 + 2.0},160,{T0 + 2.0}\n{T0 + 6.5},160,{T0 + 6.5}\n"
+    (run / "samples" / "heartbeat-client-1.csv").write_text(beats)
     res = build_results(run, rates)
     # 160 ms of stall each: 1.84 -> 2.0 s and 6.34 -> 6.5 s, 17 requests at 100 req/s each
     assert res["client"]["left_out_requests"] == 34 and res["client"]["stall_seconds"] == pytest.approx(0.32)

@@ -80,9 +80,11 @@ def test_open_loop_lines_carry_intended_start_and_lag(tmp_path: Path) -> None:
     assert parse_line("start,lag_ms,latency_ms,status,error,lb,gateway,app,zone\n") is None
     assert parse_line("1700000000.5,3.250,12.5,2") is None  # torn
     (tmp_path / "heartbeat-x-1.csv").write_text("t,max_lag_ms\n2.0,1.5\n1.0,120.0\n3.0,")
+    (tmp_path / "heartbeat-x-2.csv").write_text("t,max_lag_ms,woke\n1.5,600.0,2.1\n")
     from nineslab.load.samples import read_heartbeats
 
-    assert read_heartbeats(tmp_path) == [(1.0, 120.0), (2.0, 1.5)]
+    # an older file has no wake-up time; a newer one says when the worst wake-up came
+    assert read_heartbeats(tmp_path) == [(1.0, 120.0, None), (1.5, 600.0, 2.1), (2.0, 1.5, None)]
 
 
 def _in_loadtests(code: str, env: dict[str, str] | None = None) -> str:
