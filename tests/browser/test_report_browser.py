@@ -43,7 +43,9 @@ def test_a_suite_report_shows_its_verdict_a_panel_per_fault_and_every_chart(tmp_
     SHOTS.mkdir(parents=True, exist_ok=True)
     with Browser() as b:
         b.open((run / "report.html").as_uri(), DRAWN + " >= 2")
-        assert b.evaluate("document.getElementById('verdict').textContent").startswith("PASS (point estimate only)")
+        verdict = b.evaluate("document.getElementById('verdict').textContent")
+        assert verdict.startswith("UNPROVEN") and "more clean baseline requests" in verdict
+        assert b.evaluate("document.getElementById('verdict').className") == "verdict fail", "no green unless proven"
         assert b.evaluate("document.querySelectorAll('section.panel').length") == 20
         assert b.evaluate("document.querySelectorAll('section.panel .expected').length") == 20
         assert b.evaluate("Number(document.body.dataset.charts)") == 22  # timeline, budget, 20 panels
