@@ -140,7 +140,7 @@ def panel_figure(fault: dict[str, Any]) -> dict[str, Any]:
 
 def budget_bars(projection: dict[str, Any]) -> list[dict[str, Any]]:
     """Projected annual downtime per term (faults and the baseline), point and 95 % bound, biggest
-    eater first."""
+    eater by the bound (what the verdict is judged on) first."""
     parts = [
         {"name": t["fault"], "point_s": t["annual_downtime_s"], "bound_s": t["annual_downtime_hi_s"]}
         for t in projection["terms"]
@@ -149,7 +149,7 @@ def budget_bars(projection: dict[str, Any]) -> list[dict[str, Any]]:
     parts.append(
         {"name": "baseline (no fault)", "point_s": b["annual_downtime_s"], "bound_s": b["annual_downtime_hi_s"]}
     )
-    return sorted(parts, key=lambda p: (-p["point_s"], -p["bound_s"], p["name"]))
+    return sorted(parts, key=lambda p: (-p["bound_s"], -p["point_s"], p["name"]))
 
 
 def budget_figure(projection: dict[str, Any]) -> dict[str, Any]:

@@ -57,3 +57,22 @@ def test_a_suite_runs_the_faults_that_apply_in_catalogue_order() -> None:
     assert names[0] == "gateway-kill" and "region-south-cut" in names
     assert names[-2:] == ["bad-route", "bad-route-bypass"]
     assert "region-south-cut" not in [s.name for s in applicable_faults(NetnsLab(), load_topology("2az"))]
+
+
+def test_a_fault_that_applies_without_a_rate_is_refused_before_the_suite_starts() -> None:
+    from nineslab.chaos.runner import require_rates
+    from nineslab.errors import NinesError
+    from nineslab.faults import load_catalogue
+    from nineslab.report.build import load_assumptions
+
+    topology = load_topology("1az")
+    specs = [s for s in load_catalogue() if s.name in ("gateway-kill", "dns-nxdomain")]
+    rates = load_assumptions()
+    require_rates(specs, topology, rates)  # every fault has one: nothing to say
+    # dns-nxdomain costs 100 % of requests for its whole hold: without a rate it would be left out
+    without = {k: v for k, v in rates.items() if k != "dns-nxdomain"}
+    with pytest.raises(NinesError) as err:
+        require_rates(specs, topology, without)
+    text = str(err.value)
+    assert "no rate for dns-nxdomain, which applies to 1az" in text and "fault-rates.yaml" in text
+    assert "\n" not in text
