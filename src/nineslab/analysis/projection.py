@@ -174,6 +174,8 @@ def project(
         room = budget_s - (downtime_hi - t["annual_downtime_hi_s"])
         per_event = t["downtime_per_event_hi_s"]
         t["break_even_events_per_year"] = None if per_event <= 0 else max(0.0, room) / per_event
+        # and at which it alone would use the whole budget (informative when the others already do)
+        t["break_even_alone_events_per_year"] = None if per_event <= 0 else budget_s / per_event
     base_term["budget_share_hi"] = base_term["annual_downtime_hi_s"] / budget_s if budget_s else None
     _evidence_needed(terms, base_term, budget_s - downtime)
     parts = [(t["fault"], t["annual_downtime_hi_s"]) for t in terms] + [(BASELINE, base_term["annual_downtime_hi_s"])]

@@ -140,10 +140,13 @@ def _transition(t: dict[str, Any]) -> str:
 
 
 def _break_even(t: dict[str, Any]) -> str:
+    """With every other term as it is; and for this term alone (when the others use the budget already,
+    the first is 0 for every term)."""
     be = t.get("break_even_events_per_year")
     if be is None:
         return "∞ (costs nothing)" if "break_even_events_per_year" in t else "n/a"
-    return f"{be:.3g}"
+    alone = t.get("break_even_alone_events_per_year")
+    return f"{be:.3g}" + ("" if alone is None else f" (alone: {alone:.3g})")
 
 
 def projection_rows(res: dict[str, Any]) -> list[list[str]]:

@@ -111,6 +111,13 @@ def test_projection_arithmetic_and_verdict() -> None:
     assert p["availability"] == pytest.approx(1 - 1835 / (365 * 86400))
     assert p["meets_target"] and p["margin_s"] == pytest.approx(0.0001 * 365 * 86400 - 1835)  # budget 3153.6 s
     assert not project(impacts, assumptions, 0.99995)["meets_target"]  # budget 1576.8 s
+    # break-even: b's per-event bound is 5 s + 3600 s x its steady upper limit; a alone (3 s a time,
+    # 0 steady failures) would use the 3153.6 s budget at 3153.6 / (3 + 600 x its steady upper limit)
+    a_term = next(t for t in p["terms"] if t["fault"] == "a")
+    assert a_term["break_even_alone_events_per_year"] == pytest.approx(
+        p["error_budget_s"] / a_term["downtime_per_event_hi_s"]
+    )
+    assert a_term["break_even_events_per_year"] == 0.0  # nothing measured outside: the baseline's bound is 100 %
 
 
 def reference_outages(start: list[float], ok: list[bool]) -> list[tuple[float, float]]:

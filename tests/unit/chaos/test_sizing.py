@@ -47,6 +47,9 @@ def test_a_perfect_estate_run_to_plan_is_proven_and_half_the_evidence_is_not() -
         return project(impacts, assumptions, target, BaselineEvidence(n["baseline"], n["baseline"]))
 
     assert run(1.0)["proven"] is True
+    # proven: every term's rate is under its break-even (the rate at which the bound would cross)
+    assert all(t["events_per_year"] <= t["break_even_events_per_year"] for t in run(1.0)["terms"])
+    assert any(t["events_per_year"] > t["break_even_events_per_year"] for t in run(0.5)["terms"])
     assert run(0.5)["proven"] is False and run(0.5)["meets_target"] is True
 
 
