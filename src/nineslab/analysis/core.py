@@ -426,6 +426,20 @@ def merge_spans(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
     return merged
 
 
+def overlapping(
+    start: npt.NDArray[np.float64], end: npt.NDArray[np.float64], spans: list[tuple[float, float]]
+) -> npt.NDArray[np.bool_]:
+    """Which [start, end] intervals meet any of the (sorted, disjoint) spans [a, b]: a request whose life
+    (intended start -> its answer or its deadline) a client stall fell into was held up by the client
+    too — its latency measures the stall (a 1 s SIGSTOP failed the requests sent just before it)."""
+    if not spans:
+        return np.zeros(start.size, dtype=np.bool_)
+    a = np.array([x for x, _ in spans])
+    b = np.array([y for _, y in spans])
+    i = np.searchsorted(a, end, side="right") - 1  # the last span that starts before the interval ends
+    return (i >= 0) & (b[np.maximum(i, 0)] >= start)
+
+
 def within(start: npt.NDArray[np.float64], spans: list[tuple[float, float]]) -> npt.NDArray[np.bool_]:
     """Which starts fall inside any of the (sorted, disjoint) spans [a, b]."""
     if not spans:

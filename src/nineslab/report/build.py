@@ -169,7 +169,9 @@ def build_results(
     # fault whose window they cover past MAX_STALL_SHARE is unmeasured.
     arr_all = analysis.from_samples(samples)
     stalls = client_stall_spans(run_dir / "samples", samples)
-    stalled = analysis.within(arr_all.start, stalls)
+    # held up: started in a stall, or in flight when one came (its answer waited for the client)
+    life_end = arr_all.start + arr_all.from_intended() / 1000
+    stalled = analysis.overlapping(arr_all.start, life_end, stalls)
     ok_all = arr_all.ok(slo_ms)
     arr = arr_all.take(~stalled)
     ok = ok_all[~stalled]
@@ -261,7 +263,8 @@ def build_results(
             "clock": "one time line: a fault acting on a machine with its own clock is stamped there and "
             "corrected by that clock's offset against the client's, measured at the run's start",
             "client_stall": f"the load generator lagged > {analysis.CLIENT_STALL_MS:g} ms (scheduling or event loop): "
-            "its requests are left out of the point estimate and counted as failed in the bound, in fault "
+            "its requests (started in a stall, or in flight when one came) are left out of the point estimate "
+            "and counted as failed in the bound, in fault "
             f"windows and the baseline alike; a fault is unmeasured only when stalls cover more than "
             f"{analysis.MAX_STALL_SHARE:.0%} of its window",
             "bound": f"{analysis.BOUND_NAME}; a fault run K times: mean transition in the point, the largest "

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nineslab.analysis import Assumption, client_stalls, fault_impact, from_samples, within
+from nineslab.analysis import Assumption, client_stalls, fault_impact, from_samples, overlapping, within
 from nineslab.analysis.projection import requests_for_bound
 from nineslab.load.samples import Heartbeat, Sample
 from nineslab.report.build import build_results
@@ -55,6 +55,14 @@ def test_one_late_slow_request_does_not_stretch_time_to_recover() -> None:
     # Nothing failed during the hold: 0, whatever happens after it.
     start, ok = arrays([(t, t != 9.0) for t, _ in every(0, 20, 0.01, True)])
     assert fault_impact(start, ok, T0 + 5, T0 + 8)["time_to_recover_s"] == 0.0
+
+
+def test_a_request_in_flight_when_the_client_stalls_is_held_up_too() -> None:
+    spans = [(T0 + 10.0, T0 + 11.0)]
+    start = np.array([T0 + 8.0, T0 + 9.5, T0 + 10.5, T0 + 11.5])
+    end = start + np.array([0.2, 2.0, 0.004, 0.004])  # the second hung to its 2 s deadline over the stall
+    assert overlapping(start, end, spans).tolist() == [False, True, True, False]
+    assert overlapping(start, start, spans).tolist() == within(start, spans).tolist()
 
 
 def test_client_stalls_from_heartbeat_and_lag() -> None:
