@@ -209,24 +209,26 @@ def project(
 
 
 def _evidence_needed(terms: list[dict[str, Any]], base: dict[str, Any], slack_s: float) -> None:
-    """For each term and the baseline: how many more clean requests its ratio needs for its upper bound to
-    use no more than an even share of the budget left over by the point estimate (None: the point
-    estimate alone leaves no room)."""
+    """For each term and the baseline: how many more requests its ratio needs for its upper bound to use
+    no more than an even share of the budget left over by the point estimate (None: the point estimate
+    alone leaves no room): for a fault, more of its steady window at the ratio it showed; for the
+    baseline, more clean requests."""
     parts = [*terms, base]
     share = slack_s / len(parts) if slack_s > 0 else None
     for part in parts:
-        if "fault" in part:
-            weight = part["events_per_year"] * part["repair_s"]
-            current, bad, total = part["steady_error_ratio"], part["steady_failed"], part["steady_requests"]
-            bad, total = bad + part["steady_stalled"], total + part["steady_stalled"]
-        else:
-            weight = part["seconds"]
-            current, bad, total = part["error_ratio"] or 0.0, part["failed"], part["requests"]
-            bad, total = bad + part["stalled"], total + part["stalled"]
+        fault = "fault" in part
+        weight = part["events_per_year"] * part["repair_s"] if fault else part["seconds"]
         if share is None or weight <= 0:
             part["requests_needed"] = None if share is None else 0
             continue
-        part["requests_needed"] = more_clean_requests(bad, total, current + share / weight)
+        if fault:  # more of the steady window at the ratio it showed (its failures are the fault's)
+            bad, total = part["steady_failed"], part["steady_requests"]
+            cap = part["steady_error_ratio"] + share / weight
+            need = requests_for_bound(bad, total, cap)
+            part["requests_needed"] = None if need is None else max(0, need - total)
+        else:  # the baseline: more clean requests (its stalled ones stay counted as failed)
+            bad, total = part["failed"] + part["stalled"], part["requests"] + part["stalled"]
+            part["requests_needed"] = more_clean_requests(bad, total, (part["error_ratio"] or 0.0) + share / weight)
 
 
 def evidence_plan(weights: dict[str, float], budget_s: float) -> dict[str, int]:

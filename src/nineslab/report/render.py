@@ -111,7 +111,7 @@ PROJECTION_HEADER = [
     "bound's budget share",
     "transition (runs)",
     "stalls widen the bound by",
-    "more clean requests for the bound",
+    "more requests for the bound (faults: steady, at their ratio; baseline: clean)",
     "source",
 ]
 
@@ -213,7 +213,7 @@ def missing_evidence(res: dict[str, Any]) -> str:
     for t in p["terms"]:
         n = t.get("requests_needed")
         if n:
-            parts.append(f"{n:,} more clean steady requests of {t['fault']}")
+            parts.append(f"{n:,} more steady requests of {t['fault']} (a longer hold)")
     widen = p.get("stall_widening_s", 0.0)
     if widen > 0:
         parts.append(f"fewer load-generator stalls (they widen the bound by {widen:.1f} s/year)")
