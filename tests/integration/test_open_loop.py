@@ -132,6 +132,23 @@ def test_a_load_generator_stopped_inside_a_fault_window_widens_the_bound_and_the
     assert term["annual_downtime_hi_s"] > term["annual_downtime_s"]
 
 
+def test_suite_repeat_runs_each_fault_k_times_and_the_bound_takes_the_worst_transition(lab: dict[str, Any]) -> None:
+    res = nineslab(
+        "suite", "--lab", LAB, "--only", "gateway-kill", "--repeat", "2", "--rate", "50", "--json",
+        check=False, timeout=600,
+    )  # fmt: skip
+    out = json.loads(res.stdout)
+    assert [e["experiment"] for e in out["experiments"]] == ["gateway-kill", "gateway-kill"], out["experiments"]
+    run = Path(out["run"])
+    assert sorted(p.name for p in (run / "journals").iterdir()) == ["gateway-kill-1.json", "gateway-kill-2.json"]
+    results = json.loads((run / "results.json").read_text())
+    assert [f["fault"] for f in results["faults"]] == ["gateway-kill", "gateway-kill"]
+    (term,) = [t for t in results["projection"]["terms"] if t["fault"] == "gateway-kill"]
+    lo, hi = term["transition_spread_s"]
+    assert term["runs"] == 2 and lo <= term["transition_error_s"] <= hi <= term["transition_error_s_hi"]
+    assert res.returncode == 1  # one fault of many: PARTIAL, not proven
+
+
 def test_a_dark_region_is_a_total_outage_of_1az(lab: dict[str, Any]) -> None:
     """1az's only region dark (cut from clients and everything else): every request fails while held."""
     code, out, results = suite_run(LAB, "region-east-dark")
