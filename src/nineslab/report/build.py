@@ -175,6 +175,7 @@ def build_results(
     ok_all = arr_all.ok(slo_ms)
     arr = arr_all.take(~stalled)
     ok = ok_all[~stalled]
+    latency = arr.from_intended()  # what the SLO counts: from the intended start
     span_start = float(arr.start[0]) if len(arr) else 0.0
     span_end = float(arr.start[-1]) if len(arr) else 0.0
     expected = _expected(topology)
@@ -197,14 +198,14 @@ def build_results(
             )
         if not imp["measured"]:
             incomplete.append(f"fault {w['fault']} is unmeasured: {'; '.join(imp['unmeasured_because'])}")
-        panel = analysis.series(arr.start, ok, arr.from_intended(), w["inject_start"] - PANEL_LEAD_S, b, PANEL_BIN_S)
-        latency = analysis.latency_shift(arr.start, arr.from_intended(), arr.http_ok, a, w["effective_start"], end)
+        panel = analysis.series(arr.start, ok, latency, w["inject_start"] - PANEL_LEAD_S, b, PANEL_BIN_S)
+        shift = analysis.latency_shift(arr.start, latency, arr.http_ok, a, w["effective_start"], end)
         faults.append(
             {
                 **w,
                 "recover_end": end,
                 "impact": imp,
-                "latency": latency,
+                "latency": shift,
                 "unfiltered": (
                     analysis.unfiltered(arr.start, arr.http_ok, arr.filtered, w["effective_start"], end)
                     if waf_tier
@@ -285,7 +286,7 @@ def build_results(
         "time_1s": analysis.time_availability(arr.start, ok, 1.0),
         "time_100ms": analysis.time_availability(arr.start, ok, 0.1),
         # from the intended start, as the SLO counts it
-        "latency_ms": analysis.latency_percentiles(arr.from_intended()[arr.http_ok]),
+        "latency_ms": analysis.latency_percentiles(latency[arr.http_ok]),
         "longest_gap_s": analysis.longest_gap(arr.start, ok),
         "outage_count": len(outs),
         "outages": [{"start": a, "end": b, "seconds": b - a} for a, b in outs_sorted[:20]],
@@ -308,7 +309,7 @@ def build_results(
         "timeline": analysis.series(
             arr.start,
             ok,
-            arr.from_intended(),
+            latency,
             span_start,
             span_start + (math.floor(span_end - span_start) + 1.0 if len(arr) else 0.0),
             1.0,
