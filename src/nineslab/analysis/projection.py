@@ -15,6 +15,7 @@ the bound alone would cross the budget), so a rate set low enough to pass is vis
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,6 +60,19 @@ def nines(availability: float) -> float:
     return 9.0 if availability >= 1 - 1e-9 else -math.log10(1 - availability)
 
 
+def _least(fits: Callable[[int], bool], lo: int, hi: int, limit: int) -> int | None:
+    """The least n above `lo` for which `fits(n)` (monotone) holds, to 0.1 %: `hi` doubled until it
+    fits (None past `limit`), then bisected."""
+    while not fits(hi):  # double until the bound fits (bounded)
+        lo, hi = hi, hi * 2
+        if hi > limit:
+            return None
+    while hi - lo > max(1, lo // 1000):  # then bisect to 0.1 %
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if fits(mid) else (mid, hi)
+    return hi
+
+
 def requests_for_bound(bad: int, total: int, cap: float, limit: int = 10**10) -> int | None:
     """How many requests in all (with the same error ratio) make the 95 % upper bound of the error
     ratio fall to `cap`: 0 when it already does, None when the point estimate itself is at or above
@@ -68,15 +82,8 @@ def requests_for_bound(bad: int, total: int, cap: float, limit: int = 10**10) ->
     if cap >= 1.0 or (total and cp_upper(bad, total) <= cap):
         return 0
     ratio = bad / total if total else 0.0
-    lo, hi = max(total, 1), max(total, 1)
-    while cp_upper(round(ratio * hi), hi) > cap:  # double until the bound fits (bounded)
-        lo, hi = hi, hi * 2
-        if hi > limit:
-            return None
-    while hi - lo > max(1, lo // 1000):  # then bisect to 0.1 %
-        mid = (lo + hi) // 2
-        lo, hi = (mid, hi) if cp_upper(round(ratio * mid), mid) > cap else (lo, mid)
-    return hi
+    start = max(total, 1)
+    return _least(lambda n: cp_upper(round(ratio * n), n) <= cap, start, start, limit)
 
 
 def more_clean_requests(bad: int, total: int, cap: float, limit: int = 10**10) -> int | None:
@@ -85,15 +92,7 @@ def more_clean_requests(bad: int, total: int, cap: float, limit: int = 10**10) -
     `limit`."""
     if cap >= 1.0 or cp_upper(bad, total) <= cap:
         return 0
-    lo, hi = 0, max(total, 1)
-    while cp_upper(bad, total + hi) > cap:  # double until the bound fits (bounded)
-        lo, hi = hi, hi * 2
-        if hi > limit:
-            return None
-    while hi - lo > max(1, lo // 1000):  # then bisect to 0.1 %
-        mid = (lo + hi) // 2
-        lo, hi = (mid, hi) if cp_upper(bad, total + mid) > cap else (lo, mid)
-    return hi
+    return _least(lambda more: cp_upper(bad, total + more) <= cap, 0, max(total, 1), limit)
 
 
 def _term(fault: str, a: Assumption, runs: list[FaultRun]) -> dict[str, Any]:

@@ -251,7 +251,8 @@ def run_suite(
     is touched, a fault that applies without a rate: it could not be projected."""
     topology = lab.topology()
     every = applicable_faults(lab, topology)
-    require_rates(every, topology, load_assumptions())
+    rates = load_assumptions()
+    require_rates(every, topology, rates)
     specs = [s for s in every if not only or s.name in only]
     paths = [experiment_path(s.name).resolve() for s in specs]
     for path in paths:
@@ -259,7 +260,7 @@ def run_suite(
     baseline_s = gap_s
     plan = None
     if holds_for_target or plan_only:
-        plan = plan_suite(specs, load_assumptions(), topology.target, rate, gap_s, OVERHEAD_S)
+        plan = plan_suite(specs, rates, topology.target, rate, gap_s, OVERHEAD_S)
         say(plan.summary(rate, topology.target))
         if plan_only:
             return {"topology": topology.name, "rate": rate, "plan": asdict(plan)}
