@@ -1,6 +1,6 @@
 """The same faults on netns and on existing machines over SSH: 2az deployed three ways — netns (the
 client's caching resolver), netns with `escape.client_resolver: stub` (a client like an operator's
-machine), and `--provider hosts` onto sshd machines (the test rig of tests/integration/machines.py:
+machine), and `--provider hosts` onto sshd machines (the test rig of src/nineslab/rigs/machines.py:
 docker containers running Debian's sshd; nineslab runs in the rig's client namespace, whose resolver is
 a stub listing the estate's nameservers) — each running the same suite RUNS times under one load. Prints
 per fault the error-seconds of every run side by side, the spread of the netns-stub runs (the like-for-
@@ -26,13 +26,11 @@ from typing import Any
 
 import yaml
 
+from compare_runs import NINESLAB, destroy_s, print_report, report, suites
+from nineslab.rigs.machines import Machines, ssh_machines
+from nineslab.topology import load_topology
+
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from tests.integration.machines import Machines, ssh_machines  # noqa: E402
-
-from compare_runs import NINESLAB, destroy_s, print_report, report, suites  # noqa: E402
-from nineslab.topology import load_topology  # noqa: E402
 
 FAULTS = ["gateway-kill", "zone-isolate", "dns-primary-down"]
 TOPOLOGY = "2az"

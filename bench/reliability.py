@@ -17,10 +17,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+from nineslab.rigs.kill9 import run_campaign
 
-from tests.integration.kill9 import run_campaign  # noqa: E402 - after the path is set
+REPO = Path(__file__).resolve().parent.parent
 
 LAB = "rel"
 

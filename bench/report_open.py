@@ -11,19 +11,15 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests.* helpers
-
-from tests.browser.cdp import Browser  # noqa: E402
-from tests.unit.report.synthetic import make_suite  # noqa: E402
-
-from nineslab.analysis import Assumption  # noqa: E402
-from nineslab.report.build import build_results  # noqa: E402
-from nineslab.report.render import to_html  # noqa: E402
+from nineslab.analysis import Assumption
+from nineslab.report.build import build_results
+from nineslab.report.render import to_html
+from nineslab.rigs.browser import Browser
+from nineslab.rigs.synthetic import make_suite
 
 READY = "Number(document.body && document.body.dataset.chartsDrawn || 0) >= 2"
 

@@ -93,7 +93,7 @@ def hold_down(lab: str, host: str, daemon: str) -> int | None:
     if told:
         # runsv reaps a dead child before it reads its control pipe, and an 'o' read while the daemon is
         # down starts it (once): had the SIGKILL landed before runsv read the 'o', the daemon would be
-        # started again and stay up (a busy CI saw a "stopped" etcd member back within the hold). Kill
+        # started again and stay up (a "stopped" etcd member back within its hold, on a loaded machine). Kill
         # only once runsv says it wants the daemon down (bounded).
         deadline = time.monotonic() + 2.0
         while time.monotonic() < deadline and not _wants_down(supervise):

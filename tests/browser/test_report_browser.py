@@ -16,8 +16,8 @@ from nineslab.report.build import build_results
 from nineslab.report.compare import write_comparison
 from nineslab.report.ledger import write_ledger
 from nineslab.report.render import to_html
-from tests.browser.cdp import Browser
-from tests.unit.report.synthetic import fault_results, make_run, make_suite
+from nineslab.rigs.browser import Browser
+from nineslab.rigs.synthetic import fault_results, make_run, make_suite
 
 SHOTS = Path(os.environ.get("NINESLAB_SCREENSHOTS", REPO_ROOT / "reports" / "screenshots"))
 DRAWN = "Number(document.body.dataset.chartsDrawn || 0)"

@@ -1,7 +1,7 @@
 """A daemon held down under a real runsv stays down, even when runsv is slow to read its control pipe.
 runsv reaps a dead daemon before it reads the pipe, and an 'o' read while the daemon is down starts it
-once more: a SIGKILL that lands before runsv has read the 'o' brings the daemon back (a busy CI saw a
-"stopped" etcd member back within its hold). Made deterministic here: runsv is frozen while the hold
+once more: a SIGKILL that lands before runsv has read the 'o' brings the daemon back (a "stopped" etcd
+member back within its hold, on a loaded machine). Made deterministic here: runsv is frozen while the hold
 begins and thawed half a second later. No lab: one service directory laid out as a lab host's."""
 
 from __future__ import annotations

@@ -23,9 +23,9 @@ import yaml
 from nineslab.load import read_samples
 from nineslab.paths import lab_dir
 from nineslab.report.build import fault_windows
+from nineslab.rigs.machines import Machines, ssh_machines
 from nineslab.topology import load_topology
 from tests.integration.conftest import NINESLAB, leftovers
-from tests.integration.machines import Machines, ssh_machines
 
 RIG = "itmach"  # the machines
 LAB = "ithost"  # the hosts lab that would run on them

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from nineslab.rigs.kill9 import COMMANDS, plan, run_campaign
 from tests.integration.conftest import nineslab
-from tests.integration.kill9 import COMMANDS, plan, run_campaign
 
 LAB = "itkill"
 

@@ -99,7 +99,7 @@ def test_deploy_brings_back_an_etcd_member_that_lost_its_data(deployed: dict[str
     last: dict[str, Any] = {}
 
     def caught_up() -> bool:
-        # Retried: on a loaded machine (a CI run) the rejoined member may still be applying the leader's
+        # Retried: on a loaded machine the rejoined member may still be applying the leader's
         # snapshot, or an election may be under way, for a few seconds after deploy returned.
         last.update(checker.run({"m": check})["m"])
         return last.get("status") == 200 and bool(last.get("body", {}).get("kvs"))

@@ -26,8 +26,7 @@ Checks = dict[str, dict[str, Any]]
 # checker logs in again.
 # Keyed by the lab's CA too: a lab destroyed and deployed again under its name (`compare`, the ledger, a
 # test module run on both providers) is a new cluster behind the same URLs, where a token of the old one
-# means nothing (suspected, not proven, behind in-process etcd calls of a docker lab getting no answer
-# after the same lab name had run on netns in that process).
+# means nothing.
 _TOKENS: dict[tuple[str, str, str], str] = {}
 
 

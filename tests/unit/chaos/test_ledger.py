@@ -13,8 +13,8 @@ from nineslab.chaos.ledger import MECHANISMS, plan, reusable, variant
 from nineslab.defaults import SLO_MS
 from nineslab.providers.netns import NetnsProvider
 from nineslab.report.ledger import ledger_rows, table_rows, totals
+from nineslab.rigs.synthetic import fault_results
 from nineslab.topology import load_topology
-from tests.unit.report.synthetic import fault_results
 
 
 class NetnsLab:

@@ -33,11 +33,11 @@ from nineslab.providers import PROVIDERS
 from nineslab.providers.netns import NetnsProvider
 from nineslab.report import serve as serve_module
 from nineslab.report.build import load_assumptions
+from nineslab.rigs.synthetic import make_run
 from nineslab.routes import load_change
 from nineslab.topology import load_topology
 from tests.unit.cli_run import CliResult, run_cli
 from tests.unit.fuzz.mutate import JUNK, broken_file
-from tests.unit.report.synthetic import make_run
 
 # 120 fixed cases per kind in `make test` (CI time); bench/reliability.py runs 1000 fresh random ones.
 EXAMPLES = int(os.environ.get("NINESLAB_FUZZ_EXAMPLES", "120"))

@@ -11,8 +11,8 @@ from nineslab.analysis import verdict, verdict_reasons
 from nineslab.health.consistency import compare_hashes
 from nineslab.report.build import build_results
 from nineslab.report.render import to_html, to_junit, to_markdown
+from nineslab.rigs.synthetic import make_run
 from tests.unit.analysis.test_verdict import results
-from tests.unit.report.synthetic import make_run
 
 NAMES = {
     "http://198.18.1.41:2379": "etcd-a1",

@@ -20,7 +20,7 @@ from nineslab.report.build import build_results
 from nineslab.report.compare import compare_html, compare_results
 from nineslab.report.index import run_kind, run_rows, write_index
 from nineslab.report.serve import serve
-from tests.unit.report.synthetic import make_run
+from nineslab.rigs.synthetic import make_run
 
 T0 = 1_000_000.0  # the synthetic run's first request
 

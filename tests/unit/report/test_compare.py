@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from nineslab.rigs.synthetic import make_run
 from tests.unit.cli_run import run_cli
-from tests.unit.report.synthetic import make_run
 
 
 def test_compare_reads_existing_runs_side_by_side(tmp_path: Path) -> None:

@@ -12,8 +12,8 @@ import pytest
 from nineslab.analysis import Assumption
 from nineslab.report.build import SCHEMA, build_results
 from nineslab.report.render import to_html, to_junit, to_markdown
+from nineslab.rigs.synthetic import make_run
 from tests.unit.cli_run import CliResult, run_cli
-from tests.unit.report.synthetic import make_run
 
 
 def test_results_match_the_samples(tmp_path: Path) -> None:

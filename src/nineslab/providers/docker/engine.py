@@ -2,7 +2,7 @@
 with its data, sockets and pidfile under the state directory, and stopped when the last docker lab is
 destroyed. One wiring, and no risk to a user's own engine or containers.
 
-Measured on these machines (DESIGN.md): dockerd must be started with `nsenter --net=<netns>` (`ip netns
+Measured on a 2-core machine: dockerd must be started with `nsenter --net=<netns>` (`ip netns
 exec` remounts /sys and hides the cgroup mounts), and it sets the FORWARD policy to DROP in the namespace
 it runs in; `--iptables=false` and `--bridge=none` keep it out of the lab's routing altogether. Its
 containerd shims re-parent to PID 1: they are found by this engine's exec root in their command line."""
