@@ -17,9 +17,9 @@ from typing import Any
 import yaml
 
 from nineslab import cgroups
+from nineslab.clocks import clocks_to_json
 from nineslab.deploy import build_inventory, run_playbook
 from nineslab.errors import LabError, NinesError
-from nineslab.faults.timeline import CLOCKS_FILE, clock_table
 from nineslab.health import Checker, EtcdClient, lab_status, unhealthy_hosts
 from nineslab.health.status import vip_holders
 from nineslab.load import LOAD_PIDFILE, LoadClient, LoadRun
@@ -28,6 +28,7 @@ from nineslab.process import stop_daemons
 from nineslab.providers import DEFAULT_PROVIDER, get_provider
 from nineslab.providers.base import ROUTER
 from nineslab.routes.guard import publish_topology
+from nineslab.runs import Run, write_json
 from nineslab.security import etcd_access, fence
 from nineslab.services import DAEMONS
 from nineslab.topology import Topology, load_topology
@@ -236,7 +237,7 @@ class Lab:
         measured now into the run (the report shows them) and kept for the faults' stamps."""
         clocks = self.provider.measure_clocks()
         if clocks:
-            (run_dir / CLOCKS_FILE).write_text(json.dumps(clock_table(clocks), indent=1))
+            write_json(Run(run_dir).clocks, clocks_to_json(clocks))
 
     def in_client(self) -> list[str]:
         """Command prefix that runs a program as the lab's client does: in its namespace, with its

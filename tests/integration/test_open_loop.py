@@ -22,9 +22,10 @@ import numpy as np
 import pytest
 
 from nineslab import analysis
+from nineslab.analysis import checker
 from nineslab.lab import Lab
 from nineslab.load import read_samples
-from nineslab.report.build import client_stall_spans
+from nineslab.load.samples import CLIENT_OVERLOAD, read_heartbeats
 from tests.integration.conftest import (
     NINESLAB,
     answered_while_dark,
@@ -221,7 +222,9 @@ def test_request_availability_matches_the_truth_of_a_timed_cut(lab: dict[str, An
     # requests, and they may be no more than a small part of the run.
     start = np.array([s.start for s in samples])
     life_end = start + np.array([max(0.0, s.lag_ms) + s.latency_ms for s in samples]) / 1000
-    stalled = analysis.overlapping(start, life_end, client_stall_spans(run / "samples", samples))
+    overloaded = [s.start for s in samples if s.error == CLIENT_OVERLOAD]
+    spans = checker.stall_spans(read_heartbeats(run / "samples"), analysis.from_samples(samples), overloaded)
+    stalled = analysis.overlapping(start, life_end, spans)
     kept = [s for s, out in zip(samples, stalled.tolist(), strict=True) if not out]
     assert len(samples) - len(kept) == results["client"]["left_out_requests"] <= 0.1 * len(samples)
     truth = sum(1 for s in kept if not cut_on <= s.start < cut_off) / len(kept)

@@ -9,7 +9,7 @@ from typing import Any
 from nineslab.chaos.current_run import lab_from, record_fault_event
 from nineslab.faults import inject, recover
 from nineslab.faults.catalogue import find, overridden
-from nineslab.faults.timeline import stamps
+from nineslab.runs.events import inject_event, recover_event
 
 __all__ = ["inject_fault", "recover_fault"]
 
@@ -30,21 +30,7 @@ def inject_fault(
     spec = overridden(spec, f"experiment {fault}", select, role, hold_s, params)
     record = inject(lab, spec.name, spec)
     record["action_start"] = started
-    record_fault_event(
-        {
-            "fault": spec.name,
-            "phase": "inject",
-            "start": started,
-            "apply_start": record["apply_start"],
-            "end": record["inject_end"],
-            "hosts": record["hosts"],
-            "op": spec.op,
-            "kind": spec.kind,
-            "select": spec.select,
-            "hold_s": spec.hold_s,
-            **stamps(record, "acted"),
-        }
-    )
+    record_fault_event(inject_event(record, started, spec.hold_s))
     time.sleep(spec.hold_s)
     return record
 
@@ -54,7 +40,5 @@ def recover_fault(fault: str, configuration: dict[str, Any] | None = None) -> di
     started = time.time()
     result = recover(lab_from(configuration), fault)
     if result.get("recovered"):
-        ended = time.time()
-        event = {"fault": fault, "phase": "recover", "start": started, "end": ended, **stamps(result, "recovered")}
-        record_fault_event(event)
+        record_fault_event(recover_event(result, started, time.time()))
     return result

@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from nineslab.analysis.core import AFTER_RECOVERY_S
-from nineslab.chaos.current_run import record_fault_event
 from nineslab.chaos.runner import start_run
 from nineslab.defaults import RATE
 from nineslab.lab import Lab
 from nineslab.report import write_report
-from nineslab.runs import OUTCOME_FILE, RESULTS_FILE, write_json
+from nineslab.runs import Run, write_json
+from nineslab.runs.events import FaultEvent, append_event
 
 TABLE = "nineslab_calibration"
 
@@ -114,36 +114,24 @@ def run_calibration(
         if client_stall_s > 0 and stall_inside:
             time.sleep(1.0)
             stall = load.freeze(client_stall_s)
-        record_fault_event(
-            {
-                "fault": "calibration-outage",
-                "phase": "inject",
-                "start": t_on,
-                "end": t_on,
-                "hosts": [],
-                "op": "reject",
-                "kind": "node",
-                "select": "all",
-                "role": "lb",
-                "hold_s": outage_s,
-            },
-            run_dir,
-        )
-        record_fault_event({"fault": "calibration-outage", "phase": "recover", "start": t_off, "end": t_off}, run_dir)
+        outage = "calibration-outage"
+        inject = FaultEvent(fault=outage, phase="inject", start=t_on, end=t_on, hosts=[], op="reject", kind="node")
+        append_event(run_dir, FaultEvent(**inject, select="all", role="lb", hold_s=outage_s))
+        append_event(run_dir, FaultEvent(fault=outage, phase="recover", start=t_off, end=t_off))
         time.sleep(AFTER_RECOVERY_S + 0.5)  # load through the whole after-recovery window, or it is unmeasured
     finally:
         load.stop()
         switch.close()
     true_s = t_off - t_on
     write_json(
-        run_dir / OUTCOME_FILE,
+        Run(run_dir).outcome,
         {"topology": topo.name, "calibration": True, "kind": kind, "true_outage_s": true_s, "client_stall": stall},
     )
     return {"run": str(run_dir), "true_outage_s": true_s, "t_on": t_on, "t_off": t_off, "client_stall": stall}
 
 
 def measured_outage(run_dir: Path) -> float:
-    results = json.loads((run_dir / RESULTS_FILE).read_text())
+    results = json.loads(Run(run_dir).results.read_text())
     return float(results["outages"][0]["seconds"]) if results["outages"] else 0.0
 
 

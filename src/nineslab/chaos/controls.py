@@ -14,7 +14,7 @@ from nineslab.chaos.current_run import RUN_DIR_ENV, current_run_dir, lab_from
 from nineslab.defaults import DEADLINE_S, HEAL_WAIT_S, RATE
 from nineslab.faults import heal
 from nineslab.load import LoadRun
-from nineslab.runs import new_run_dir, write_json
+from nineslab.runs import Run, new_run_dir, write_json
 from nineslab.versions import component_versions
 
 __all__ = ["after_experiment_control", "before_experiment_control"]
@@ -48,14 +48,14 @@ def before_experiment_control(
     rd.mkdir(parents=True, exist_ok=True)
     if os.environ.get("NINESLAB_LOAD") == "external":  # a suite records these once and runs one load
         return
-    write_json(rd / "experiment.json", context)
-    write_json(rd / "status-before.json", lab.status())
-    write_json(rd / "versions.json", component_versions())
+    write_json(Run(rd).experiment, context)
+    write_json(Run(rd).status_before, lab.status())
+    write_json(Run(rd).versions, component_versions())
     if stock:  # `nineslab chaos run` measured the clocks as it made the run directory (start_run)
         lab.record_clocks(rd)
     _load = lab.load(rd, rate=rate, duration_s=max_duration_s, deadline_s=deadline_s)
     _load.start()
-    logger.info(f"nineslab: load {rate:g} req/s running; samples in {rd / 'samples'}")
+    logger.info(f"nineslab: load {rate:g} req/s running; samples in {Run(rd).samples}")
     time.sleep(warmup_s)  # a baseline before the fault
 
 
@@ -78,9 +78,9 @@ def after_experiment_control(
         result = heal(lab, wait_s=HEAL_WAIT_S)
         if rd is not None and os.environ.get("NINESLAB_LOAD") != "external":
             # `chaos run --journal-path` overwrites this with the final journal; stock runs keep it.
-            write_json(rd / "journal.json", state)
-            write_json(rd / "heal.json", {k: v for k, v in result.items() if k != "status"})
-            write_json(rd / "status-after.json", result["status"])
+            write_json(Run(rd).journal, state)
+            write_json(Run(rd).heal, {k: v for k, v in result.items() if k != "status"})
+            write_json(Run(rd).status_after, result["status"])
         if result["healthy"]:
             logger.info("nineslab: lab healed and healthy")
         else:

@@ -20,7 +20,7 @@ from nineslab.errors import NinesError
 from nineslab.faults import load_catalogue
 from nineslab.lab import Lab
 from nineslab.report.ledger import write_ledger
-from nineslab.runs.store import RESULTS_FILE, reports_root
+from nineslab.runs.store import RESULTS_FILE, Run, reports_root
 from nineslab.topology import Topology, load_topology
 
 Progress = Callable[[str], None]
@@ -84,7 +84,7 @@ def reusable(topology: Topology, rate: float, faults: list[str]) -> dict[str, An
 def _suite(lab: Lab, say: Progress, faults: list[str], rate: float, label: str, processes: int) -> dict[str, Any]:
     say(f"ledger: {label}: running {', '.join(faults)}")
     suite = run_suite(lab, say, rate=rate, only=faults, processes=processes)
-    return dict(json.loads((Path(suite["run"]) / RESULTS_FILE).read_text()))
+    return dict(json.loads(Run(Path(suite["run"])).results.read_text()))
 
 
 def estimate_s(lab: Lab, topology: Topology, mechanisms: list[str]) -> float:

@@ -32,7 +32,7 @@ from nineslab.paths import ASSUMPTIONS_FILE, venv_tool
 from nineslab.report import write_report
 from nineslab.report.build import load_assumptions
 from nineslab.report.render import headline
-from nineslab.runs import OUTCOME_FILE, RESULTS_FILE, new_run_dir, write_json
+from nineslab.runs import Run, new_run_dir, write_json
 from nineslab.topology import Topology
 from nineslab.versions import component_versions
 
@@ -71,7 +71,7 @@ def run_chaos_toolkit(
         str(experiment),
     ]
     with (
-        (run_dir / "chaos.log").open("a") as log,
+        Run(run_dir).chaos_log.open("a") as log,
         subprocess.Popen(
             cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=run_dir
         ) as proc,
@@ -122,8 +122,8 @@ def start_run(lab: Lab, topology: Topology, label: str) -> Path:
     status = lab.status(topology)
     require_healthy(lab.name, status)
     run_dir = new_run_dir(label)
-    write_json(run_dir / "status-before.json", status)
-    write_json(run_dir / "versions.json", component_versions())
+    write_json(Run(run_dir).status_before, status)
+    write_json(Run(run_dir).versions, component_versions())
     lab.record_clocks(run_dir)
     return run_dir
 
@@ -133,8 +133,8 @@ def _finish(lab: Lab, run_dir: Path, say: Progress, outcome: dict[str, Any]) -> 
     then its outcome is written and its report made."""
     say("heal: undoing every fault and checking health")
     healed = heal(lab, wait_s=HEAL_WAIT_S)
-    write_json(run_dir / "status-after.json", healed["status"])
-    write_json(run_dir / "heal.json", {k: v for k, v in healed.items() if k != "status"})
+    write_json(Run(run_dir).status_after, healed["status"])
+    write_json(Run(run_dir).heal, {k: v for k, v in healed.items() if k != "status"})
     if not healed["healthy"]:
         say("!!! THE LAB DID NOT COME BACK — see status-after.json; `nineslab deploy` repairs it")
     say("etcd: comparing every member's hash of the store (endpoint hashkv)")
@@ -151,7 +151,7 @@ def _finish(lab: Lab, run_dir: Path, say: Progress, outcome: dict[str, Any]) -> 
         etcd_consistency=consistency,
     )
     outcome["clean"] = ran_clean(outcome)
-    write_json(run_dir / OUTCOME_FILE, outcome)
+    write_json(Run(run_dir).outcome, outcome)
     say("report: analysing the samples")
     report = write_report(run_dir)
     requests = report["requests"]
@@ -164,7 +164,7 @@ def _finish(lab: Lab, run_dir: Path, say: Progress, outcome: dict[str, Any]) -> 
         stalled=stalled,
         verdict=report["verdict"],
         headline=headline(report),
-        report=report["files"]["report.html"],
+        report=str(Run(run_dir).report_html),
     )
     return outcome
 
@@ -205,7 +205,7 @@ def run_experiment(
     run_dir = start_run(lab, topology, fault)
     say(f"run {run_dir.name}: experiment {path.name} on lab {lab.name} ({topology.name})")
     with Guardrail(lab, run_dir, stop, say, max_s=STOP_WATCH_MAX_S) as guard:
-        result = run_chaos_toolkit(lab, path, run_dir, run_dir / "journal.json", say, {}, guard)
+        result = run_chaos_toolkit(lab, path, run_dir, Run(run_dir).journal, say, {}, guard)
     outcome = {
         "topology": topology.name,
         "fault": fault,
@@ -270,12 +270,12 @@ def run_suite(
         run_s = baseline_s + sum(f["hold_s"] + OVERHEAD_S for f in planned["faults"])
         return {**planned, "rate": rate, "processes": processes, "baseline_s": baseline_s, "run_s": run_s}
     run_dir = start_run(lab, topology, f"suite-{topology.name}")
-    (run_dir / "journals").mkdir()
+    Run(run_dir).journals.mkdir()
     if plan is not None:
-        paths = [with_hold(p, plan.holds[s.name], run_dir / "experiments") for s, p in zip(specs, paths, strict=True)]
+        paths = [with_hold(p, plan.holds[s.name], Run(run_dir).experiments) for s, p in zip(specs, paths, strict=True)]
         specs = [replace(s, hold_s=plan.holds[s.name]) for s in specs]
     write_json(
-        run_dir / "suite.json",
+        Run(run_dir).suite,
         {
             "topology": topology.name,
             "lab": lab.name,
@@ -314,7 +314,7 @@ def run_suite(
                 nth = f" run {k}/{repeat}" if repeat > 1 else ""
                 say(f"[{i}/{len(runs)}] {spec.name}{nth} (hold {spec.hold_s:g}s) — about {remaining / 60:.1f} min left")
                 started = time.monotonic()
-                journal = run_dir / "journals" / (f"{spec.name}.json" if repeat == 1 else f"{spec.name}-{k}.json")
+                journal = Run(run_dir).journal_of(spec.name, k, repeat)
                 env = {"NINESLAB_LOAD": "external"}
                 results.append(run_chaos_toolkit(lab, path, run_dir, journal, say, env, guard))
                 remaining -= spec.hold_s + OVERHEAD_S
@@ -349,7 +349,7 @@ def run_compare(
             say(f"compare: deploying {topo} as lab {lab_name}")
             lab.deploy(topo, progress=say)
             suite = run_suite(lab, say, rate=rate, processes=processes)
-            results.append(json.loads((Path(suite["run"]) / RESULTS_FILE).read_text()))
+            results.append(json.loads(Run(Path(suite["run"])).results.read_text()))
         finally:
             lab.destroy()
     return results

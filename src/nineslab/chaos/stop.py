@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nineslab.chaos.current_run import record_fault_event
 from nineslab.faults import active_faults, recover
 from nineslab.load.samples import CLIENT_OVERLOAD, Tail
+from nineslab.runs import Run
+from nineslab.runs.events import append_event, recover_event
 
 if TYPE_CHECKING:
     from nineslab.lab import Lab
@@ -121,18 +122,18 @@ class Guardrail:
         self.event = threading.Event()
         self.proc: subprocess.Popen[str] | None = None
         self.recovered: list[str] = []
-        self.watch = Watch(condition, run_dir / "samples", self._trip, max_s) if condition else None
+        self.watch = Watch(condition, Run(run_dir).samples, self._trip, max_s) if condition else None
 
     def _trip(self, reason: str) -> None:
         self.say(f"!!! {reason} — recovering every fault now and stopping the run")
         for record in active_faults(self.lab):
             try:
                 started = time.time()
-                if recover(self.lab, record["fault"]).get("recovered"):
+                result = recover(self.lab, record["fault"])
+                if result.get("recovered"):
                     self.recovered.append(record["fault"])
                     # the fault's window closes here (the experiment's own recover finds nothing left)
-                    event = {"fault": record["fault"], "phase": "recover", "start": started, "end": time.time()}
-                    record_fault_event({**event, "by": "stop condition"}, self.run_dir)
+                    append_event(self.run_dir, recover_event(result, started, time.time(), by="stop condition"))
             except Exception as exc:  # noqa: BLE001 - the run's heal sweeps whatever this could not undo
                 self.say(f"stop condition: recovering {record['fault']} failed ({exc}); heal will sweep it")
         self.event.set()

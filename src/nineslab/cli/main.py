@@ -25,6 +25,7 @@ from nineslab.health import unhealthy_hosts
 from nineslab.lab import DEFAULT_LAB, Lab, check_lab_name
 from nineslab.load.runner import SEED
 from nineslab.providers import DEFAULT_PROVIDER, PROVIDERS
+from nineslab.runs import Run
 from nineslab.topology import load_topology, topology_names, topology_row
 
 LAB_OPTION = click.option(
@@ -233,11 +234,8 @@ def machines(topology: str, inventory: Path, lab: str, as_json: bool) -> None:
     else:
         for r in rows:
             state = "ready" if r["problem"] is None else f"NOT READY: {r['problem']}"
-            clock = (
-                f"clock {r['clock_offset_ms']:+.1f} ±{r['clock_error_ms']:.1f} ms"
-                if r["clock_offset_ms"] is not None
-                else "clock ?"
-            )
+            c = r["clock"]
+            clock = f"clock {c['offset_s'] * 1000:+.1f} ±{c['error_s'] * 1000:.1f} ms" if c else "clock ?"
             click.echo(
                 f"{r['host']:<10} {r['target']:<28} port {r['port']:<5} {'sudo' if r['become'] else 'root':<4} "
                 f"{clock:<24} {state}"
@@ -686,7 +684,7 @@ def ledger(lab: str, as_json: bool, rate: float, mechanisms: tuple[str, ...], pl
         _emit({"plan": planned, "estimate_min": minutes}, as_json, "\n".join([*lines, f"about {minutes:.0f} min"]))
         return
     out = run_ledger(the_lab, _progress(as_json), rate=rate, mechanisms=chosen, processes=processes)
-    data = json.loads((out / "ledger.json").read_text())
+    data = json.loads(Run(out).ledger_json.read_text())
     lines = [f"{m:<18} {v:8.1f} projected min/year saved" for m, v in data["saved_minutes_per_year"].items()]
     _emit({"run": str(out), **data}, as_json, "\n".join([*lines, f"ledger: {out / 'ledger.html'}"]))
 

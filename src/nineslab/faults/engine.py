@@ -9,12 +9,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from nineslab.clocks import on_client_clock
 from nineslab.defaults import HEAL_WAIT_S
 from nineslab.errors import NinesError
 from nineslab.faults.catalogue import FaultSpec, find
 from nineslab.faults.ops import OPS, sweeps
 from nineslab.faults.selection import select_hosts
-from nineslab.faults.timeline import on_client_clock
 from nineslab.load import LOAD_PIDFILE
 from nineslab.process import daemon_pid, end_orphaned_group
 

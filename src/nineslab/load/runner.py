@@ -21,6 +21,7 @@ from nineslab.errors import LabError
 from nineslab.load.samples import Tail
 from nineslab.paths import REPO_ROOT, venv_tool
 from nineslab.process import end_orphaned_group
+from nineslab.runs import Run
 from nineslab.topology import Topology
 
 LOCUSTFILE = REPO_ROOT / "loadtests" / "locustfile.py"
@@ -84,7 +85,7 @@ class LoadRun:
         self.clients = clients
         self.topology = topology
         self.run_dir = run_dir
-        self.samples_dir = run_dir / "samples"
+        self.samples_dir = Run(run_dir).samples
         self.rate = rate
         self.duration_s = duration_s
         self.deadline_s = deadline_s
@@ -141,7 +142,7 @@ class LoadRun:
             self.master = f"{master}:{port}"
             cmd += ["--master", "--master-bind-host", master, "--master-bind-port", str(port)]
             cmd += ["--expect-workers", str(len(self.placed)), "--expect-workers-max-wait", str(WORKERS_WAIT_S)]
-        log = (self.run_dir / "locust.log").open("ab")
+        log = Run(self.run_dir).locust_log.open("ab")
         # Own process groups: stopping the run stops Locust's processes too, and nothing else.
         self.proc = subprocess.Popen(
             cmd, env=self._env(main), stdout=log, stderr=log, cwd=self.run_dir, start_new_session=True
@@ -156,7 +157,7 @@ class LoadRun:
         # Who owns this load: heal (run by any process) ends it only once its owner is gone.
         owner = {"pid": self.proc.pid, "workers": [p.pid for p in self.worker_procs], "owner": os.getpid()}
         self.pidfile.write_text(json.dumps(owner))
-        (self.run_dir / "load.json").write_text(json.dumps({**self.settings(), "started": time.time()}, indent=1))
+        Run(self.run_dir).load_settings.write_text(json.dumps({**self.settings(), "started": time.time()}, indent=1))
 
     def settings(self) -> dict[str, Any]:
         """What a run records about its load (load.json): enough to repeat the schedule."""

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from nineslab import process
+from nineslab.clocks import Clock, ClockTable
 from nineslab.errors import LabError
 from nineslab.topology import Host, Topology
 from nineslab.topology.model import LAB_NETWORK
@@ -45,7 +46,7 @@ class Provider(abc.ABC):
     def __init__(self, lab: str) -> None:
         self.lab = lab
         # When the hands below acted, each on its host's own clock: (host, epoch s as read there). Only
-        # providers whose hosts keep clocks of their own (machines) stamp; faults.timeline corrects them.
+        # providers whose hosts keep clocks of their own (machines) stamp; nineslab.clocks corrects them.
         self.acts: list[tuple[str, float]] = []
 
     @abc.abstractmethod
@@ -175,13 +176,13 @@ class Provider(abc.ABC):
         """Undo every cut and power-off of `cut`/`power_off` (idempotent); the hosts that had one."""
         raise NotImplementedError(f"the {self.name} provider cuts at its router")
 
-    def measure_clocks(self) -> dict[str, tuple[float, float] | None]:
+    def measure_clocks(self) -> ClockTable:
         """Each host's clock offset against the client's (seconds, host minus client) and the bound of
         that measurement, measured now and kept for clock_offsets; {} where every host reads this
         machine's clock (namespaces, containers). None for a host that did not answer."""
         return {}
 
-    def clock_offsets(self) -> dict[str, tuple[float, float]]:
+    def clock_offsets(self) -> dict[str, Clock]:
         """The offsets measure_clocks found last (what fault acts stamped on a host are corrected by)."""
         return {}
 

@@ -6,11 +6,9 @@ from pathlib import Path
 from typing import Any
 
 from nineslab.defaults import SLO_MS
-from nineslab.runs import RESULTS_FILE, resolve_run, write_json
+from nineslab.runs import Run, resolve_run, write_json
 
 __all__ = ["write_report"]
-
-REPORT_FILES = ("report.html", "report.md", RESULTS_FILE, "junit.xml")
 
 
 def write_report(run: str | Path | None, assumptions: str | None = None, slo_ms: float = SLO_MS) -> dict[str, Any]:
@@ -21,10 +19,11 @@ def write_report(run: str | Path | None, assumptions: str | None = None, slo_ms:
 
     run_dir = resolve_run(str(run) if run is not None else None)
     res = build_results(run_dir, load_assumptions(Path(assumptions) if assumptions else None), slo_ms=slo_ms)
-    write_json(run_dir / RESULTS_FILE, res)
-    (run_dir / "report.md").write_text(to_markdown(res))
-    (run_dir / "report.html").write_text(to_html(res))
-    (run_dir / "junit.xml").write_text(to_junit(res))
+    stored = Run(run_dir)
+    write_json(stored.results, res)
+    stored.report_md.write_text(to_markdown(res))
+    stored.report_html.write_text(to_html(res))
+    stored.junit.write_text(to_junit(res))
     write_index(run_dir.parent)
-    res["files"] = {name: str(run_dir / name) for name in REPORT_FILES}
+    res["files"] = {p.name: str(p) for p in (stored.report_html, stored.report_md, stored.results, stored.junit)}
     return res

@@ -10,7 +10,7 @@ from nineslab.analysis.verdict import label
 from nineslab.report.charts import compare_figures
 from nineslab.report.index import write_index
 from nineslab.report.render import page, pct, table, unfiltered_text
-from nineslab.runs import new_run_dir, write_json
+from nineslab.runs import Run, new_run_dir, write_json
 
 SCHEMA = "nineslab.compare/2"  # 2: tiers ordered by their 95 % bound; the bound's downtime; verdict labels
 
@@ -122,9 +122,9 @@ def compare_html(cmp: dict[str, Any]) -> str:
 def write_comparison(results: list[dict[str, Any]]) -> Path:
     cmp = compare_results(results)
     run_dir = new_run_dir("compare")
-    (run_dir / "samples").rmdir()
-    write_json(run_dir / "compare.json", cmp)
-    (run_dir / "compare.md").write_text(compare_markdown(cmp))
-    (run_dir / "compare.html").write_text(compare_html(cmp))
+    Run(run_dir).samples.rmdir()
+    write_json(Run(run_dir).compare_json, cmp)
+    Run(run_dir).compare_md.write_text(compare_markdown(cmp))
+    Run(run_dir).compare_html.write_text(compare_html(cmp))
     write_index(run_dir.parent)
     return run_dir

@@ -9,7 +9,7 @@ from typing import Any
 
 from nineslab.analysis.verdict import label
 from nineslab.report.render import page
-from nineslab.runs import RESULTS_FILE, reports_root
+from nineslab.runs import Run, reports_root
 
 INDEX_FILE = "index.html"
 STAMP_LEN = len("20261126-132321")
@@ -51,8 +51,8 @@ def run_rows(root: Path) -> list[dict[str, Any]]:
             "nines_lo": "",
             "link": None,
         }
-        res = _read(run / RESULTS_FILE)
-        cmp = _read(run / "compare.json")
+        res = _read(Run(run).results)
+        cmp = _read(Run(run).compare_json)
         if res.get("verdict"):
             proj = res.get("projection", {})
             row.update(
@@ -60,20 +60,20 @@ def run_rows(root: Path) -> list[dict[str, Any]]:
                 verdict=label(res["verdict"]),
                 nines=f"{proj.get('nines', 0):.2f}",
                 nines_lo=f"{proj.get('nines_lo', 0):.2f}",
-                link=f"{run.name}/report.html" if (run / "report.html").exists() else None,
+                link=f"{run.name}/report.html" if Run(run).report_html.exists() else None,
             )
-        elif (ledger := _read(run / "ledger.json")).get("rows") is not None:
+        elif (ledger := _read(Run(run).ledger_json)).get("rows") is not None:
             saved = ledger.get("saved_minutes_per_year", {})
             row.update(
                 topology=ledger.get("topology", ""),
                 verdict=", ".join(f"{m}: {v:.1f} min/yr" for m, v in saved.items()) or "nothing saved",
-                link=f"{run.name}/ledger.html" if (run / "ledger.html").exists() else None,
+                link=f"{run.name}/ledger.html" if Run(run).ledger_html.exists() else None,
             )
         elif cmp.get("topologies"):
             row.update(
                 topology=", ".join(t["topology"] for t in cmp["topologies"]),
                 verdict=", ".join(f"{t['topology']}: {label(t['verdict'])}" for t in cmp["topologies"]),
-                link=f"{run.name}/compare.html" if (run / "compare.html").exists() else None,
+                link=f"{run.name}/compare.html" if Run(run).compare_html.exists() else None,
             )
         rows.append(row)
     return rows

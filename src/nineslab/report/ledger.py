@@ -10,6 +10,7 @@ from typing import Any
 from nineslab.report.charts import ledger_figure
 from nineslab.report.index import write_index
 from nineslab.report.render import page, secs, table
+from nineslab.runs import Run
 from nineslab.runs.store import new_run_dir, write_json
 
 
@@ -103,12 +104,12 @@ def write_ledger(
         "complete": all(r["measured"] for r in rows),
     }
     run_dir = new_run_dir(f"ledger-{topology}")
-    (run_dir / "samples").rmdir()
-    write_json(run_dir / "ledger.json", ledger)
+    Run(run_dir).samples.rmdir()
+    write_json(Run(run_dir).ledger_json, ledger)
     header = ["mechanism", "fault", "on", "off", "es saved", "per year on / off", "min/year saved"]
     html = page(
         "ledger.html.j2", {"fig-ledger": ledger_figure(ledger)}, ledger=ledger, rows=table(header, table_rows(rows))
     )
-    (run_dir / "ledger.html").write_text(html)
+    Run(run_dir).ledger_html.write_text(html)
     write_index(run_dir.parent)
     return run_dir

@@ -20,6 +20,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nineslab.runs import Run
+
 NINESLAB = str(Path(sys.executable).parent / "nineslab")
 # Where in each command a kill may land (seconds after its start), from its usual length on 2az.
 WINDOWS: dict[str, tuple[float, float]] = {
@@ -157,7 +159,7 @@ class Campaign:
             res.report = "no run (killed before it started)"
             return
         run = Path(latest)
-        res.samples = sum(max(0, len(p.read_text().splitlines()) - 1) for p in (run / "samples").glob("samples-*.csv"))
+        res.samples = sum(max(0, len(p.read_text().splitlines()) - 1) for p in Run(run).samples.glob("samples-*.csv"))
         out = subprocess.run([NINESLAB, "report", str(run), "--json"], capture_output=True, text=True, timeout=300)
         res.report = json.loads(out.stdout)["verdict"] if out.stdout.strip() else f"report failed: {out.stderr[-200:]}"
 

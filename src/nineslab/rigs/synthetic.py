@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from nineslab.runs import Run
+
 
 def make_run(
     root: Path,
@@ -17,7 +19,7 @@ def make_run(
     target: float = 0.9999,
 ) -> Path:
     run = root / "20260101-000000-synthetic"
-    (run / "samples").mkdir(parents=True)
+    Run(run).samples.mkdir(parents=True)
     lines = ["start,latency_ms,status,error,lb,gateway,app,zone"]
     t0 = 1_000_000.0
     for i in range(int(round(t_end / step))):
@@ -26,7 +28,7 @@ def make_run(
             lines.append(f"{t0 + t:.6f},0.5,0,refused,,,,")
         else:
             lines.append(f"{t0 + t:.6f},4.0,200,,lb-{'ab'[i % 2]},gw-a,app-a,east-a")
-    (run / "samples" / "samples-client-1.csv").write_text("\n".join(lines) + "\n")
+    (Run(run).samples / "samples-client-1.csv").write_text("\n".join(lines) + "\n")
     events = [
         {
             "fault": "lb-kill",
@@ -43,8 +45,8 @@ def make_run(
     ]
     if finished:
         events.append({"fault": "lb-kill", "phase": "recover", "start": t0 + outage[1] - 0.001, "end": t0 + outage[1]})
-    (run / "faults.jsonl").write_text("".join(json.dumps(e) + "\n" for e in events))
-    (run / "status-before.json").write_text(json.dumps({"topology": topology, "target": target}))
+    Run(run).fault_events.write_text("".join(json.dumps(e) + "\n" for e in events))
+    Run(run).status_before.write_text(json.dumps({"topology": topology, "target": target}))
     if finished:
         experiment = {"experiment": "lb-kill", "status": "completed", "deviated": False}
         outcome = {"topology": topology, "experiments": [experiment], "healthy": True, "applicable": ["lb-kill"]}
@@ -56,7 +58,7 @@ def make_suite(root: Path, faults: int = 20, rate: float = 200.0, spacing_s: flo
     """A synthetic suite as big as a real 3dc one: `faults` faults, each held 10 s with every request
     failing for its first 2 s, one every `spacing_s`, under `rate` req/s (evenly spaced)."""
     run = root / "20260101-000000-suite-3dc"
-    (run / "samples").mkdir(parents=True)
+    Run(run).samples.mkdir(parents=True)
     t0, step = 1_000_000.0, 1.0 / rate
     injects = [30.0 + i * spacing_s for i in range(faults)]
     lines = ["start,lag_ms,latency_ms,status,error,lb,gateway,app,zone"]
@@ -67,15 +69,15 @@ def make_suite(root: Path, faults: int = 20, rate: float = 200.0, spacing_s: flo
         lines.append(
             f"{t0 + t:.6f},0.1,0.5,0,refused,,,," if bad else f"{t0 + t:.6f},0.1,4.0,200,,lb-a,gw-a,app-a,east-a"
         )
-    (run / "samples" / "samples-client-1.csv").write_text("\n".join(lines) + "\n")
+    (Run(run).samples / "samples-client-1.csv").write_text("\n".join(lines) + "\n")
     events = []
     for k, a in enumerate(injects):
         name = f"fault-{k + 1:02d}"
         common = {"fault": name, "hosts": ["gw-a"], "op": "kill", "kind": "process", "hold_s": 10.0}
         events.append({**common, "phase": "inject", "start": t0 + a, "end": t0 + a + 0.01})
         events.append({"fault": name, "phase": "recover", "start": t0 + a + 10.0, "end": t0 + a + 10.01})
-    (run / "faults.jsonl").write_text("".join(json.dumps(e) + "\n" for e in events))
-    (run / "status-before.json").write_text(json.dumps({"topology": "3dc", "target": 0.99999}))
+    Run(run).fault_events.write_text("".join(json.dumps(e) + "\n" for e in events))
+    Run(run).status_before.write_text(json.dumps({"topology": "3dc", "target": 0.99999}))
     names = [e["fault"] for e in events if e["phase"] == "inject"]
     experiments = [{"experiment": x, "status": "completed", "deviated": False} for x in names]
     outcome = {"topology": "3dc", "experiments": experiments, "healthy": True, "applicable": names}

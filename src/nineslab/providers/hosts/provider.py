@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from nineslab.clocks import Clock, ClockTable, clocks_from_json, clocks_to_json, measured
 from nineslab.errors import LabError, NinesError
 from nineslab.paths import binaries, host_dir, lab_dir, pidfile
 from nineslab.providers.base import CUT, SWITCH_PORT, InventoryHost, Provider
@@ -25,7 +26,7 @@ from nineslab.security import etcd_access, pki
 from nineslab.topology import Host, Topology, load_topology
 
 INVENTORY_COPY = "machines.yaml"  # the inventory as deployed, in the lab's state directory
-CLOCKS_FILE = "clocks.json"  # each machine's clock offset and bound, as a run's start measured them
+CLOCKS_FILE = "clocks.json"  # each machine's clock offset and bound, as the last run's start measured them
 TOKEN = "ssh:"
 # The Go daemons are shipped (the same binaries the other providers run); the Debian daemons are the
 # machine's own, from its packages (`nineslab machines` checks them).
@@ -259,17 +260,15 @@ class HostsProvider(Provider):
     def clocks_file(self) -> Path:
         return lab_dir(self.lab) / CLOCKS_FILE
 
-    def measure_clocks(self) -> dict[str, tuple[float, float] | None]:
+    def measure_clocks(self) -> ClockTable:
         found = ssh.clocks(self.lab, self.machines())
-        measured = {h: list(c) for h, c in found.items() if c is not None}
-        self.clocks_file.write_text(json.dumps(measured))
+        self.clocks_file.write_text(json.dumps(clocks_to_json(found)))
         return found
 
-    def clock_offsets(self) -> dict[str, tuple[float, float]]:
+    def clock_offsets(self) -> dict[str, Clock]:
         try:
-            raw = json.loads(self.clocks_file.read_text())
-            return {str(h): (float(c[0]), float(c[1])) for h, c in raw.items()}
-        except (OSError, ValueError, TypeError, IndexError, AttributeError):
+            return measured(clocks_from_json(json.loads(self.clocks_file.read_text())))
+        except (OSError, ValueError):
             return {}  # never measured (no run yet): acts stay uncorrected, and say so
 
     # -- the deploy ----------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from nineslab.clocks import Clock, ClockTable, clocks_to_json
 from nineslab.paths import lab_dir
 from nineslab.providers.hosts import requirements
 from nineslab.providers.hosts.inventory import Machine
@@ -160,10 +161,11 @@ def clock_offset(lab: str, machine: Machine, samples: int = 5) -> tuple[float, f
     return best
 
 
-def clocks(lab: str, machines: dict[str, Machine]) -> dict[str, tuple[float, float] | None]:
+def clocks(lab: str, machines: dict[str, Machine]) -> ClockTable:
     """Every machine's clock offset and error bound, measured one machine at a time (a parallel
     measurement would add our own scheduling to every error bound)."""
-    return {host: clock_offset(lab, machine) for host, machine in machines.items()}
+    found = {host: clock_offset(lab, machine) for host, machine in machines.items()}
+    return {host: None if c is None else Clock(*c) for host, c in found.items()}
 
 
 def probe_all(lab: str, machines: dict[str, Machine]) -> dict[str, str | None]:
@@ -220,8 +222,7 @@ def survey(lab: str, machines: dict[str, Machine], topology: Topology) -> list[d
                 "port": m.port,
                 "become": m.become,
                 "problem": states[host],
-                "clock_offset_ms": None if clock is None else round(clock[0] * 1000, 3),
-                "clock_error_ms": None if clock is None else round(clock[1] * 1000, 3),
+                "clock": clocks_to_json({host: clock})[host],
             }
         )
     return rows

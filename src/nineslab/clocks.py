@@ -1,16 +1,57 @@
 """One time line for samples and fault windows. The samples are stamped by the client's clock; a fault
 that acts on a machine with a clock of its own (the hosts provider) is stamped there, at the moment it
-acts, and put on the client's time line by that machine's measured offset. Pure."""
+acts, and put on the client's time line by that machine's measured offset. Offsets are seconds (host
+minus client) with the bound of their measurement, in one format wherever they are kept. Pure."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
-CLOCKS_FILE = "clocks.json"  # in a run directory: each machine's clock against the client's at its start
+
+class Clock(NamedTuple):
+    offset_s: float  # host minus client
+    error_s: float  # the bound of that measurement (half the round trip)
+
+
+ClockTable = dict[str, Clock | None]  # None: the host did not answer
+
+
+def clocks_to_json(clocks: ClockTable) -> dict[str, dict[str, float] | None]:
+    """{host: {offset_s, error_s}} (null: not measured), as the lab and every run keep them."""
+    return {
+        h: None if c is None else {"offset_s": round(c.offset_s, 6), "error_s": round(c.error_s, 6)}
+        for h, c in sorted(clocks.items())
+    }
+
+
+def clocks_from_json(raw: Any) -> ClockTable:
+    """The table back; also a run made before offsets were kept in seconds ({offset_ms, error_ms}).
+    Anything else in it is left out (a host whose clock is unknown: its stamps stay uncorrected)."""
+    out: ClockTable = {}
+    for host, c in (raw if isinstance(raw, dict) else {}).items():
+        if c is None:
+            out[str(host)] = None
+            continue
+        if not isinstance(c, dict):
+            continue
+        try:
+            if "offset_s" in c:
+                out[str(host)] = None if c["offset_s"] is None else Clock(float(c["offset_s"]), float(c["error_s"]))
+            elif "offset_ms" in c:
+                ms = c["offset_ms"]
+                out[str(host)] = None if ms is None else Clock(float(ms) / 1000, float(c["error_ms"]) / 1000)
+        except (TypeError, ValueError, KeyError):
+            continue
+    return out
+
+
+def measured(clocks: ClockTable) -> dict[str, Clock]:
+    """The hosts whose offset is known."""
+    return {h: c for h, c in clocks.items() if c is not None}
 
 
 def on_client_clock(
-    acts: list[tuple[str, float]], offsets: dict[str, tuple[float, float]], key: str = "acted"
+    acts: list[tuple[str, float]], offsets: dict[str, Clock] | dict[str, tuple[float, float]], key: str = "acted"
 ) -> dict[str, Any]:
     """`acts` (host, epoch s on the host's clock) as the client's clock read them: each minus its host's
     offset (host minus client). Returns {key: {host: first act}, key_start: the first, key_end: the last,
@@ -51,13 +92,3 @@ def recovered_end(event: dict[str, Any]) -> float:
 def stamps(record: dict[str, Any], key: str) -> dict[str, Any]:
     """The fields on_client_clock(..., key) put into a record."""
     return {k: v for k, v in record.items() if k == key or k.startswith(f"{key}_")}
-
-
-def clock_table(clocks: dict[str, tuple[float, float] | None]) -> dict[str, dict[str, float | None]]:
-    """Measured offsets as a run records them: {host: {offset_ms, error_ms}} (None: did not answer)."""
-    return {
-        h: {"offset_ms": None, "error_ms": None}
-        if c is None
-        else {"offset_ms": round(c[0] * 1000, 3), "error_ms": round(c[1] * 1000, 3)}
-        for h, c in sorted(clocks.items())
-    }

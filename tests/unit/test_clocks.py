@@ -8,8 +8,18 @@ from pathlib import Path
 
 import pytest
 
-from nineslab.faults.timeline import clock_table, effective_start, on_client_clock, recovered_end, stamps
-from nineslab.report.build import fault_windows
+from nineslab.analysis.checker import fault_windows
+from nineslab.clocks import (
+    Clock,
+    clocks_from_json,
+    clocks_to_json,
+    effective_start,
+    measured,
+    on_client_clock,
+    recovered_end,
+    stamps,
+)
+from nineslab.runs.events import read_events
 
 
 def test_acts_are_put_on_the_clients_clock_by_each_machines_offset() -> None:
@@ -41,15 +51,22 @@ def test_the_report_opens_and_closes_a_window_where_the_machines_acted(tmp_path:
         {"fault": "zone-isolate", "phase": "recover", "start": 130.0, "end": 130.2},
     ]
     (tmp_path / "faults.jsonl").write_text("".join(json.dumps(e) + "\n" for e in events))
-    kill, isolate = fault_windows(tmp_path)
+    kill, isolate = fault_windows(read_events(tmp_path))
     assert kill["effective_start"] == pytest.approx(100.2) and kill["recover_end"] == pytest.approx(110.1)
     assert kill["clock"]["acted"] == {"gw-a": pytest.approx(100.2)} and kill["clock"]["acted_error_s"] == 0.005
     assert isolate["effective_start"] == 120.1 and isolate["recover_end"] == 130.2 and isolate["clock"] is None
     assert effective_start({"start": 1.0}) == 1.0 and recovered_end({"end": 2.0}) == 2.0
 
 
-def test_a_runs_clock_table_in_milliseconds() -> None:
-    assert clock_table({"b": (0.0123456, 0.0004), "a": None}) == {
-        "a": {"offset_ms": None, "error_ms": None},
-        "b": {"offset_ms": 12.346, "error_ms": 0.4},
-    }
+def test_clock_offsets_are_kept_in_seconds_in_one_format_and_older_runs_still_read() -> None:
+    table = {"b": Clock(0.0123456, 0.0004), "a": None}
+    kept = clocks_to_json(table)
+    assert kept == {"a": None, "b": {"offset_s": 0.012346, "error_s": 0.0004}}
+    assert clocks_from_json(json.loads(json.dumps(kept))) == {"a": None, "b": Clock(0.012346, 0.0004)}
+    # a run made before: milliseconds
+    old = {"a": {"offset_ms": None, "error_ms": None}, "b": {"offset_ms": 12.346, "error_ms": 0.4}}
+    assert clocks_from_json(old) == {"a": None, "b": Clock(0.012346, 0.0004)}
+    assert measured(clocks_from_json(old)) == {"b": Clock(0.012346, 0.0004)}
+    # anything else (a lab file of lists, garbage) is left out: those stamps stay uncorrected
+    assert clocks_from_json({"c": [1.0, 0.1], "d": {"offset_s": "x", "error_s": 1}}) == {}
+    assert clocks_from_json(["not", "a", "table"]) == {}
