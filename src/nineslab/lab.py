@@ -147,7 +147,8 @@ class Lab:
         say(f"hosts: creating {len(topology.hosts)} hosts of {topology.name} (terraform)")
         hosts = self.provider.create(topology)
         if ROUTER in self.provider.capabilities:
-            fence.install(self.provider, self.name, topology)  # etcd unreachable from the client segment
+            router = self.provider.exec_prefix(self.provider.router_netns())
+            fence.install(router, self.name, topology)  # etcd unreachable from the client segment
         made = etcd_access.ensure(self.name, topology)  # the lab's CA, certificates, users' passwords
         if made:
             say(f"pki: issued {', '.join(made)}")
@@ -158,7 +159,7 @@ class Lab:
         if meta:
             # Over a running lab, changed routes go through the guard first (canary, automatic rollback).
             self._topology = None
-            pushed = publish_topology(self, topology)
+            pushed = publish_topology(self.etcd, self.checker(), topology)
             if pushed:
                 say(f"routes: changed routes pushed through the canary {pushed.get('canary')} (guarded)")
         say("services: configuring etcd, routes, apps, gateways, LBs, DNS (ansible)")

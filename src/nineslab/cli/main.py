@@ -442,7 +442,8 @@ def routes_push(file: Path, lab: str, as_json: bool) -> None:
     from nineslab.routes import load_change, push
 
     change = load_change(file)  # checked before the lab is even looked at
-    result = push(Lab(lab), change)
+    the_lab = Lab(lab)
+    result = push(the_lab.etcd, the_lab.checker(), change, the_lab.topology())
     where = f"canary {result['canary']} passed in {result['canary_s']:.1f}s, then " if result["guarded"] else ""
     _emit(result, as_json, f"pushed {file}: {where}{len(result['gateways'])} gateways, revision {result['revision']}")
 
@@ -454,7 +455,7 @@ def routes_history(lab: str, as_json: bool) -> None:
     """Every route push and rollback of the lab, oldest first, with the etcd revision each wrote."""
     from nineslab.routes import history
 
-    entries = history(Lab(lab))
+    entries = history(Lab(lab).etcd)
     lines = [f"{'REVISION':>8}  {'OUTCOME':<12} {'BEFORE':>6}  WHAT"]
     for e in entries:
         what = f"to revision {e['to']}" if e["outcome"] == "rollback" else e.get("source", "")
@@ -470,7 +471,7 @@ def routes_rollback(revision: int | None, lab: str, as_json: bool) -> None:
     """Every gateway's routes back to REVISION (default: before the last push), in one transaction."""
     from nineslab.routes import rollback
 
-    result = rollback(Lab(lab), revision)
+    result = rollback(Lab(lab).etcd, revision)
     _emit(result, as_json, f"routes restored to revision {result['to']} ({result['keys']} keys changed)")
 
 

@@ -590,7 +590,7 @@ BAD_CHANGE = RouteChange(source="fault bad-route", puts={gateway.API_RULE_KEY: B
 
 def plan_bad_route(lab: Lab, hosts: list[Host], params: Params) -> State:
     """The revision to restore and every gateway root the write may touch."""
-    return {"revision": guard.revision(lab), "roots": [f"{gateway.rootkey(h)}/" for h in hosts]}
+    return {"revision": guard.revision(lab.etcd), "roots": [f"{gateway.rootkey(h)}/" for h in hosts]}
 
 
 def apply_bad_route(lab: Lab, state: State) -> None:
@@ -602,15 +602,16 @@ def apply_bad_push(lab: Lab, state: State) -> None:
     """Pushed the way changes are published (`nineslab routes push`): through a canary that rolls it
     back by itself when escape.guarded_push is on, to every gateway at once when it is off."""
     with contextlib.suppress(RolledBack):  # the canary failed and rolled back: that is the fault's story
-        guard.push(lab, BAD_CHANGE)
+        guard.push(lab.etcd, lab.checker(), BAD_CHANGE, lab.topology())
 
 
 def recover_bad_route(lab: Lab, state: State) -> None:
     """Every touched gateway root back to the revision before the bad write, in one txn (nothing to do
     when the guard already rolled it back)."""
-    ops = guard.restore_ops(lab, state["revision"], state.get("roots") or [gateway.ROOTKEY_PREFIX])
+    etcd = lab.etcd
+    ops = guard.restore_ops(etcd, state["revision"], state.get("roots") or [gateway.ROOTKEY_PREFIX])
     if ops:
-        lab.etcd.txn(ops)
+        etcd.txn(ops)
 
 
 def sweep_routes(lab: Lab, wait_s: float = 20.0) -> Swept:

@@ -104,7 +104,7 @@ def lab_status(lab: str, provider: Provider, topology: Topology) -> dict[str, An
         "etcd": etcd_info,
         "vips": holders,
         # the control-plane fence: etcd unreachable from the client segment (not part of `healthy`)
-        "fence": fence.present(provider, lab),
+        "fence": fence.present(provider.exec_prefix(provider.router_netns()), lab),
         # etcd's mutual TLS: days left on the lab's CA and each certificate ({} without TLS)
         "etcd_tls": topology.security.etcd_tls,
         "certificates": etcd_access.certificate_days(lab, topology),

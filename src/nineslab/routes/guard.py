@@ -12,16 +12,14 @@ from __future__ import annotations
 import base64
 import json
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from nineslab.errors import NinesError, RolledBack
+from nineslab.health import Checker, EtcdClient
 from nineslab.routes.change import RouteChange
 from nineslab.services import gateway
 from nineslab.services.etcd import b64, prefix_range
 from nineslab.topology import Host, Topology
-
-if TYPE_CHECKING:
-    from nineslab.lab import Lab
 
 JOURNAL = "nineslab/routes-log/"
 CANARY_WITHIN_S = 5.0  # the change must be loaded and serving on the canary within this
@@ -33,31 +31,31 @@ def _entry(token: str, record: dict[str, Any]) -> dict[str, Any]:
     return {"requestPut": {"key": b64(JOURNAL + token), "value": b64(json.dumps(record, sort_keys=True))}}
 
 
-def revision(lab: Lab) -> int:
+def revision(etcd: EtcdClient) -> int:
     """etcd's current revision."""
-    return int(lab.etcd.call("/v3/kv/range", {"key": b64(gateway.DIGEST_KEY)})["header"]["revision"])
+    return int(etcd.call("/v3/kv/range", {"key": b64(gateway.DIGEST_KEY)})["header"]["revision"])
 
 
-def _values(lab: Lab, prefix: str, at: int | None = None) -> dict[str, str]:
+def _values(etcd: EtcdClient, prefix: str, at: int | None = None) -> dict[str, str]:
     body: dict[str, Any] = dict(prefix_range(prefix))
     if at is not None:
         body["revision"] = at
-    kvs = lab.etcd.call("/v3/kv/range", body).get("kvs", [])
+    kvs = etcd.call("/v3/kv/range", body).get("kvs", [])
     return {base64.b64decode(kv["key"]).decode(): kv["value"] for kv in kvs}  # values stay base64
 
 
-def restore_ops(lab: Lab, at: int, prefixes: list[str]) -> list[dict[str, Any]]:
+def restore_ops(etcd: EtcdClient, at: int, prefixes: list[str]) -> list[dict[str, Any]]:
     """Ops that put every key under `prefixes` back as it was at revision `at` (changed keys re-put,
     keys added since deleted); empty when nothing differs."""
     ops: list[dict[str, Any]] = []
     for prefix in prefixes:
-        old, now = _values(lab, prefix, at), _values(lab, prefix)
+        old, now = _values(etcd, prefix, at), _values(etcd, prefix)
         ops += [{"requestPut": {"key": b64(k), "value": v}} for k, v in old.items() if now.get(k) != v]
         ops += [{"requestDeleteRange": {"key": b64(k)}} for k in now if k not in old]
     return ops
 
 
-def _canary_check(lab: Lab, gw_address: str, token: str) -> dict[str, Any]:
+def _canary_check(checker: Checker, gw_address: str, token: str) -> dict[str, Any]:
     check = {
         "kind": "canary",
         "url": f"http://{gw_address}{gateway.API_PATH}",
@@ -66,60 +64,62 @@ def _canary_check(lab: Lab, gw_address: str, token: str) -> dict[str, Any]:
         "failures": CANARY_FAILURES,
         "within_s": CANARY_WITHIN_S,
     }
-    return lab.checker().run({"canary": check})["canary"]
+    return checker.run({"canary": check})["canary"]
 
 
-def _serving(lab: Lab, topo: Topology) -> list[Host]:
+def _serving(checker: Checker, topo: Topology) -> list[Host]:
     """The gateways that serve the API route now (a canary must start healthy to mean anything)."""
     gws = topo.by_role("gateway")
-    results = lab.checker().run({g.name: gateway.health_check(g, topo) for g in gws})
+    results = checker.run({g.name: gateway.health_check(g, topo) for g in gws})
     return [g for g in gws if results[g.name].get("healthy")]
 
 
-def _pick_canary(lab: Lab, topo: Topology) -> Host:
-    serving = _serving(lab, topo)
+def _pick_canary(checker: Checker, topo: Topology) -> Host:
+    serving = _serving(checker, topo)
     if not serving:
         raise NinesError("no gateway serves the API route now, so none can be the canary — `nineslab heal` first")
     return serving[0]
 
 
 def push(
-    lab: Lab, change: RouteChange, topology: Topology | None = None, final_ops: list[dict[str, Any]] | None = None
+    etcd: EtcdClient,
+    checker: Checker,
+    change: RouteChange,
+    topo: Topology,
+    final_ops: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """Publish `change` to every gateway of `topology` (default: the lab's), canary first when the
-    topology's escape.guarded_push is on; `final_ops` join the last transaction. Returns what was done;
-    raises RolledBack (one line) when the canary failed, after the automatic rollback."""
-    topo = topology or lab.topology()
+    """Publish `change` to every gateway of `topo` through `etcd`, canary first (checked with real
+    requests by `checker`) when the topology's escape.guarded_push is on; `final_ops` join the last
+    transaction. Returns what was done; raises RolledBack (one line) when the canary failed, after the
+    automatic rollback."""
     guarded = topo.escape.guarded_push
     gws = topo.by_role("gateway")
     token = f"{time.time_ns():x}"
-    before = revision(lab)
+    before = revision(etcd)
     record: dict[str, Any] = {"source": change.source, "before": before, "time": time.time(), "token": token}
     record["change"] = {"set": change.puts, "delete": list(change.deletes)}
 
     def publish(to: list[Any], outcome: str) -> None:
         """The change to these gateways and its journal entry, in one transaction."""
-        lab.etcd.txn(
-            [*change.ops([gateway.rootkey(g) for g in to], token), _entry(token, record | {"outcome": outcome})]
-        )
+        etcd.txn([*change.ops([gateway.rootkey(g) for g in to], token), _entry(token, record | {"outcome": outcome})])
 
     if not guarded:
         publish(gws, "pushed")
         return record | {
             "outcome": "pushed",
             "guarded": False,
-            "revision": revision(lab),
+            "revision": revision(etcd),
             "gateways": [g.name for g in gws],
         }
-    canary = _pick_canary(lab, topo)
+    canary = _pick_canary(checker, topo)
     publish([canary], "canary")
-    checked = _canary_check(lab, str(canary.address), token)
+    checked = _canary_check(checker, str(canary.address), token)
     if not checked.get("healthy"):
-        ops = restore_ops(lab, before, [gateway.rootkey(canary) + "/"])
+        ops = restore_ops(etcd, before, [gateway.rootkey(canary) + "/"])
         why = (
             f"HTTP {checked.get('status')}" if checked.get("ok") else str(checked.get("error", "no answer"))
         ) + f" from {canary.name} after {checked.get('seconds', 0):.1f} s"
-        lab.etcd.txn([*ops, _entry(token, record | {"outcome": "rolled back", "canary": canary.name, "reason": why})])
+        etcd.txn([*ops, _entry(token, record | {"outcome": "rolled back", "canary": canary.name, "reason": why})])
         raise RolledBack(
             f"route push {change.source} failed on the canary {canary.name} ({why}); rolled back to revision "
             f"{before} automatically — no other gateway received it"
@@ -131,37 +131,37 @@ def push(
         "guarded": True,
         "canary": canary.name,
         "canary_s": round(float(checked.get("seconds", 0)), 3),
-        "revision": revision(lab),
+        "revision": revision(etcd),
         "gateways": [canary.name, *[g.name for g in rest]],
     }
 
 
-def history(lab: Lab) -> list[dict[str, Any]]:
+def history(etcd: EtcdClient) -> list[dict[str, Any]]:
     """Every journalled push and rollback, oldest first, each with the revision it wrote."""
-    kvs = lab.etcd.call("/v3/kv/range", dict(prefix_range(JOURNAL))).get("kvs", [])
+    kvs = etcd.call("/v3/kv/range", dict(prefix_range(JOURNAL))).get("kvs", [])
     out = [{**json.loads(base64.b64decode(kv["value"])), "revision": int(kv["mod_revision"])} for kv in kvs]
     return sorted(out, key=lambda e: e["revision"])
 
 
-def rollback(lab: Lab, to: int | None = None) -> dict[str, Any]:
+def rollback(etcd: EtcdClient, to: int | None = None) -> dict[str, Any]:
     """Every gateway's routes back to revision `to` (default: before the last push that went through),
     in one transaction."""
     if to is None:
-        pushed = [e for e in history(lab) if e.get("outcome") == "pushed"]
+        pushed = [e for e in history(etcd) if e.get("outcome") == "pushed"]
         if not pushed:
             raise NinesError("no route push to roll back — see `nineslab routes history`, or give a REVISION")
         to = int(pushed[-1]["before"])
-    now = revision(lab)
+    now = revision(etcd)
     if not 1 <= to <= now:
         raise NinesError(f"revision {to} does not exist (etcd is at revision {now}) — see `nineslab routes history`")
-    ops = restore_ops(lab, to, [gateway.ROOTKEY_PREFIX])
+    ops = restore_ops(etcd, to, [gateway.ROOTKEY_PREFIX])
     token = f"{time.time_ns():x}"
     record = {"outcome": "rollback", "to": to, "before": now, "time": time.time(), "token": token, "keys": len(ops)}
-    lab.etcd.txn([*ops, _entry(token, record)])
-    return record | {"revision": revision(lab)}
+    etcd.txn([*ops, _entry(token, record)])
+    return record | {"revision": revision(etcd)}
 
 
-def publish_topology(lab: Lab, topology: Topology) -> dict[str, Any] | None:
+def publish_topology(etcd: EtcdClient, checker: Checker, topology: Topology) -> dict[str, Any] | None:
     """Deploy's route step over a running lab: the keys of `topology`'s routes that differ from etcd,
     pushed through the guard (with the route digest, so the playbook's own route step then has nothing
     to do). None when there is nothing to guard: the guard is off, etcd does not answer, no gateway
@@ -169,8 +169,8 @@ def publish_topology(lab: Lab, topology: Topology) -> dict[str, Any] | None:
     if not topology.escape.guarded_push:
         return None
     try:
-        current = lab.etcd.prefix(gateway.ROOTKEY_PREFIX)
-        if not _serving(lab, topology):
+        current = etcd.prefix(gateway.ROOTKEY_PREFIX)
+        if not _serving(checker, topology):
             return None
     except NinesError:
         return None
@@ -185,4 +185,4 @@ def publish_topology(lab: Lab, topology: Topology) -> dict[str, Any] | None:
     if not any(by_root.values()) and not any(gone.values()):
         return None
     change = RouteChange(source=f"deploy of {topology.name}", by_root=by_root, deletes_by_root=gone)
-    return push(lab, change, topology, final_ops=[gateway.digest_put(topology)])
+    return push(etcd, checker, change, topology, final_ops=[gateway.digest_put(topology)])
