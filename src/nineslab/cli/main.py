@@ -291,7 +291,7 @@ def _fault_command(func: Any) -> Any:
 
 
 def _stop_options(func: Any) -> Any:
-    """--abort-if-error-ratio R --for S: a run's stop condition (see chaos/stop.py)."""
+    """--abort-if-error-ratio R --for S: a run's stop condition (see orchestration/stop.py)."""
     func = click.option(
         "--for",
         "for_s",
@@ -310,7 +310,7 @@ def _stop_options(func: Any) -> Any:
 
 
 def _stop_condition(abort_ratio: float | None, for_s: float) -> Any:
-    from nineslab.chaos.stop import StopCondition
+    from nineslab.orchestration.stop import StopCondition
 
     return StopCondition(abort_ratio, for_s) if abort_ratio is not None else None
 
@@ -489,7 +489,7 @@ def chaos() -> None:
 def chaos_run(experiment: str, lab: str, as_json: bool, dry: bool, abort_ratio: float | None, for_s: float) -> None:
     """Run one experiment (a catalogue fault name or a .json path) under load in a new run directory.
     Exit 1 if it deviated or failed, was stopped by its stop condition, or the lab did not come back."""
-    from nineslab.chaos.runner import run_experiment
+    from nineslab.orchestration.runner import run_experiment
 
     stop = _stop_condition(abort_ratio, for_s)
     result = run_experiment(Lab(lab), experiment, _progress(as_json), dry=dry, stop=stop)
@@ -557,7 +557,7 @@ def suite(
     Proving a tier takes evidence: --holds-for-target holds each fault long enough (and runs a baseline
     long enough) that a clean estate's 95 %% bound fits the budget — at 3dc's 99.999 %% that is about
     half a million clean requests; --plan shows the plan without running it."""
-    from nineslab.chaos.runner import run_suite
+    from nineslab.orchestration.runner import run_suite
 
     _one_of(processes, workers)
     result = run_suite(
@@ -638,7 +638,7 @@ def compare(runs: tuple[str, ...], topologies: str, rate: float, lab: str, proce
     """The same fault schedule on several topologies, side by side: each topology deployed (as --lab),
     its suite run and reported, then destroyed; or existing runs read with --runs. Tiers are ordered by
     their 95 % bound. Exit 0 only when every tier is a proven PASS (4 if a run failed itself, else 1)."""
-    from nineslab.chaos.runner import run_compare
+    from nineslab.orchestration.runner import run_compare
     from nineslab.report import write_report
     from nineslab.report.compare import compare_markdown, compare_results, write_comparison
 
@@ -670,7 +670,7 @@ def ledger(lab: str, as_json: bool, rate: float, mechanisms: tuple[str, ...], pl
     and with it off (the lab redeployed with that one switch off, then back), error-seconds and projected
     minutes/year saved. Runs already in the store with the same topology, switches, rate and holds are
     reused. Writes ledger.html and ledger.json to a new run directory."""
-    from nineslab.chaos.ledger import MECHANISMS, estimate_s, plan, run_ledger
+    from nineslab.orchestration.ledger import MECHANISMS, estimate_s, plan, run_ledger
 
     the_lab = Lab(lab)
     bad = sorted(set(mechanisms) - set(MECHANISMS))
@@ -747,7 +747,7 @@ def calibrate(
     processes: int,
 ) -> None:
     """Inject outages of known length under load; print the true length next to what the report measures."""
-    from nineslab.chaos.calibration import calibrate as run_calibrations
+    from nineslab.orchestration.calibration import calibrate as run_calibrations
 
     rows = run_calibrations(
         Lab(lab),

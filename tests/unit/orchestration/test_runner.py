@@ -9,7 +9,7 @@ import pytest
 
 from nineslab.analysis.verdict import ran_clean
 from nineslab.chaos.controls import run_label
-from nineslab.chaos.runner import applicable_faults, experiment_outcome
+from nineslab.orchestration.runner import applicable_faults, experiment_outcome
 from nineslab.providers.netns import NetnsProvider
 from nineslab.topology import load_topology
 
@@ -60,9 +60,9 @@ def test_a_suite_runs_the_faults_that_apply_in_catalogue_order() -> None:
 
 
 def test_a_fault_that_applies_without_a_rate_is_refused_before_the_suite_starts() -> None:
-    from nineslab.chaos.runner import require_rates
     from nineslab.errors import NinesError
     from nineslab.faults import load_catalogue
+    from nineslab.orchestration.runner import require_rates
     from nineslab.report.build import load_assumptions
 
     topology = load_topology("1az")

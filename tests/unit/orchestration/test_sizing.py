@@ -11,9 +11,9 @@ import pytest
 
 from nineslab.analysis import Assumption, BaselineEvidence, FaultRun, project
 from nineslab.analysis.projection import YEAR_S, evidence_plan
-from nineslab.chaos.runner import with_hold
-from nineslab.chaos.sizing import MAX_HOLD_S, plan_suite
 from nineslab.faults import FaultSpec
+from nineslab.orchestration.runner import with_hold
+from nineslab.orchestration.sizing import MAX_HOLD_S, plan_suite
 
 
 def spec(name: str, hold_s: float = 10.0) -> FaultSpec:

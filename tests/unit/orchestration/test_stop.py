@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from nineslab.analysis import verdict, verdict_reasons
-from nineslab.chaos.stop import MIN_SAMPLES, ErrorWindow, StopCondition, crossed
+from nineslab.orchestration.stop import MIN_SAMPLES, ErrorWindow, StopCondition, crossed
 from tests.unit.analysis.test_verdict import results
 
 

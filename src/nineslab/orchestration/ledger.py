@@ -14,11 +14,11 @@ from typing import Any
 
 import yaml
 
-from nineslab.chaos.runner import OVERHEAD_S, applicable_faults, run_suite
 from nineslab.defaults import RATE, SLO_MS
 from nineslab.errors import NinesError
 from nineslab.faults import load_catalogue
 from nineslab.lab import Lab
+from nineslab.orchestration.runner import OVERHEAD_S, applicable_faults, run_suite
 from nineslab.report.ledger import write_ledger
 from nineslab.runs.store import RESULTS_FILE, Run, reports_root
 from nineslab.topology import Topology, load_topology

@@ -18,8 +18,6 @@ from nineslab.analysis.core import AFTER_RECOVERY_S
 from nineslab.analysis.verdict import ran_clean
 from nineslab.chaos.current_run import RUN_DIR_ENV
 from nineslab.chaos.experiments import check_experiment, experiment_path, inject_arguments
-from nineslab.chaos.sizing import plan_suite
-from nineslab.chaos.stop import Guardrail, StopCondition
 from nineslab.defaults import HEAL_WAIT_S, RATE
 from nineslab.errors import NinesError
 from nineslab.faults import FaultSpec, applicable, heal, load_catalogue
@@ -28,6 +26,8 @@ from nineslab.faults.catalogue import find, overridden
 from nineslab.health import require_healthy, unhealthy_hosts
 from nineslab.health.consistency import etcd_consistency
 from nineslab.lab import Lab
+from nineslab.orchestration.sizing import plan_suite
+from nineslab.orchestration.stop import Guardrail, StopCondition
 from nineslab.paths import ASSUMPTIONS_FILE, venv_tool
 from nineslab.report import write_report
 from nineslab.report.build import load_assumptions

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from nineslab.chaos.ledger import MECHANISMS, plan, reusable, variant
 from nineslab.defaults import SLO_MS
+from nineslab.orchestration.ledger import MECHANISMS, plan, reusable, variant
 from nineslab.providers.netns import NetnsProvider
 from nineslab.report.ledger import ledger_rows, table_rows, totals
 from nineslab.rigs.synthetic import fault_results
@@ -85,7 +85,7 @@ def test_a_run_is_reused_only_with_the_same_topology_switches_rate_and_holds(
 def test_each_variant_switches_off_one_mechanism_even_after_another_variant_was_deployed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import nineslab.chaos.ledger as ledger
+    import nineslab.orchestration.ledger as ledger
 
     class FakeLab:
         """A lab whose deploy overwrites its topology snapshot, as the real one does."""
