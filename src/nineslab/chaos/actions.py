@@ -6,12 +6,16 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from nineslab.chaos.current_run import lab_from, record_fault_event
+from nineslab.chaos.current_run import current, lab_from, record_fault_event
 from nineslab.faults import inject, recover
 from nineslab.faults.catalogue import find, overridden
 from nineslab.runs.events import inject_event, recover_event
 
 __all__ = ["inject_fault", "recover_fault"]
+
+# chaoslib reads SystemExit(20) as its graceful exit (SIGUSR1): the experiment is interrupted and its
+# rollbacks run (a plain exception would only fail the action and go on with the method).
+STOPPED = 20
 
 
 def inject_fault(
@@ -25,13 +29,19 @@ def inject_fault(
     """Inject catalogue fault `fault` (select/role/hold/params overridable here), hold it for `hold_s`, return.
     The window starts at this action's own start time."""
     started = time.time()
+    run = current()
+    if run is not None and run.stopping.is_set():
+        raise SystemExit(STOPPED)  # the run was stopped before this fault began: not injected
     lab = lab_from(configuration)
     spec = find(fault, lab.topology(), capabilities=lab.provider.capabilities)
     spec = overridden(spec, f"experiment {fault}", select, role, hold_s, params)
     record = inject(lab, spec.name, spec)
     record["action_start"] = started
     record_fault_event(inject_event(record, started, spec.hold_s))
-    time.sleep(spec.hold_s)
+    if run is None:
+        time.sleep(spec.hold_s)
+    elif run.stopping.wait(spec.hold_s):
+        raise SystemExit(STOPPED)  # stopped during the hold: the rollbacks recover it
     return record
 
 

@@ -22,6 +22,7 @@ from nineslab.faults import engine as faults_engine
 from nineslab.faults.catalogue import find
 from nineslab.faults.engine import describe_dry_run
 from nineslab.health import unhealthy_hosts
+from nineslab.health.describe import status_lines
 from nineslab.lab import DEFAULT_LAB, Lab, check_lab_name
 from nineslab.load.runner import SEED
 from nineslab.providers import DEFAULT_PROVIDER, PROVIDERS
@@ -124,7 +125,7 @@ def deploy(topology: str, provider: str | None, inventory: Path | None, lab: str
         f"lab {result.lab} ({result.topology}) is up in {result.seconds:.1f}s "
         f"(hosts {result.terraform_seconds:.1f}s, services {result.ansible_seconds:.1f}s, {result.changed} changes)"
     )
-    _print_status(result.status)
+    click.echo("\n".join(status_lines(result.status)))
 
 
 @cli.command()
@@ -143,7 +144,7 @@ def status(lab: str, as_json: bool, hashkv: bool) -> None:
     if as_json:
         click.echo(json.dumps(st, indent=2))
     else:
-        _print_status(st)
+        click.echo("\n".join(status_lines(st)))
         if hashkv:
             from nineslab.report.render import consistency_text
 
@@ -810,57 +811,6 @@ def _print_dry_run(result: dict[str, Any], as_json: bool) -> None:
     if not result["would_start"]:
         lines.append(f"the run would refuse to start: lab not healthy (down: {result['down']}) — `nineslab heal` first")
     _emit(result, as_json, "\n".join(lines))
-
-
-def certificates_line(st: dict[str, Any]) -> str:
-    """etcd's TLS in one line: the soonest expiry first (an expired certificate stops its member)."""
-    if not st.get("etcd_tls"):
-        return "etcd without TLS (security.etcd_tls: false): anyone on the lab's network may write its state"
-    days = st.get("certificates") or {}
-    missing = sorted(n for n, d in days.items() if d is None)
-    known = sorted((d, n) for n, d in days.items() if d is not None)
-    if not known:
-        return "etcd mutual TLS: NO CERTIFICATES found — run `nineslab deploy` to issue them"
-    soonest, name = known[0]
-    state = "EXPIRED" if soonest <= 0 else f"{soonest:g} days left"
-    line = f"etcd mutual TLS and users: {len(known)} certificates, soonest {name}: {state}"
-    return line + (f"; MISSING {', '.join(missing)}" if missing else "")
-
-
-def _print_status(st: dict[str, Any]) -> None:
-    ep = st["entrypoint"]
-    served = " ".join(f"{k.removeprefix('X-Nines-').lower()}={v}" for k, v in ep["served_by"].items())
-    click.echo(
-        f"lab {st['lab']}  topology {st['topology']}  target {st['target'] * 100:g} %  "
-        f"{'HEALTHY' if st['healthy'] else 'UNHEALTHY'}"
-    )
-    click.echo(
-        f"entrypoint {ep['url']} from netns {ep['client_netns']} via {ep.get('client_resolver', 'stub')} resolver "
-        f"-> {', '.join(ep['resolvers'])}: "
-        f"{'ok ' + served if ep['healthy'] else 'FAILING ' + str(ep.get('error') or '')}"
-    )
-    e = st["etcd"]
-    fence = (
-        "etcd fenced off from the client segment" if st.get("fence") else "NO FENCE: the client segment reaches etcd"
-    )
-    click.echo(
-        f"etcd leader {e['leader'] or 'NONE'}; healthy members {len(e['healthy_members'])}/{len(e['endpoints'])}; "
-        f"{fence}"
-    )
-    click.echo(certificates_line(st))
-    click.echo(f"{'host':<10} {'role':<8} {'zone':<8} {'region':<6} {'address':<15} {'netns':<20} state")
-    for h in st["hosts"]:
-        click.echo(
-            f"{h['name']:<10} {h['role']:<8} {h['zone'] or '-':<8} {h['region'] or '-':<6} "
-            f"{h['address']:<15} {h['netns']:<20} {_host_state(h)}"
-        )
-
-
-def _host_state(h: dict[str, Any]) -> str:
-    if h.get("etcd_half_open"):
-        members = ", ".join(h["etcd_half_open"])
-        return f"STALE: holds a half-open etcd connection to {members} (a watch on it follows no change)"
-    return "up" if h["healthy"] else "DOWN"
 
 
 def main() -> None:

@@ -141,6 +141,25 @@ def _write(path: Path, data: dict[str, Any]) -> None:
     tmp.replace(path)  # atomic: a reader never sees half a state file
 
 
+def sweep_after(lab: Lab, spec: FaultSpec) -> list[str]:
+    """Between a suite's faults: what `spec` may have left — its state file if its recovery did not
+    run through, then its op's own sweep (daemons left down, rules, cgroups) — and nothing else: no
+    other op's sweep and no wait for health, which the end of the run does once. What was done (and
+    what failed, marked so), one line each."""
+    out: list[str] = []
+    for record in active_faults(lab):
+        try:
+            recover(lab, record["fault"])
+            out.append(f"recovered {record['fault']}")
+        except Exception as exc:  # noqa: BLE001 - the run's final heal sweeps it again
+            out.append(f"FAILED to recover {record['fault']}: {exc}")
+    try:
+        done, failed = OPS[spec.op].sweep(lab)
+    except NinesError as exc:
+        done, failed = [], [str(exc)]
+    return out + done + [f"FAILED: {f}" for f in failed]
+
+
 def heal(lab: Lab, wait_s: float = HEAL_WAIT_S, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Undo every fault the catalogue can cause, recorded or not, and wait for the lab to be healthy:
     recorded faults are recovered from their state files, then every op's sweep runs once."""

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from nineslab.analysis.core import AFTER_RECOVERY_S
+from nineslab.chaos.current_run import start_run
 from nineslab.defaults import RATE
 from nineslab.lab import Lab
-from nineslab.orchestration.runner import start_run
 from nineslab.report import write_report
 from nineslab.runs import Run, write_json
 from nineslab.runs.events import FaultEvent, append_event

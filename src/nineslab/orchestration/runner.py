@@ -1,13 +1,13 @@
-"""`nineslab chaos run`, `suite` and `compare`: stock `chaos run` as a subprocess (rollbacks always),
-one run directory per invocation. Every run has the Jepsen shape: it refuses to start on an unhealthy
-lab, runs healthy -> load -> inject -> hold -> recover, ends with heal-everything and a health check,
-and writes its outcome and its report."""
+"""`nineslab chaos run`, `suite` and `compare`: each fault a Chaos Toolkit experiment (rollbacks
+always) run in this process, one run directory per invocation. Every run has the Jepsen shape: it
+refuses to start on an unhealthy lab, runs healthy -> load -> inject -> hold -> recover, ends with
+heal-everything and a health check, and writes its outcome and its report. Between a suite's faults
+only what the last one left is swept; nothing of the orchestrator's own runs inside a fault's window
+but the experiment itself."""
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import asdict, replace
@@ -16,91 +16,37 @@ from typing import Any
 
 from nineslab.analysis.core import AFTER_RECOVERY_S
 from nineslab.analysis.verdict import ran_clean
-from nineslab.chaos.current_run import RUN_DIR_ENV
+from nineslab.chaos.current_run import CurrentRun, start_run
 from nineslab.chaos.experiments import check_experiment, experiment_path, inject_arguments
+from nineslab.chaos.inprocess import ExperimentRunner
 from nineslab.defaults import HEAL_WAIT_S, RATE
 from nineslab.errors import NinesError
-from nineslab.faults import FaultSpec, applicable, heal, load_catalogue
+from nineslab.faults import FaultSpec, applicable, heal, load_catalogue, sweep_after
 from nineslab.faults import engine as faults_engine
 from nineslab.faults.catalogue import find, overridden
-from nineslab.health import require_healthy, unhealthy_hosts
+from nineslab.health import unhealthy_hosts
 from nineslab.health.consistency import etcd_consistency
 from nineslab.lab import Lab
 from nineslab.orchestration.sizing import plan_suite
 from nineslab.orchestration.stop import Guardrail, StopCondition
-from nineslab.paths import ASSUMPTIONS_FILE, venv_tool
+from nineslab.paths import ASSUMPTIONS_FILE
 from nineslab.report import write_report
 from nineslab.report.build import load_assumptions
 from nineslab.report.render import headline
-from nineslab.runs import Run, new_run_dir, write_json
+from nineslab.runs import Run, write_json
 from nineslab.topology import Topology
-from nineslab.versions import component_versions
 
 Progress = Callable[[str], None]
 # The quiet period between two faults of a suite is a fault's whole after-recovery window, so that the
 # tail of one fault (stale connections, health checks rising) is charged to it, not to the next one.
 GAP_S = AFTER_RECOVERY_S
 STOP_WATCH_MAX_S = 3600.0  # a stop condition's watch on one experiment ends by itself after this
-OVERHEAD_S = GAP_S + 3.0  # per experiment beyond its hold: hypothesis probes, heal, the gap (for the estimate)
+OVERHEAD_S = GAP_S + 3.0  # per experiment beyond its hold: hypothesis probes, the sweep, the gap (for the estimate)
 
 
 def applicable_faults(lab: Lab, topology: Topology) -> list[FaultSpec]:
     """The catalogue's faults that apply to this lab, in catalogue (= run) order."""
     return [s for s in load_catalogue() if applicable(s, topology, lab.provider.capabilities)]
-
-
-def run_chaos_toolkit(
-    lab: Lab,
-    experiment: Path,
-    run_dir: Path,
-    journal: Path,
-    say: Progress,
-    extra_env: dict[str, str],
-    guard: Guardrail | None = None,
-) -> dict[str, Any]:
-    """One stock `chaos run` (rollbacks always) in the run directory; its log goes to chaos.log."""
-    env = dict(os.environ, NINESLAB_LAB=lab.name, **{RUN_DIR_ENV: str(run_dir)}, **extra_env)
-    cmd = [
-        str(venv_tool("chaos")),
-        "--no-log-file",
-        "run",
-        "--rollback-strategy",
-        "always",
-        "--journal-path",
-        str(journal),
-        str(experiment),
-    ]
-    with (
-        Run(run_dir).chaos_log.open("a") as log,
-        subprocess.Popen(
-            cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=run_dir
-        ) as proc,
-    ):
-        assert proc.stdout is not None
-        if guard is not None:
-            guard.running(proc)
-        for line in proc.stdout:
-            log.write(line)
-            text = line.strip()
-            if "INFO]" in text or "ERROR]" in text or "WARNING]" in text:
-                say("chaos: " + text.split("] ", 1)[-1])
-        rc = proc.wait()
-    try:
-        j = json.loads(journal.read_text())
-    except (OSError, ValueError):
-        j = {}
-    return {**experiment_outcome(experiment.stem, rc, j), "journal": str(journal)}
-
-
-def experiment_outcome(name: str, exit_code: int, journal: Any) -> dict[str, Any]:
-    """What one `chaos run` came to, from its journal (missing or unreadable: "no journal")."""
-    journal = journal if isinstance(journal, dict) else {}
-    return {
-        "experiment": name,
-        "exit_code": exit_code,
-        "status": str(journal.get("status", "no journal")),
-        "deviated": bool(journal.get("deviated", False)),
-    }
 
 
 def require_rates(specs: list[FaultSpec], topology: Topology, rates: dict[str, Any]) -> None:
@@ -114,18 +60,6 @@ def require_rates(specs: list[FaultSpec], topology: Topology, rates: dict[str, A
             f"to {topology.name} — add events_per_year, repair_s and source for "
             f"{'it' if one else 'each'} (a citation, or `assumption:` and the reasoning)"
         )
-
-
-def start_run(lab: Lab, topology: Topology, label: str) -> Path:
-    """Refuse an unhealthy lab (before anything is made), then a new run directory with the lab's
-    status and the component versions."""
-    status = lab.status(topology)
-    require_healthy(lab.name, status)
-    run_dir = new_run_dir(label)
-    write_json(Run(run_dir).status_before, status)
-    write_json(Run(run_dir).versions, component_versions())
-    lab.record_clocks(run_dir)
-    return run_dir
 
 
 def _finish(lab: Lab, run_dir: Path, say: Progress, outcome: dict[str, Any]) -> dict[str, Any]:
@@ -204,12 +138,13 @@ def run_experiment(
         return dry_run(lab, topology, [path])
     run_dir = start_run(lab, topology, fault)
     say(f"run {run_dir.name}: experiment {path.name} on lab {lab.name} ({topology.name})")
-    with Guardrail(lab, run_dir, stop, say, max_s=STOP_WATCH_MAX_S) as guard:
-        result = run_chaos_toolkit(lab, path, run_dir, Run(run_dir).journal, say, {}, guard)
+    current = CurrentRun(lab, run_dir, external_load=False)  # its load control runs the load around it
+    with Guardrail(lab, run_dir, stop, say, max_s=STOP_WATCH_MAX_S, stopping=current.stopping) as guard:
+        result = ExperimentRunner(current, Run(run_dir).chaos_log, say).run(path, Run(run_dir).journal)
     outcome = {
         "topology": topology.name,
         "fault": fault,
-        "experiments": [result],
+        "experiments": [result.as_dict()],
         "applicable": [s.name for s in applicable_faults(lab, topology)],
         "stop_condition": stop.describe() if stop else None,
         "stopped": guard.tripped,
@@ -297,7 +232,10 @@ def run_suite(
     results = []
     load_stopped: str | None = None
     stopped_before: str | None = None
-    guard = Guardrail(lab, run_dir, stop, say, max_s=baseline_s + remaining + 600)
+    current = CurrentRun(lab, run_dir, external_load=True)
+    experiments = ExperimentRunner(current, Run(run_dir).chaos_log, say)
+    guard = Guardrail(lab, run_dir, stop, say, max_s=baseline_s + remaining + 600, stopping=current.stopping)
+    swept: list[str] = []
     try:
         with guard:
             if baseline_s > gap_s:
@@ -314,15 +252,16 @@ def run_suite(
                 nth = f" run {k}/{repeat}" if repeat > 1 else ""
                 say(f"[{i}/{len(runs)}] {spec.name}{nth} (hold {spec.hold_s:g}s) — about {remaining / 60:.1f} min left")
                 started = time.monotonic()
-                journal = Run(run_dir).journal_of(spec.name, k, repeat)
-                env = {"NINESLAB_LOAD": "external"}
-                results.append(run_chaos_toolkit(lab, path, run_dir, journal, say, env, guard))
+                result = experiments.run(path, Run(run_dir).journal_of(spec.name, k, repeat))
+                results.append(result.as_dict())
                 remaining -= spec.hold_s + OVERHEAD_S
                 say(
-                    f"[{i}/{len(runs)}] {spec.name}{nth}: {results[-1]['status']}"
-                    f"{' (deviated)' if results[-1]['deviated'] else ''} in {time.monotonic() - started:.0f}s"
+                    f"[{i}/{len(runs)}] {spec.name}{nth}: {result.status}"
+                    f"{' (deviated)' if result.deviated else ''} in {time.monotonic() - started:.0f}s"
                 )
                 guard.wait(gap_s)  # a quiet period between faults keeps their windows apart
+                # outside every window: what this fault left (its op's sweep), not a heal of everything
+                swept += [f"after {spec.name}: {x}" for x in sweep_after(lab, spec)]
     finally:
         load.stop()
     outcome = {
@@ -333,6 +272,7 @@ def run_suite(
         "stop_condition": stop.describe() if stop else None,
         "stopped": guard.tripped,
         "stopped_before": stopped_before,
+        "swept_between_faults": swept,
     }
     return _finish(lab, run_dir, say, outcome)
 

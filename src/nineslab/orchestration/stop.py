@@ -6,22 +6,18 @@ in flight is interrupted, no further fault starts, and the run is ABORTED with t
 from __future__ import annotations
 
 import bisect
-import signal
-import subprocess
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from nineslab.faults import active_faults, recover
+from nineslab.lab import Lab
 from nineslab.load.samples import CLIENT_OVERLOAD, Tail
 from nineslab.runs import Run
 from nineslab.runs.events import append_event, recover_event
-
-if TYPE_CHECKING:
-    from nineslab.lab import Lab
 
 CHECK_EVERY_S = 0.5
 MIN_SAMPLES = 20  # a handful of requests is no evidence either way
@@ -109,18 +105,24 @@ class Watch(threading.Thread):
 
 class Guardrail:
     """A run's stop condition at work (or nothing, without one): watches the run's samples; when the
-    condition is crossed it recovers every injected fault of the lab at once (from their state files),
-    interrupts the `chaos run` in flight (SIGTERM: Chaos Toolkit marks it interrupted and runs its
-    rollbacks, which find nothing left to do) and ends the run's waits early."""
+    condition is crossed it recovers every injected fault of the lab at once (from their state files)
+    and sets `stopping`: the experiment in flight is interrupted (its hold ends; Chaos Toolkit runs its
+    rollbacks, which find nothing left to do), no later fault starts, and the run's waits end early."""
 
     def __init__(
-        self, lab: Lab, run_dir: Path, condition: StopCondition | None, say: Callable[[str], None], max_s: float
+        self,
+        lab: Lab,
+        run_dir: Path,
+        condition: StopCondition | None,
+        say: Callable[[str], None],
+        max_s: float,
+        stopping: threading.Event,
     ) -> None:
-        self.lab = lab
+        # its own Lab: it recovers from the watch's thread while the experiment acts through the run's
+        self.lab = Lab(lab.name)
         self.run_dir = run_dir
         self.say = say
-        self.event = threading.Event()
-        self.proc: subprocess.Popen[str] | None = None
+        self.event = stopping
         self.recovered: list[str] = []
         self.watch = Watch(condition, Run(run_dir).samples, self._trip, max_s) if condition else None
 
@@ -137,15 +139,6 @@ class Guardrail:
             except Exception as exc:  # noqa: BLE001 - the run's heal sweeps whatever this could not undo
                 self.say(f"stop condition: recovering {record['fault']} failed ({exc}); heal will sweep it")
         self.event.set()
-        proc = self.proc
-        if proc is not None and proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-
-    def running(self, proc: subprocess.Popen[str]) -> None:
-        """The `chaos run` now in flight (interrupted if the condition is crossed)."""
-        self.proc = proc
-        if self.event.is_set() and proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
 
     def wait(self, seconds: float) -> bool:
         """Sleep `seconds`, or less when the condition is crossed meanwhile; True if it was."""

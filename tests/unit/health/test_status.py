@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
+from nineslab.chaos.current_run import start_run
 from nineslab.errors import LabError
 from nineslab.health import require_healthy, unhealthy_hosts
-from nineslab.orchestration.runner import start_run
 from nineslab.topology import load_topology
 
 

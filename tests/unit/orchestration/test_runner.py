@@ -3,31 +3,31 @@ and how a stock `chaos run` names its run directory."""
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
 
 import pytest
 
 from nineslab.analysis.verdict import ran_clean
 from nineslab.chaos.controls import run_label
-from nineslab.orchestration.runner import applicable_faults, experiment_outcome
+from nineslab.chaos.inprocess import ExperimentResult
+from nineslab.orchestration.runner import applicable_faults
 from nineslab.providers.netns import NetnsProvider
 from nineslab.topology import load_topology
 
 
 @pytest.mark.parametrize(
-    ("journal", "status", "deviated"),
-    [
-        ({"status": "completed", "deviated": False}, "completed", False),
-        ({"status": "completed", "deviated": True}, "completed", True),
-        ({"status": "aborted"}, "aborted", False),
-        ({}, "no journal", False),
-        (None, "no journal", False),  # the journal was never written (chaos crashed)
-        ([1, 2], "no journal", False),  # not an object
-    ],
+    ("status", "deviated", "exit_code"),
+    [("completed", False, 0), ("completed", True, 1), ("aborted", False, 1), ("interrupted", False, 1)],
 )
-def test_experiment_outcome_from_its_journal(journal: Any, status: str, deviated: bool) -> None:
-    out = experiment_outcome("lb-kill", 1, journal)
-    assert out == {"experiment": "lb-kill", "exit_code": 1, "status": status, "deviated": deviated}
+def test_an_experiment_exits_as_chaos_run_would(status: str, deviated: bool, exit_code: int) -> None:
+    out = ExperimentResult("lb-kill", status, deviated, Path("j.json")).as_dict()
+    assert out == {
+        "experiment": "lb-kill",
+        "exit_code": exit_code,
+        "status": status,
+        "deviated": deviated,
+        "journal": "j.json",
+    }
 
 
 def test_a_run_went_through_only_when_every_experiment_completed_and_the_lab_came_back() -> None:

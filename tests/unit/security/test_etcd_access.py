@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from nineslab.cli.main import certificates_line
+from nineslab.health.describe import certificates_line
 from nineslab.security import etcd_access
 from nineslab.services import gateway
 from nineslab.services.etcd import prefix_range
