@@ -1,5 +1,8 @@
-"""Integration tests deploy real labs (root, network namespaces, real daemons). Each test module uses
-its own lab name and a private state directory, and always destroys what it made."""
+"""Integration tests deploy real labs (root, network namespaces, real daemons), in a private state
+directory, and always destroy what they made. A module that reconfigures its lab deploys its own, under
+its own name; modules that only use one (fault it, load it, read it) share one lab per topology and
+provider (`shared_lab`): run next to each other, the lab checked fresh (healthy, no fault left) each time
+it is handed on, and destroyed after its last user."""
 
 from __future__ import annotations
 
@@ -40,11 +43,93 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("provider", PROVIDERS if both else PROVIDERS[:1], scope="module")
 
 
+# One lab name per topology for the modules that share (netns and docker never at once: a group is
+# destroyed before the next is deployed).
+SHARED_NAMES = {"1az": "it1az", "2az": "it2az", "3dc": "it3dc"}
+SharedKey = tuple[str, str]  # (topology, provider)
+
+
+def shared_key(item: pytest.Item) -> SharedKey | None:
+    """The shared lab a test uses: its module's SHARED_TOPOLOGY on its provider, or its `shared` param."""
+    params = dict(getattr(item, "callspec", None).params) if hasattr(item, "callspec") else {}
+    if "shared" in params:
+        topology, provider = params["shared"]
+        return str(topology), str(provider)
+    topology = getattr(item.module, "SHARED_TOPOLOGY", None)
+    return (str(topology), str(params.get("provider", PROVIDERS[0]))) if topology else None
+
+
+_users: dict[SharedKey, int] = {}  # modules (per provider) still to use each shared lab
+_deployed: dict[str, tuple[SharedKey, dict[str, Any]]] = {}  # lab name -> what is deployed under it
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The users of one shared lab run one after another, where the first of them was; a module that
+    destroys it (test_lab's last test) runs last of its group."""
+    first: dict[SharedKey, int] = {}
+    keys = [shared_key(item) for item in items]
+    for i, key in enumerate(keys):
+        if key is not None:
+            first.setdefault(key, i)
+    order = {
+        id(item): (first[key] if key else i, bool(key) and item.module.__name__.endswith("test_lab"), i)
+        for i, (item, key) in enumerate(zip(items, keys, strict=True))
+    }
+    items.sort(key=lambda item: order[id(item)])
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """How many modules will use each shared lab, counted on what is left to run (after -k, -m)."""
+    users: dict[SharedKey, set[str]] = {}
+    for item in session.items:
+        key = shared_key(item)
+        if key is not None:
+            users.setdefault(key, set()).add(item.module.__name__)
+    _users.clear()
+    _users.update({key: len(modules) for key, modules in users.items()})
+
+
+def fresh_state(lab: str) -> list[str]:
+    """What a module left in a shared lab that the next one must not find: unhealthy hosts, a fault
+    still recorded."""
+    st = nineslab_json("status", "--lab", lab, check=False)
+    problems = (
+        [] if st.get("healthy") else [f"not healthy: {[h['name'] for h in st.get('hosts', []) if not h['healthy']]}"]
+    )
+    faults = sorted(p.stem for p in (STATE_DIR / lab / "faults").glob("*.json"))
+    return problems + ([f"faults still injected: {faults}"] if faults else [])
+
+
+@contextlib.contextmanager
+def shared_lab(topology: str, provider: str, reports: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The shared lab of `topology` on `provider` (deployed by its first user, checked fresh for every
+    later one) with the run store moved to `reports`; destroyed after its last user."""
+    key = (topology, provider)
+    name = SHARED_NAMES[topology]
+    os.environ["NINESLAB_REPORTS_DIR"] = str(reports)
+    held = _deployed.get(name)
+    if held is None or held[0] != key:
+        nineslab("destroy", "--lab", name, check=False)  # another provider's, or leftovers of a crashed run
+        _deployed[name] = (key, nineslab_json("deploy", "--topology", topology, "--provider", provider, "--lab", name))
+    else:
+        left = fresh_state(name)
+        assert not left, f"shared lab {name} ({topology}, {provider}) handed on not fresh: {left}"
+    try:
+        yield name, _deployed[name][1]
+    finally:
+        _users[key] = _users.get(key, 1) - 1
+        if _users[key] <= 0:
+            nineslab("destroy", "--lab", name, check=False)
+            _deployed.pop(name, None)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _private_state_dir() -> Iterator[None]:
     yield
     from nineslab.providers.docker import engine
 
+    for name in list(_deployed):  # a shared lab whose last user never ran (interrupted)
+        nineslab("destroy", "--lab", name, check=False)
     engine.Engine(STATE_DIR / "docker-engine").remove()  # the docker tests' engine and image, built once
     if STATE_DIR.is_dir() and not any(STATE_DIR.iterdir()):
         STATE_DIR.rmdir()

@@ -20,6 +20,7 @@ from nineslab.load import read_samples
 from nineslab.paths import REPO_ROOT
 from tests.integration.conftest import (
     NINESLAB,
+    SHARED_NAMES,
     STATE_DIR,
     answered_while_dark,
     both_providers,
@@ -29,15 +30,16 @@ from tests.integration.conftest import (
     eventually,
     in_client,
     lab_pids,
-    lab_with_reports,
     nineslab,
     nineslab_json,
     settles,
+    shared_lab,
     steady_impact,
     suite_run,
 )
 
-LAB = "itflt"
+SHARED_TOPOLOGY = "2az"
+LAB = SHARED_NAMES[SHARED_TOPOLOGY]
 ENTRY = "http://api.nines.lab/api/"
 LB_B = "http://198.18.2.11/api/"  # east-b's LB, addressed directly
 # LB health checks (inter 1 s, fall 2) plus a request already sent on a kept-alive connection to a dead
@@ -55,7 +57,7 @@ def served_by(gateway: str, app: str | None = None) -> Any:
 
 @pytest.fixture(scope="module")
 def lab(provider: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    with lab_with_reports(LAB, "2az", tmp_path_factory.mktemp("reports"), provider) as deployed:
+    with shared_lab(SHARED_TOPOLOGY, provider, tmp_path_factory.mktemp("reports")) as (_, deployed):
         yield deployed
 
 

@@ -17,17 +17,19 @@ from nineslab import cgroups
 from nineslab.lab import Lab
 from tests.integration.conftest import (
     NINESLAB,
+    SHARED_NAMES,
     STATE_DIR,
     in_client,
     lab_pids,
-    lab_with_reports,
     leftovers,
     nineslab,
     nineslab_json,
     settles,
+    shared_lab,
 )
 
-LAB = "itgray"
+SHARED_TOPOLOGY = "2az"
+LAB = SHARED_NAMES[SHARED_TOPOLOGY]
 LB_A = "http://198.18.1.11/api/"  # east-a's LB, addressed directly
 LB_B = "http://198.18.2.11/api/"
 SETTLE_S = 20
@@ -74,7 +76,7 @@ def forget_faults() -> None:
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    with lab_with_reports(LAB, "2az", tmp_path_factory.mktemp("reports")) as deployed:
+    with shared_lab(SHARED_TOPOLOGY, "netns", tmp_path_factory.mktemp("reports")) as (_, deployed):
         yield deployed
 
 

@@ -1,8 +1,8 @@
 """Deploy each reference topology for real and check what a user relies on after `make deploy`.
-Tests run grouped per topology (module-scoped parametrized fixture), destroy last in each group. 1az
-and 3dc run on netns, 2az on docker (the same checks: the provider changes what a host is, nothing else);
-2az on netns is deployed, checked healthy and faulted by most other modules (test_faults, test_gray,
-test_escape, test_kill9), so it is not deployed a further time here (CI time: about 100 s)."""
+Tests run grouped per topology (module-scoped parametrized fixture), on the shared lab of that topology
+and provider, after its other users (the last test destroys it). 1az and 3dc run on netns, 2az on docker
+(the same checks: the provider changes what a host is, nothing else); 2az on netns is deployed, checked
+healthy and faulted by most other modules (test_faults, test_gray, test_escape, test_kill9)."""
 
 from __future__ import annotations
 
@@ -23,11 +23,11 @@ from tests.integration.conftest import (
     STATE_DIR,
     alive,
     client_get,
-    lab_deployed,
     lab_pids,
     leftovers,
     nineslab,
     nineslab_json,
+    shared_lab,
 )
 
 TARGETS = {"1az": 0.999, "2az": 0.9999, "3dc": 0.99999}
@@ -37,10 +37,16 @@ LABS = [("1az", "netns"), ("2az", "docker"), ("3dc", "netns")]
 
 
 @pytest.fixture(scope="module", params=LABS, ids=[f"{t}-{p}" for t, p in LABS])
-def lab(request: pytest.FixtureRequest) -> Iterator[tuple[str, str, dict[str, Any]]]:
+def shared(request: pytest.FixtureRequest) -> tuple[str, str]:
+    """Which shared lab (the conftest runs this module last of its users: its last test destroys it)."""
     topology, provider = request.param
-    name = f"it{topology}" + ("d" if provider == "docker" else "")
-    with lab_deployed(name, topology, provider) as deployed:
+    return topology, provider
+
+
+@pytest.fixture(scope="module")
+def lab(shared: tuple[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    topology, provider = shared
+    with shared_lab(topology, provider, tmp_path_factory.mktemp("reports")) as (name, deployed):
         yield name, topology, deployed
 
 

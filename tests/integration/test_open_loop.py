@@ -28,15 +28,18 @@ from nineslab.load import read_samples
 from nineslab.load.samples import CLIENT_OVERLOAD, read_heartbeats
 from tests.integration.conftest import (
     NINESLAB,
+    SHARED_NAMES,
     answered_while_dark,
-    lab_with_reports,
     nineslab,
     nineslab_json,
+    shared_lab,
     steady_impact,
     suite_run,
 )
 
-LAB = "itol"
+SHARED_TOPOLOGY = "1az"
+LAB = SHARED_NAMES[SHARED_TOPOLOGY]
+CUT_TABLE = f"{LAB}cut"  # in the client namespace
 # 2 minutes of load (as the measurement-truth issue asks): a hang's edge is up to ~0.3 s wide (the
 # resolver retries the other nameserver after its 1 s timeout, past the end of the cut), 0.25 points of 2 min.
 DURATION_S, CUT_AT_S, CUT_S = 120, 40, 10
@@ -50,7 +53,7 @@ FAST_RULE = ["rule", "add", "to", "198.18.0.0/15", "unreachable", "priority", "1
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    with lab_with_reports(LAB, "1az", tmp_path_factory.mktemp("reports")) as deployed:
+    with shared_lab(SHARED_TOPOLOGY, "netns", tmp_path_factory.mktemp("reports")) as (_, deployed):
         yield deployed
 
 
@@ -199,18 +202,18 @@ def test_request_availability_matches_the_truth_of_a_timed_cut(lab: dict[str, An
         time.sleep(CUT_AT_S)
         if mode == "hang":
             hook, rule = HANG_RULE
-            _timed([*client, "nft", "add", "table", "ip", "itolcut"])
+            _timed([*client, "nft", "add", "table", "ip", CUT_TABLE])
             chain = f"{{ type filter hook {hook} priority 0 ; policy accept ; }}"
-            _timed([*client, "nft", "add", "chain", "ip", "itolcut", "c", chain])
-            cut_on = _timed([*client, "nft", "add", "rule", "ip", "itolcut", "c", *rule.split()])
+            _timed([*client, "nft", "add", "chain", "ip", CUT_TABLE, "c", chain])
+            cut_on = _timed([*client, "nft", "add", "rule", "ip", CUT_TABLE, "c", *rule.split()])
             time.sleep(CUT_S)
-            cut_off = _timed([*client, "nft", "flush", "chain", "ip", "itolcut", "c"])
+            cut_off = _timed([*client, "nft", "flush", "chain", "ip", CUT_TABLE, "c"])
         else:
             cut_on = _timed(["ip", "-n", ns, *FAST_RULE])
             time.sleep(CUT_S)
             cut_off = _timed(["ip", "-n", ns, *FAST_RULE[:1], "del", *FAST_RULE[2:]])
     finally:
-        subprocess.run([*client, "nft", "delete", "table", "ip", "itolcut"], capture_output=True)
+        subprocess.run([*client, "nft", "delete", "table", "ip", CUT_TABLE], capture_output=True)
         subprocess.run(["ip", "-n", ns, *FAST_RULE[:1], "del", *FAST_RULE[2:]], capture_output=True)
     out = json.loads(load.communicate(timeout=DURATION_S + 60)[0])
     run = Path(out["run"])

@@ -12,21 +12,23 @@ from typing import Any
 import pytest
 
 from tests.integration.conftest import (
+    SHARED_NAMES,
     both_providers,
     client_get,
     client_try,
-    lab_with_reports,
     nineslab,
     nineslab_json,
+    shared_lab,
     steady_impact,
 )
 
-LAB = "itreg"
+SHARED_TOPOLOGY = "3dc"
+LAB = SHARED_NAMES[SHARED_TOPOLOGY]
 
 
 @pytest.fixture(scope="module")
 def lab(provider: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    with lab_with_reports(LAB, "3dc", tmp_path_factory.mktemp("reports"), provider) as deployed:
+    with shared_lab(SHARED_TOPOLOGY, provider, tmp_path_factory.mktemp("reports")) as (_, deployed):
         yield deployed
 
 
