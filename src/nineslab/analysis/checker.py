@@ -38,7 +38,7 @@ def fault_windows(events: list[FaultEvent]) -> list[dict[str, Any]]:
                     "op": ev.get("op", ""),
                     "hosts": ev.get("hosts", []),
                     "hold_s": ev.get("hold_s", 0.0),
-                    "inject_start": ev["start"],
+                    "inject_start": ev["start"],  # the inject action began (its plan, then its op)
                     # The fault can take effect from the moment its op starts to apply (after the
                     # action's set-up), or where a machine stamped its act, from then: its window and
                     # time to recover start there.

@@ -234,17 +234,17 @@ def latency_shift(
     latency_ms: npt.NDArray[np.float64],
     answered: npt.NDArray[np.bool_],
     opens: float,
-    inject_start: float,
+    effective_start: float,
     recover_end: float,
     before_s: float = LATENCY_BEFORE_S,
 ) -> dict[str, Any]:
-    """p50/p99 of the answered requests during the hold [inject_start, recover_end) against the
+    """p50/p99 of the answered requests during the hold [effective_start, recover_end) against the
     `before_s` before the fault's window `opens`: a slow-but-up fault shows here even when nothing fails."""
 
     def span(a: float, b: float) -> dict[str, Any]:
         return latency_percentiles(latency_ms[answered & (start >= a) & (start < b)], (50, 99))
 
-    return {"before": span(opens - before_s, opens), "during": span(inject_start, recover_end)}
+    return {"before": span(opens - before_s, opens), "during": span(effective_start, recover_end)}
 
 
 def unfiltered(
@@ -327,14 +327,14 @@ def _error_seconds(
 def fault_impact(
     start: npt.NDArray[np.float64],
     ok: npt.NDArray[np.bool_],
-    inject_start: float,
+    effective_start: float,
     recover_end: float,
     after_s: float = AFTER_RECOVERY_S,
     sustain_s: float = 1.0,
     in_flight_s: float = 0.0,
     stalled: npt.NDArray[np.bool_] | None = None,
 ) -> dict[str, Any]:
-    """What one fault cost, from its effective start (`inject_start`: the injection in place).
+    """What one fault cost, from its effective start (`effective_start`: the injection in place).
     error_seconds = ∫ error ratio dt over 100 ms windows from inject to recover_end + after_s (see
     _error_seconds); time_to_recover: see time_to_recover; steady impact = error ratio over the second
     half of the hold (the fault's lasting effect), with its interval; after impact = error ratio in the
@@ -348,14 +348,14 @@ def fault_impact(
     they started in is covered)."""
     stalled = np.zeros(start.size, dtype=np.bool_) if stalled is None else stalled
     end = recover_end + after_s
-    first = inject_start - in_flight_s
+    first = effective_start - in_flight_s
     last_start = float(start[-1]) if start.size else -np.inf
     p_start, p_ok = start[~stalled], ok[~stalled]
     error_seconds, _, _ = _error_seconds(p_start, p_ok, first, end, last_start)
     error_seconds_hi, total, seen = _error_seconds(start, ok & ~stalled, first, end, last_start)
 
-    m = (p_start >= inject_start) & (p_start < end)
-    ttr = time_to_recover(p_start[m], p_ok[m], inject_start, recover_end, sustain_s)
+    m = (p_start >= effective_start) & (p_start < end)
+    ttr = time_to_recover(p_start[m], p_ok[m], effective_start, recover_end, sustain_s)
 
     def ratio(a: float, b: float) -> dict[str, Any]:
         r = request_availability(p_ok[(p_start >= a) & (p_start < b)])
@@ -365,7 +365,7 @@ def fault_impact(
         d["stalled"] = int(np.count_nonzero(stalled & (start >= a) & (start < b)))
         return d
 
-    mid = inject_start + (recover_end - inject_start) / 2
+    mid = effective_start + (recover_end - effective_start) / 2
     steady = ratio(mid, recover_end)
     empty = int(np.count_nonzero(~seen))
     problems = []
@@ -381,7 +381,7 @@ def fault_impact(
         "time_to_recover_s": ttr,
         "steady": steady,
         "after": ratio(recover_end, end),
-        "during": ratio(inject_start, recover_end),
+        "during": ratio(effective_start, recover_end),
         "empty_100ms_windows": empty,
         "after_s": after_s,
         "measured": not problems,

@@ -22,6 +22,7 @@ from chaoslib.types import Schedule, Strategy
 
 from nineslab.chaos.current_run import CurrentRun, bound
 from nineslab.errors import NinesError
+from nineslab.runs.records import ExperimentOutcome
 
 __all__ = ["ExperimentRunner", "ExperimentResult"]
 
@@ -41,7 +42,7 @@ class ExperimentResult:
         """As `chaos run` would have exited: 0 when it completed without deviating."""
         return 0 if self.status == "completed" and not self.deviated else 1
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> ExperimentOutcome:
         return {
             "experiment": self.experiment,
             "exit_code": self.exit_code,

@@ -39,7 +39,7 @@ def active_faults(lab: Lab) -> list[dict[str, Any]]:
     return out
 
 
-def fault_record(spec: FaultSpec, hosts: list[str], state: dict[str, Any], inject_start: float) -> dict[str, Any]:
+def fault_record(spec: FaultSpec, hosts: list[str], state: dict[str, Any], planned_at: float) -> dict[str, Any]:
     """What the state file holds: enough for any process to recover the fault."""
     return {
         "fault": spec.name,
@@ -50,11 +50,11 @@ def fault_record(spec: FaultSpec, hosts: list[str], state: dict[str, Any], injec
         "params": spec.params,
         "hosts": hosts,
         "state": state,
-        "inject_start": inject_start,
+        "planned_at": planned_at,  # hosts chosen, nothing touched yet
     }
 
 
-def plan(lab: Lab, spec: FaultSpec, inject_start: float | None = None) -> dict[str, Any]:
+def plan(lab: Lab, spec: FaultSpec, planned_at: float | None = None) -> dict[str, Any]:
     """The fault record an inject would write — the hosts chosen now and everything recovery will need —
     with nothing changed (the ops' plans only read)."""
     topology = lab.topology()
@@ -62,17 +62,18 @@ def plan(lab: Lab, spec: FaultSpec, inject_start: float | None = None) -> dict[s
     holders = [h for h in lab.vip_holders().values() if h] if spec.select == "holder" else None
     hosts = select_hosts(topology, spec.role, spec.select, leader, holders)
     state = OPS[spec.op].plan(lab, hosts, spec.params)
-    return fault_record(spec, [h.name for h in hosts], state, time.time() if inject_start is None else inject_start)
+    return fault_record(spec, [h.name for h in hosts], state, time.time() if planned_at is None else planned_at)
 
 
 def inject(lab: Lab, name: str, spec: FaultSpec | None = None) -> dict[str, Any]:
     """Inject fault `name` (from the catalogue, or `spec` as given). Returns the fault record with
-    wall-clock times: `inject_start` is taken before anything is touched."""
+    wall-clock times: `planned_at` (before anything is touched), `apply_start` (the op begins to change
+    the lab: the fault's window opens here), `inject_end` (applied)."""
     spec = spec or find(name, lab.topology(), capabilities=lab.provider.capabilities)
     path = _state_dir(lab) / f"{spec.name}.json"
     if path.exists():
         raise NinesError(f"fault {spec.name!r} is already injected — `nineslab recover {spec.name}` or `nineslab heal`")
-    record = plan(lab, spec, inject_start=time.time())
+    record = plan(lab, spec, planned_at=time.time())
     path.parent.mkdir(parents=True, exist_ok=True)
     _write(path, record)  # before apply: a crash from here on is recoverable
     lab.provider.acts.clear()

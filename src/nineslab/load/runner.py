@@ -22,6 +22,7 @@ from nineslab.load.samples import Tail
 from nineslab.paths import REPO_ROOT, venv_tool
 from nineslab.process import end_orphaned_group
 from nineslab.runs import Run
+from nineslab.runs.records import LoadSettings
 from nineslab.topology import Topology
 
 LOCUSTFILE = REPO_ROOT / "loadtests" / "locustfile.py"
@@ -159,7 +160,7 @@ class LoadRun:
         self.pidfile.write_text(json.dumps(owner))
         Run(self.run_dir).load_settings.write_text(json.dumps({**self.settings(), "started": time.time()}, indent=1))
 
-    def settings(self) -> dict[str, Any]:
+    def settings(self) -> LoadSettings:
         """What a run records about its load (load.json): enough to repeat the schedule."""
         return {
             "rate": self.rate,

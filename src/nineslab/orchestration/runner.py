@@ -34,6 +34,7 @@ from nineslab.report import write_report
 from nineslab.report.build import load_assumptions
 from nineslab.report.render import headline
 from nineslab.runs import Run, write_json
+from nineslab.runs.records import Outcome
 from nineslab.topology import Topology
 
 Progress = Callable[[str], None]
@@ -62,7 +63,7 @@ def require_rates(specs: list[FaultSpec], topology: Topology, rates: dict[str, A
         )
 
 
-def _finish(lab: Lab, run_dir: Path, say: Progress, outcome: dict[str, Any]) -> dict[str, Any]:
+def _finish(lab: Lab, run_dir: Path, say: Progress, outcome: Outcome) -> Outcome:
     """Every run ends with heal-everything and a health check (loudly if the lab did not come back),
     then its outcome is written and its report made."""
     say("heal: undoing every fault and checking health")
@@ -77,14 +78,12 @@ def _finish(lab: Lab, run_dir: Path, say: Progress, outcome: dict[str, Any]) -> 
         say(f"!!! ETCD IS INCONSISTENT — {consistency['reason']}")
     elif consistency["consistent"] is None:
         say(f"etcd consistency not checked: {consistency['reason']}")
-    outcome.update(
-        run=str(run_dir),
-        healthy=healed["healthy"],
-        heal_actions=healed["actions"],
-        heal_errors=healed["errors"],
-        etcd_consistency=consistency,
-    )
-    outcome["clean"] = ran_clean(outcome)
+    outcome["run"] = str(run_dir)
+    outcome["healthy"] = healed["healthy"]
+    outcome["heal_actions"] = healed["actions"]
+    outcome["heal_errors"] = healed["errors"]
+    outcome["etcd_consistency"] = consistency
+    outcome["clean"] = ran_clean(dict(outcome))
     write_json(Run(run_dir).outcome, outcome)
     say("report: analysing the samples")
     report = write_report(run_dir)
@@ -92,14 +91,12 @@ def _finish(lab: Lab, run_dir: Path, say: Progress, outcome: dict[str, Any]) -> 
     # The report's own count: an error, a non-2xx/3xx answer, or lag + latency over the SLO. Requests
     # the load generator held up (its stalls) are counted apart: failed in the bound only.
     stalled = report["client"]["left_out_requests"]
-    outcome.update(
-        requests=requests["total"] + stalled,
-        failed=requests["total"] - requests["good"],
-        stalled=stalled,
-        verdict=report["verdict"],
-        headline=headline(report),
-        report=str(Run(run_dir).report_html),
-    )
+    outcome["requests"] = requests["total"] + stalled
+    outcome["failed"] = requests["total"] - requests["good"]
+    outcome["stalled"] = stalled
+    outcome["verdict"] = report["verdict"]
+    outcome["headline"] = headline(report)
+    outcome["report"] = str(Run(run_dir).report_html)
     return outcome
 
 
@@ -141,7 +138,7 @@ def run_experiment(
     current = CurrentRun(lab, run_dir, external_load=False)  # its load control runs the load around it
     with Guardrail(lab, run_dir, stop, say, max_s=STOP_WATCH_MAX_S, stopping=current.stopping) as guard:
         result = ExperimentRunner(current, Run(run_dir).chaos_log, say).run(path, Run(run_dir).journal)
-    outcome = {
+    outcome: Outcome = {
         "topology": topology.name,
         "fault": fault,
         "experiments": [result.as_dict()],
@@ -149,7 +146,7 @@ def run_experiment(
         "stop_condition": stop.describe() if stop else None,
         "stopped": guard.tripped,
     }
-    return _finish(lab, run_dir, say, outcome)
+    return dict(_finish(lab, run_dir, say, outcome))
 
 
 def with_hold(experiment: Path, hold_s: float, into: Path) -> Path:
@@ -264,7 +261,7 @@ def run_suite(
                 swept += [f"after {spec.name}: {x}" for x in sweep_after(lab, spec)]
     finally:
         load.stop()
-    outcome = {
+    outcome: Outcome = {
         "topology": topology.name,
         "experiments": results,
         "applicable": [s.name for s in every],
@@ -274,7 +271,7 @@ def run_suite(
         "stopped_before": stopped_before,
         "swept_between_faults": swept,
     }
-    return _finish(lab, run_dir, say, outcome)
+    return dict(_finish(lab, run_dir, say, outcome))
 
 
 def run_compare(

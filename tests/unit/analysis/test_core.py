@@ -189,10 +189,10 @@ def test_latency_during_a_hold_is_set_against_the_time_before_the_window_opens()
     latency = np.where((start >= 20) & (start < 30), 400.0, 20.0)
     answered = ~((start >= 25) & (start < 26))
     latency[~answered] = 1.0  # a refused connection fails fast: it must not pull p50 down
-    shift = latency_shift(start, latency, answered, opens=18.0, inject_start=20.0, recover_end=30.0)
+    shift = latency_shift(start, latency, answered, opens=18.0, effective_start=20.0, recover_end=30.0)
     assert shift["before"]["p50"] == pytest.approx(20.0) and shift["before"]["count"] == 100
     assert shift["during"]["p50"] == pytest.approx(400.0) and shift["during"]["count"] == 90
-    empty = latency_shift(start, latency, answered, opens=0.0, inject_start=50.0, recover_end=60.0)
+    empty = latency_shift(start, latency, answered, opens=0.0, effective_start=50.0, recover_end=60.0)
     assert empty["before"]["p99"] is None and empty["during"]["count"] == 0
 
 
