@@ -24,7 +24,6 @@ from nineslab.health import Checker, EtcdClient, lab_status, unhealthy_hosts
 from nineslab.health.status import vip_holders
 from nineslab.load import LOAD_PIDFILE, LoadClient, LoadRun
 from nineslab.paths import lab_dir
-from nineslab.process import stop_daemons
 from nineslab.providers import DEFAULT_PROVIDER, get_provider
 from nineslab.providers.base import ROUTER
 from nineslab.routes.guard import publish_topology
@@ -197,7 +196,7 @@ class Lab:
         # 1 s grace: the data is about to be deleted, and an etcd leader whose peers are gone
         # otherwise spends seconds trying to hand over leadership.
         every = sorted({d for ds in DAEMONS.values() for d in ds})
-        stopped = stop_daemons(self.name, [(h, d) for h in hosts for d in every], timeout=1.0)
+        stopped = self.provider.stop_daemons([(h, d) for h in hosts for d in every], timeout=1.0)
         self.provider.destroy()
         # A `slow` fault's cgroups (empty now that the hosts' processes are gone); one that cannot go
         # stays listed by leftovers().

@@ -16,7 +16,8 @@ from collections.abc import Iterator
 import pytest
 
 from nineslab.paths import host_dir, pidfile
-from nineslab.process import alive, daemon_pid, hold_down
+from nineslab.process import alive
+from nineslab.providers.daemons import daemon_pid, hold_down
 
 LAB, HOST, DAEMON = "ithold", "h1", "sleeper"
 

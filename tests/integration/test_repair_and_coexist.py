@@ -16,8 +16,8 @@ import pytest
 
 from nineslab.errors import LabError
 from nineslab.lab import Lab
-from nineslab.process import hold_down, stop_supervisor
 from nineslab.providers.base import CONTAINER
+from nineslab.providers.daemons import hold_down, stop_supervisor
 from nineslab.services import etcd, gateway
 from tests.integration.conftest import (
     NINESLAB,

@@ -16,7 +16,8 @@ import pytest
 import yaml
 
 from nineslab.lab import Lab
-from nineslab.process import daemon_pid, signal_daemon, start_daemon, wait_gone
+from nineslab.process import wait_gone
+from nineslab.providers.daemons import daemon_pid, signal_daemon, start_daemon
 from tests.integration.conftest import (
     STATE_DIR,
     alive,

@@ -16,7 +16,7 @@ from nineslab.faults.catalogue import FaultSpec, find
 from nineslab.faults.ops import OPS, sweeps
 from nineslab.faults.selection import select_hosts
 from nineslab.load import LOAD_PIDFILE
-from nineslab.process import daemon_pid, end_orphaned_group
+from nineslab.process import end_orphaned_group
 
 if TYPE_CHECKING:
     from nineslab.lab import Lab
@@ -94,7 +94,8 @@ def dry_run(lab: Lab, spec: FaultSpec) -> dict[str, Any]:
     except NinesError as exc:  # e.g. no etcd leader to choose now: the run would choose one later
         return {"fault": spec.name, "op": spec.op, "hold_s": spec.hold_s, "hosts": [], "unplanned": str(exc)}
     daemons = record["state"].get("daemons", {})
-    pids = {f"{h}/{d}": daemon_pid(lab.name, h, d) for h, ds in daemons.items() for d in ds}
+    topo = lab.topology()
+    pids = {f"{h}/{d}": lab.provider.daemon_pid(topo.host(h), d) for h, ds in daemons.items() for d in ds}
     return {**record, "hold_s": spec.hold_s, "summary": OPS[spec.op].summary, "processes": pids}
 
 

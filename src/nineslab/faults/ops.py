@@ -23,7 +23,6 @@ from nineslab import cgroups
 from nineslab.errors import NinesError, RolledBack
 from nineslab.health.watches import stale_watches
 from nineslab.paths import host_dir
-from nineslab.process import signal_daemon, start_daemon, stop_daemons, wait_gone
 from nineslab.providers.base import CONTAINER, CUT, LOCAL, ROUTER, SWITCH_PORT
 from nineslab.routes import RouteChange, guard
 from nineslab.security import etcd_access
@@ -206,8 +205,7 @@ def apply_power_off(lab: Lab, state: State) -> None:
     # machine, on the hosts provider, is bound as one).
     for client in topo.by_role("client") if state.get("flush_client_resolver") else []:
         if "unbound" in daemons(client, topo):
-            wait_gone(signal_daemon(lab.name, client.name, "unbound", signal.SIGKILL))
-            start_daemon(lab.name, lab.provider.netns(client), client.name, "unbound")
+            lab.provider.restart_daemon(client, "unbound")
 
 
 def _ports_up(lab: Lab, hosts: list[str]) -> None:
@@ -579,9 +577,8 @@ def plan_cold_start(lab: Lab, hosts: list[Host], params: Params) -> State:
 
 def apply_cold_start(lab: Lab, state: State) -> None:
     apply_stop(lab, state)
-    for h, ns, d in _daemons_of(lab, state, "restarted"):
-        wait_gone(signal_daemon(lab.name, h.name, d, signal.SIGKILL))
-        start_daemon(lab.name, ns, h.name, d)
+    for h, _, d in _daemons_of(lab, state, "restarted"):
+        lab.provider.restart_daemon(h, d)
 
 
 # -- config: a broken route, pushed through the guarded path or written around it -------------------
@@ -852,8 +849,7 @@ def sweep_stale_watches(lab: Lab) -> Swept:
         if not peers:
             continue
         try:
-            stop_daemons(lab.name, [(gw, "traefik")])
-            start_daemon(lab.name, lab.provider.netns(topo.host(gw)), gw, "traefik")
+            lab.provider.restart_daemon(topo.host(gw), "traefik", graceful=True)
             actions.append(f"restarted {gw}/traefik: it held a half-open etcd connection to {', '.join(peers)}")
         except (OSError, RuntimeError) as exc:
             errors.append(f"{gw}/traefik: {exc}")

@@ -10,8 +10,8 @@ from typing import Any
 from nineslab.errors import LabError
 from nineslab.health.checks import Checker
 from nineslab.health.watches import stale_watches
-from nineslab.process import SUPERVISOR
 from nineslab.providers import Provider
+from nineslab.providers.daemons import SUPERVISOR
 from nineslab.security import etcd_access, fence
 from nineslab.services import MODULES, daemons
 from nineslab.services import dns as dns_service

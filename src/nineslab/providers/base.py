@@ -5,12 +5,14 @@ provider implements the same; nothing above this layer knows how a host is made.
 from __future__ import annotations
 
 import abc
+import signal
 from dataclasses import dataclass
 from typing import Any
 
 from nineslab import process
 from nineslab.clocks import Clock, ClockTable
 from nineslab.errors import LabError
+from nineslab.providers import daemons
 from nineslab.topology import Host, Topology
 from nineslab.topology.model import LAB_NETWORK
 
@@ -148,24 +150,39 @@ class Provider(abc.ABC):
 
     def daemon_pid(self, host: Host, daemon: str) -> int | None:
         """The PID of the host's `daemon` from its pidfile if it runs, else None."""
-        return process.daemon_pid(self.lab, host.name, daemon)
+        return daemons.daemon_pid(self.lab, host.name, daemon)
 
     def signal_daemon(self, host: Host, daemon: str, sig: int) -> int | None:
         """`sig` to the daemon its pidfile names; its PID, or None if it was not running."""
-        return process.signal_daemon(self.lab, host.name, daemon, sig)
+        return daemons.signal_daemon(self.lab, host.name, daemon, sig)
 
     def start_daemon(self, host: Host, daemon: str) -> bool:
         """Start the daemon with the command its deploy used; True if started, False if it was running."""
-        return process.start_daemon(self.lab, self.netns(host), host.name, daemon)
+        return daemons.start_daemon(self.lab, self.netns(host), host.name, daemon)
 
     def hold_down(self, host: Host, daemon: str) -> None:
         """The daemon killed and kept down until started again (its supervisor told first); returns once
         it is gone (bounded)."""
-        process.wait_gone(process.hold_down(self.lab, host.name, daemon))
+        process.wait_gone(daemons.hold_down(self.lab, host.name, daemon))
 
     def stop_supervisor(self, host: Host) -> None:
         """The host's supervision tree ended, so that nothing restarts its daemons (a power-off)."""
-        process.stop_supervisor(self.lab, host.name)
+        daemons.stop_supervisor(self.lab, host.name)
+
+    def stop_daemons(self, pairs: list[tuple[str, str]], timeout: float = 5.0) -> list[str]:
+        """Every (host, daemon) stopped at once, the hosts' supervisors first (destroy); "host/daemon" of
+        each process stopped."""
+        return daemons.stop_daemons(self.lab, pairs, timeout)
+
+    def restart_daemon(self, host: Host, daemon: str, graceful: bool = False) -> None:
+        """The daemon ended and started again with the command its deploy used: SIGKILL (a crash), or
+        graceful: its supervisor and it stopped (SIGTERM, SIGKILL after 5 s). For the ops and sweeps
+        that need the lab's hosts on this machine (LOCAL)."""
+        if graceful:
+            daemons.stop_daemons(self.lab, [(host.name, daemon)])
+        else:
+            process.wait_gone(daemons.signal_daemon(self.lab, host.name, daemon, signal.SIGKILL))
+        daemons.start_daemon(self.lab, self.netns(host), host.name, daemon)
 
     def cut(self, inside: list[str], outside: list[str], client: bool) -> None:
         """Cut the hosts `inside` off from those `outside` (and from the client, if `client`), both ways:

@@ -54,7 +54,7 @@ case $act in
   start) stamp; exec sh "$d/run/$daemon.start" ;;
   hold)
     ctl=$d/sv/$daemon/supervise/control  # its runsv told not to start it again ('o': it ran once)
-    # ...and kill only once it says so (process.hold_down: an 'o' read after the death starts it again)
+    # ...and kill only once it says so (providers.daemons.hold_down: an 'o' read after the death starts it again)
     if [ -p "$ctl" ] && timeout 1 sh -c "printf o > '$ctl'"; then
       i=0; stat=${ctl%/control}/stat
       until grep -q 'want down' "$stat" 2>/dev/null || [ $i -ge 200 ]; do sleep 0.01; i=$((i+1)); done
