@@ -7,7 +7,6 @@ import dataclasses
 import json
 import math
 import os
-import signal
 import sys
 import time
 from pathlib import Path
@@ -27,6 +26,7 @@ from nineslab.lab import DEFAULT_LAB, Lab, check_lab_name
 from nineslab.load.runner import SEED
 from nineslab.providers import DEFAULT_PROVIDER, PROVIDERS
 from nineslab.runs import Run
+from nineslab.signals import ctrl_c_interrupts
 from nineslab.topology import load_topology, topology_names, topology_row
 
 LAB_OPTION = click.option(
@@ -814,9 +814,7 @@ def _print_dry_run(result: dict[str, Any], as_json: bool) -> None:
 
 
 def main() -> None:
-    # Ctrl-C must interrupt even when started with SIGINT ignored (a shell's background job inherits
-    # that): Python then skips its own handler, and Ansible started from here would ignore it too.
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+    ctrl_c_interrupts()
     try:
         cli(standalone_mode=False)
     except click.exceptions.Abort:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import subprocess
 import time
 from collections.abc import Callable
@@ -14,6 +13,7 @@ from pathlib import Path
 
 from nineslab.errors import LabError
 from nineslab.paths import PLAYBOOK_DIR, venv_tool
+from nineslab.signals import raise_if_interrupted
 
 # ansible-playbook's exit code when it was interrupted (Ctrl-C reaches it through the process group).
 ANSIBLE_INTERRUPTED = 99
@@ -86,14 +86,13 @@ def run_playbook(
             try:
                 proc.wait(timeout=STOP_GRACE_S)
             except subprocess.TimeoutExpired:
-                # Seen in CI: ansible-playbook still busy after SIGINT and SIGTERM, and Popen's own exit then
-                # waited for it without end. The deploy is abandoned anyway (deploy again repairs it).
+                # ansible-playbook can still be busy after SIGINT and SIGTERM, and Popen's own exit would
+                # then wait for it without end. The deploy is abandoned anyway (deploy again repairs it).
                 proc.kill()
                 proc.wait()
             raise
     result.seconds = time.monotonic() - start
-    if rc in (ANSIBLE_INTERRUPTED, -signal.SIGINT):
-        raise KeyboardInterrupt  # the caller knows what was half-done and what to say
+    raise_if_interrupted(rc, ANSIBLE_INTERRUPTED)  # the caller knows what was half-done and what to say
     if rc != 0:
         first = failures[0][:300] if failures else f"ansible-playbook exited {rc}"
         raise LabError(f"deploy failed: {first} (full log: {log_path}) — fix it and run deploy again")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +13,7 @@ from typing import Any
 from nineslab.errors import LabError
 from nineslab.providers import Provider
 from nineslab.services.checker import base_url
+from nineslab.signals import raise_if_interrupted
 
 # Run as a script, not `-m nineslab...`: the checker imports nothing of the package.
 CHECKER_SCRIPT = Path(__file__).resolve().parent.parent / "services" / "checker.py"
@@ -57,8 +57,7 @@ class Checker:
             text=True,
             timeout=30,
         )
-        if proc.returncode == -signal.SIGINT:
-            raise KeyboardInterrupt  # Ctrl-C reached the checker first
+        raise_if_interrupted(proc.returncode)  # Ctrl-C reached the checker first
         if proc.returncode != 0:
             raise LabError(f"health checks failed in {self.netns}: {proc.stderr.strip().splitlines()[-1:]}")
         result: Checks = json.loads(proc.stdout)

