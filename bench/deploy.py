@@ -1,8 +1,11 @@
 """Deploy / no-op redeploy / destroy wall time per provider and topology (median of N runs), through the
-real CLI. Providers alternate within each run, so their ratio is measured under the same machine load.
+real CLI, with each deploy's share per phase: process start (python, imports), hosts (Terraform, the
+router's fence, certificates), services (Ansible) and the end-to-end check (with the routes' guard on a
+redeploy). Providers alternate within each run, so their ratio is measured under the same machine load.
 
-Goals: 3dc deploy <= 20 s on netns with a warm venv (issue 2), < 60 s on docker with the image cached
-(issue 14); destroy <= 5 s. The docker image is built first and not timed. Needs root.
+Goals (issue 29): 3dc deploy <= 15 s and a no-op redeploy <= 2 s on netns with a warm venv, docker
+within 1.5x of netns with its image cached; destroy <= 2 s. The docker image is built first and not
+timed. Needs root.
 usage: .venv/bin/python bench/deploy.py [--runs 3] [--topologies 1az,2az,3dc] [--providers netns,docker] [--json]
 """
 
@@ -18,19 +21,31 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 NINESLAB = str(Path(sys.executable).parent / "nineslab")
 LAB = "bench"
-GOALS = {"netns": 20.0, "docker": 60.0}  # 3dc deploy, seconds
+GOALS = {"deploy": 15.0, "noop": 2.0, "destroy": 2.0}  # netns 3dc, seconds
+PHASES = ("start", "hosts", "services", "check")
 
 
-def timed(*args: str) -> float:
+def timed(*args: str) -> tuple[float, dict[str, float]]:
+    """Wall seconds of one CLI call, and for a deploy its phases (they add up to the wall time)."""
     start = time.monotonic()
     res = subprocess.run([NINESLAB, *args, "--lab", LAB], capture_output=True, text=True, timeout=600)
     elapsed = time.monotonic() - start
     if res.returncode != 0:
         sys.exit(f"bench: nineslab {' '.join(args)} failed: {res.stderr.strip()[-500:]}")
-    return elapsed
+    if args[0] != "deploy":
+        return elapsed, {}
+    r = json.loads(res.stdout)
+    phases = {
+        "start": elapsed - r["seconds"],
+        "hosts": r["terraform_seconds"],
+        "services": r["ansible_seconds"],
+        "check": r["seconds"] - r["terraform_seconds"] - r["ansible_seconds"],
+    }
+    return elapsed, phases
 
 
 def main() -> None:
@@ -47,16 +62,26 @@ def main() -> None:
     if "docker" in providers:  # images cached: the build is a one-off, not part of a deploy
         print("bench: building the docker hosts' image (not timed)", file=sys.stderr)
         subprocess.run([NINESLAB, "images", "--build"], check=True, stdout=subprocess.DEVNULL)
-    results: dict[str, dict[str, dict[str, float]]] = {p: {} for p in providers}
+    results: dict[str, dict[str, dict[str, Any]]] = {p: {} for p in providers}
     try:
         for topo in args.topologies.split(","):
-            times: dict[str, dict[str, list[float]]] = {p: {"deploy": [], "noop": [], "destroy": []} for p in providers}
+            steps = ("deploy", "noop", "destroy")
+            times: dict[str, dict[str, list[float]]] = {p: {k: [] for k in steps} for p in providers}
+            phases: dict[str, dict[str, dict[str, list[float]]]] = {
+                p: {k: {ph: [] for ph in PHASES} for k in ("deploy", "noop")} for p in providers
+            }
             for i in range(args.runs):
                 for p in providers:
                     t = times[p]
-                    t["deploy"].append(timed("deploy", "--topology", topo, "--provider", p))
-                    t["noop"].append(timed("deploy", "--topology", topo, "--provider", p))
-                    t["destroy"].append(timed("destroy"))
+                    for step, call in (
+                        ("deploy", ("deploy", "--topology", topo, "--provider", p, "--json")),
+                        ("noop", ("deploy", "--topology", topo, "--provider", p, "--json")),
+                        ("destroy", ("destroy",)),
+                    ):
+                        wall, split = timed(*call)
+                        t[step].append(wall)
+                        for ph, v in split.items():
+                            phases[p][step][ph].append(v)
                     print(
                         f"{p} {topo} run {i + 1}/{args.runs}: deploy {t['deploy'][-1]:.1f}s  "
                         f"no-op redeploy {t['noop'][-1]:.1f}s  destroy {t['destroy'][-1]:.1f}s",
@@ -68,6 +93,11 @@ def main() -> None:
                     "noop_redeploy_s": round(statistics.median(times[p]["noop"]), 2),
                     "destroy_s": round(statistics.median(times[p]["destroy"]), 2),
                     "runs": args.runs,
+                    # median seconds per phase of the deploy and of the no-op redeploy
+                    "phases": {
+                        step: {ph: round(statistics.median(v), 2) for ph, v in by.items()}
+                        for step, by in phases[p].items()
+                    },
                 }
     finally:
         subprocess.run([NINESLAB, "destroy", "--lab", LAB], capture_output=True)
@@ -83,10 +113,18 @@ def main() -> None:
     for p, by_topo in results.items():
         for topo, r in by_topo.items():
             print(f"{p:<9} {topo:<9} {r['deploy_s']:>8.1f} {r['noop_redeploy_s']:>8.1f} {r['destroy_s']:>8.1f}")
-    for p in providers:
-        if "3dc" in results[p]:
-            d, goal = results[p]["3dc"]["deploy_s"], GOALS.get(p, 60.0)
-            print(f"goal: {p} 3dc deploy <= {goal:.0f} s — {'met' if d <= goal else 'NOT met'} ({d:.1f} s)")
+            for step, split in r["phases"].items():
+                total = sum(split.values()) or 1.0
+                shares = "  ".join(f"{ph} {v:.1f}s ({100 * v / total:.0f}%)" for ph, v in split.items())
+                print(f"{'':<19}{step:<8} {shares}")
+    if "3dc" in results.get("netns", {}):
+        r = results["netns"]["3dc"]
+        for step, key in (("deploy", "deploy_s"), ("noop", "noop_redeploy_s"), ("destroy", "destroy_s")):
+            v, goal = r[key], GOALS[step]
+            print(f"goal: netns 3dc {step} <= {goal:.0f} s — {'met' if v <= goal else 'NOT met'} ({v:.1f} s)")
+    if "3dc" in results.get("netns", {}) and "3dc" in results.get("docker", {}):
+        ratio = results["docker"]["3dc"]["deploy_s"] / results["netns"]["3dc"]["deploy_s"]
+        print(f"goal: docker 3dc deploy within 1.5x of netns — {'met' if ratio <= 1.5 else 'NOT met'} ({ratio:.2f}x)")
 
 
 if __name__ == "__main__":
