@@ -18,18 +18,18 @@ import yaml
 
 from nineslab import cgroups
 from nineslab.clocks import clocks_to_json
-from nineslab.deploy import build_inventory, run_playbook
+from nineslab.deploy import build_inventory, run_playbook, unchanged
 from nineslab.errors import LabError, NinesError
 from nineslab.health import Checker, EtcdClient, lab_status, unhealthy_hosts
 from nineslab.health.status import vip_holders
 from nineslab.load import LOAD_PIDFILE, LoadClient, LoadRun
 from nineslab.paths import lab_dir
 from nineslab.providers import DEFAULT_PROVIDER, get_provider
-from nineslab.providers.base import ROUTER
+from nineslab.providers.base import LOCAL, ROUTER
 from nineslab.routes.guard import publish_topology
 from nineslab.runs import Run, write_json
 from nineslab.security import etcd_access, fence
-from nineslab.services import DAEMONS
+from nineslab.services import DAEMONS, gateway
 from nineslab.topology import Topology, load_topology
 
 LAB_NAME_RE = re.compile(r"^[a-z][a-z0-9]{0,7}$")
@@ -56,6 +56,8 @@ class DeployResult:
     ansible_seconds: float
     changed: int
     status: dict[str, Any]
+    # nothing differed (deploy.unchanged): neither Terraform nor Ansible ran
+    noop: bool = False
 
 
 TOPOLOGY_SNAPSHOT = "topology.yaml"  # the topology as deployed, in the lab's state directory
@@ -99,7 +101,9 @@ class Lab:
         return self._topology
 
     # -- deploy ---------------------------------------------------------------------------------
-    def deploy(self, topology_name: str, progress: Progress | None = None) -> DeployResult:
+    def deploy(self, topology_name: str, progress: Progress | None = None, full: bool = False) -> DeployResult:
+        """Make the lab run `topology_name`. When nothing differs (proven on the running lab, see
+        deploy.unchanged) it returns at once; `full` runs Terraform and Ansible anyway."""
         say = progress or (lambda _msg: None)
         topology = load_topology(topology_name)  # validated before anything is touched
         self._topology = None  # re-read from the metadata written below
@@ -125,6 +129,10 @@ class Lab:
         # what the provider needs beyond the topology (existing machines: the inventory), checked first
         topology = self.provider.prepare(topology)
         start = time.monotonic()
+        if meta and not full:
+            same = self._unchanged(meta, topology, start)
+            if same is not None:
+                return same
         self.dir.mkdir(parents=True, exist_ok=True)
         (self.dir / TOPOLOGY_SNAPSHOT).write_text(Path(topology.source).read_text())
         self.meta_path.write_text(
@@ -151,6 +159,7 @@ class Lab:
         made = etcd_access.ensure(self.name, topology)  # the lab's CA, certificates, users' passwords
         if made:
             say(f"pki: issued {', '.join(made)}")
+        inputs = unchanged.inputs_digest(topology, self.provider.name, etcd_access.pki_dir(self.name))
         tf_seconds = time.monotonic() - start
         inventory = self.dir / "inventory.yml"
         wanted = build_inventory(self.name, topology, hosts, self.provider)
@@ -173,7 +182,8 @@ class Lab:
                 f"lab {self.name!r} deployed but not healthy (down: {unhealthy_hosts(status)}) — "
                 f"see {self.dir}/hosts/*/log and run deploy again"
             )
-        self.meta_path.write_text(json.dumps({**(self.meta() or {}), "deploying": False}, indent=1))
+        meta_now = {**(self.meta() or {}), "deploying": False, unchanged.INPUTS_KEY: inputs}
+        self.meta_path.write_text(json.dumps(meta_now, indent=1))
         return DeployResult(
             lab=self.name,
             topology=topology.name,
@@ -182,6 +192,38 @@ class Lab:
             ansible_seconds=result.seconds,
             changed=result.total_changed,
             status=status,
+        )
+
+    def _unchanged(self, meta: dict[str, Any], topology: Topology, start: float) -> DeployResult | None:
+        """The result of a deploy that has nothing to do, or None when one check fails (then deploy runs
+        in full). Cheapest first: inputs, what each daemon loaded, routes in etcd, the lab's health."""
+        if meta.get("deploying") or LOCAL not in self.provider.capabilities:
+            return None  # an unfinished deploy; or hosts whose files are not on this machine
+        if etcd_access.ensure(self.name, topology):
+            return None  # a certificate was missing or expiring: the members must get the new one
+        inputs = unchanged.inputs_digest(topology, self.provider.name, etcd_access.pki_dir(self.name))
+        if meta.get(unchanged.INPUTS_KEY) != inputs or unchanged.stale_daemons(self.name, topology):
+            return None
+        self._topology = None
+        try:
+            etcd = self.etcd
+            current = etcd.prefix(gateway.ROOTKEY_PREFIX)
+            if unchanged.routes_differ(topology, current, etcd.get(gateway.DIGEST_KEY)):
+                return None
+        except NinesError:
+            return None  # etcd does not answer as it should: the full deploy repairs it
+        status = self.status(topology)
+        if not status["healthy"] or (ROUTER in self.provider.capabilities and not status["fence"]):
+            return None
+        return DeployResult(
+            lab=self.name,
+            topology=topology.name,
+            seconds=time.monotonic() - start,
+            terraform_seconds=0.0,
+            ansible_seconds=0.0,
+            changed=0,
+            status=status,
+            noop=True,
         )
 
     def unfinished_deploy(self) -> bool:

@@ -174,10 +174,35 @@ def test_etcd_takes_only_this_labs_certificates_and_a_gateway_reads_only_its_own
 def test_second_deploy_changes_nothing(lab: tuple[str, str, dict[str, Any]]) -> None:
     name, topology, _ = lab
     before = lab_pids(name)
+    # proven unchanged: neither Terraform nor Ansible runs
     again = nineslab_json("deploy", "--topology", topology, "--lab", name)
-    assert again["changed"] == 0
-    assert lab_pids(name) == before, "a second deploy must not restart anything"
+    assert again["noop"] and again["changed"] == 0 and again["ansible_seconds"] == 0, again
     assert again["status"]["healthy"]
+    assert lab_pids(name) == before, "a second deploy must not restart anything"
+    # and when they do run (--full), they change nothing either: the playbook is idempotent
+    full = nineslab_json("deploy", "--topology", topology, "--lab", name, "--full")
+    assert not full["noop"] and full["ansible_seconds"] > 0
+    assert full["changed"] == 0, f"a second Ansible run changed {full['changed']} things"
+    assert lab_pids(name) == before, "a second deploy must not restart anything"
+    assert full["status"]["healthy"]
+
+
+def test_a_configuration_its_daemon_did_not_load_is_not_skipped(lab: tuple[str, str, dict[str, Any]]) -> None:
+    """The control of the skip above: a gateway's configuration edited by hand is not what its running
+    daemon loaded, so the deploy runs, writes the file back and restarts that gateway alone."""
+    name, topology, deployed = lab
+    gw = next(h["name"] for h in deployed["status"]["hosts"] if h["role"] == "gateway")
+    before = lab_pids(name)
+    conf = STATE_DIR / name / "hosts" / gw / "conf" / "traefik.yml"
+    wanted = conf.read_text()
+    conf.write_text(wanted + "# edited by hand\n")
+    again = nineslab_json("deploy", "--topology", topology, "--lab", name)
+    assert not again["noop"] and again["changed"] > 0, again
+    assert conf.read_text() == wanted
+    after = lab_pids(name)
+    restarted = sorted(k for k in before if after.get(k) != before[k])
+    assert restarted == [f"{gw}/traefik"], restarted
+    assert nineslab_json("deploy", "--topology", topology, "--lab", name)["noop"]
 
 
 def test_destroy_leaves_nothing(lab: tuple[str, str, dict[str, Any]]) -> None:

@@ -105,14 +105,21 @@ def cli() -> None:
     type=click.Path(path_type=Path),
     help="With --provider hosts: the YAML file binding each host to an existing machine (see `machines`).",
 )
+@click.option(
+    "--full",
+    is_flag=True,
+    help="Run Terraform and Ansible even when the running lab already matches (by default such a deploy "
+    "returns after proving it: inputs, what each daemon loaded, routes, health).",
+)
 @LAB_OPTION
 @JSON_OPTION
-def deploy(topology: str, provider: str | None, inventory: Path | None, lab: str, as_json: bool) -> None:
+def deploy(topology: str, provider: str | None, inventory: Path | None, full: bool, lab: str, as_json: bool) -> None:
     """Create (or repair) the lab: hosts via Terraform (or existing machines over SSH), services via
-    Ansible, then an end-to-end check. Idempotent: a second deploy changes nothing."""
+    Ansible, then an end-to-end check. Idempotent: a second deploy changes nothing, and when the lab
+    is proven to match already it runs neither Terraform nor Ansible."""
     try:
         the_lab = Lab(lab, provider=provider, inventory=inventory)
-        result = the_lab.deploy(topology, progress=_progress(as_json))
+        result = the_lab.deploy(topology, progress=_progress(as_json), full=full)
     except KeyboardInterrupt:
         raise Interrupted(
             f"deploy of lab {lab} stopped part-way — run `nineslab deploy --topology {topology} --lab {lab}` "
@@ -121,10 +128,16 @@ def deploy(topology: str, provider: str | None, inventory: Path | None, lab: str
     if as_json:
         click.echo(json.dumps(dataclasses.asdict(result), indent=2))
         return
-    click.echo(
-        f"lab {result.lab} ({result.topology}) is up in {result.seconds:.1f}s "
-        f"(hosts {result.terraform_seconds:.1f}s, services {result.ansible_seconds:.1f}s, {result.changed} changes)"
-    )
+    if result.noop:
+        click.echo(
+            f"lab {result.lab} ({result.topology}) already runs this deploy — checked in {result.seconds:.1f}s "
+            "(inputs, what each daemon loaded, routes, health); nothing changed (--full runs Terraform and Ansible)"
+        )
+    else:
+        click.echo(
+            f"lab {result.lab} ({result.topology}) is up in {result.seconds:.1f}s (hosts "
+            f"{result.terraform_seconds:.1f}s, services {result.ansible_seconds:.1f}s, {result.changed} changes)"
+        )
     click.echo("\n".join(status_lines(result.status)))
 
 
