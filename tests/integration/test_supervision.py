@@ -110,12 +110,10 @@ def test_a_start_right_after_a_crash_leaves_the_restarted_daemon_running_and_nam
     assert daemon_pid(LAB, client.name, "unbound"), "a lost pidfile is written again from the supervisor's"
 
 
-# Failed once in a local CI (1 of 4 full runs on this machine: status saw more than one healthy member
-# at one of its four looks). The cause, found in runsv's loop: it reaps a dead daemon before it reads
-# its control pipe, and an 'o' read while the daemon is down starts it; a SIGKILL that beat runsv to the
-# 'o' brought the member back. hold_down now kills only once runsv wants the daemon down. The rerun
-# stays until full runs have shown the fix; the assertion prints what status saw.
-@pytest.mark.flaky(reruns=1)
+# runsv reaps a dead daemon before it reads its control pipe, and an 'o' read while the daemon is down
+# starts it: a SIGKILL that beat runsv to the 'o' brought the member back. hold_down kills only once
+# runsv wants the daemon down (test_hold_down makes that race deterministic); the assertion prints
+# what status saw.
 def test_a_stop_fault_holds_etcd_quorum_lost_for_the_whole_hold(lab: dict[str, Any]) -> None:
     nineslab("inject", "etcd-quorum-loss", "--lab", LAB)
     try:

@@ -5,8 +5,8 @@ Proven means all of these hold now:
 - the inputs are the ones the last finished deploy used: the topology file, the provider, the code
   that turns them into hosts and configurations (nineslab, playbooks, Terraform), the daemons'
   binaries and the lab's certificates (`inputs_digest`);
-- every daemon each host should run loaded the configuration on disk: its start script records a
-  digest of what it loads at each real start (`run/<daemon>.loaded`), compared with the files now;
+- every daemon each host should run loaded the configuration on disk: its start script records the
+  digest of each file it loads (`run/<daemon>.loaded`) at each real start, compared with the files now;
 - the routes in etcd are the topology's (`routes_differ`), and the lab is healthy (every daemon's PID
   alive, every health check answered) with its fence in place — the caller checks that with status.
 Anything else, and deploy runs in full, which repairs what is broken and touches nothing else."""
@@ -57,16 +57,22 @@ def inputs_digest(topology: Topology, provider: str, pki_dir: Path) -> str:
     return h.hexdigest()
 
 
-def loaded_now(hdir: Path, daemon: str) -> str:
-    """What `daemon` would load if it started now: its start script and the host's configuration files
-    (regular files of conf/, in byte order of their names) — the start script's own `loaded` command."""
-    h = hashlib.sha1()
-    conf = hdir / "conf"
-    names = sorted(os.listdir(conf)) if conf.is_dir() else []
-    for f in [hdir / "run" / f"{daemon}.start", *(conf / n for n in names if not n.startswith("."))]:
-        if f.is_file():
-            h.update(f.read_bytes())
-    return h.hexdigest()
+def stale_files(hdir: Path, record: str) -> list[str]:
+    """The files of a daemon's record (`sha1sum` lines, paths under the host's directory: its start
+    script and the configuration it loaded) that are no longer what it loaded; all of them when the
+    record is empty."""
+    if not record.strip():
+        return ["(no record of what it loaded)"]
+    out = []
+    for line in record.splitlines():
+        digest, _, name = line.partition("  ")
+        try:
+            now = hashlib.sha1((hdir / name).read_bytes()).hexdigest()
+        except OSError:
+            now = ""
+        if now != digest:
+            out.append(name)
+    return out
 
 
 def stale_daemons(lab: str, topology: Topology) -> list[str]:
@@ -77,10 +83,10 @@ def stale_daemons(lab: str, topology: Topology) -> list[str]:
         hdir = host_dir(lab, host.name)
         for d in daemons(host, topology):
             try:
-                loaded = (hdir / "run" / f"{d}{LOADED_SUFFIX}").read_text().strip()
+                record = (hdir / "run" / f"{d}{LOADED_SUFFIX}").read_text()
             except OSError:
-                loaded = ""
-            if loaded != loaded_now(hdir, d):
+                record = ""
+            if stale_files(hdir, record):
                 out.append(f"{host.name}/{d}")
     return out
 
@@ -97,4 +103,4 @@ def routes_differ(topology: Topology, current: dict[str, str], digest: str | Non
     return differ
 
 
-__all__ = ["INPUTS_KEY", "inputs_digest", "loaded_now", "routes_differ", "stale_daemons"]
+__all__ = ["INPUTS_KEY", "inputs_digest", "routes_differ", "stale_daemons", "stale_files"]

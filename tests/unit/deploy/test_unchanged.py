@@ -13,31 +13,32 @@ from nineslab.topology import load_topology
 TOPOLOGY = load_topology("2az")
 
 
-def _host(tmp_path: Path) -> Path:
-    hdir = tmp_path / "lab-gw-a"
-    (hdir / "conf" / "caddy").mkdir(parents=True)  # a daemon's own state under conf/ is a directory
+def _host(tmp_path: Path) -> tuple[Path, str]:
+    """A host's directory and the record its start script writes (its own command, run by /bin/sh)."""
+    hdir = tmp_path / "lab-lb-a"
+    (hdir / "conf").mkdir(parents=True)
     (hdir / "run").mkdir()
-    (hdir / "run" / "traefik.start").write_text("exec traefik\n")
-    (hdir / "conf" / "traefik.yml").write_text("entryPoints: {}\n")
-    (hdir / "conf" / "B.conf").write_text("upper case sorts first in byte order\n")
-    return hdir
+    (hdir / "run" / "haproxy.start").write_text("exec haproxy\n")
+    (hdir / "conf" / "haproxy.cfg").write_text("global\n")
+    cmd = f"cd {hdir} && sha1sum run/haproxy.start conf/haproxy.cfg"
+    return hdir, subprocess.run(["/bin/sh", "-c", cmd], capture_output=True, text=True, check=True).stdout
 
 
-def test_the_digest_is_the_one_the_start_script_writes(tmp_path: Path) -> None:
-    hdir = _host(tmp_path)
-    # the start script's own command (daemon.start.j2), run by /bin/sh as on a host
-    cmd = f"cat {hdir}/run/traefik.start {hdir}/conf/* 2>/dev/null | sha1sum | cut -c1-40"
-    shell = subprocess.run(["/bin/sh", "-c", cmd], capture_output=True, text=True, check=True).stdout.strip()
-    assert unchanged.loaded_now(hdir, "traefik") == shell
+def test_a_daemon_that_loaded_what_is_on_disk_is_not_stale(tmp_path: Path) -> None:
+    hdir, record = _host(tmp_path)
+    assert unchanged.stale_files(hdir, record) == []
+    # another daemon's file written later (keepalived beside haproxy) is not what haproxy loads
+    (hdir / "conf" / "keepalived.conf").write_text("vrrp_instance x {}\n")
+    assert unchanged.stale_files(hdir, record) == []
 
 
-def test_a_changed_file_or_start_script_changes_what_would_load(tmp_path: Path) -> None:
-    hdir = _host(tmp_path)
-    before = unchanged.loaded_now(hdir, "traefik")
-    (hdir / "conf" / "traefik.yml").write_text("entryPoints: {web: {}}\n")
-    edited = unchanged.loaded_now(hdir, "traefik")
-    (hdir / "run" / "traefik.start").write_text("exec traefik --debug\n")
-    assert len({before, edited, unchanged.loaded_now(hdir, "traefik")}) == 3
+def test_an_edited_file_or_start_script_or_no_record_is_stale(tmp_path: Path) -> None:
+    hdir, record = _host(tmp_path)
+    (hdir / "conf" / "haproxy.cfg").write_text("global\n# edited\n")
+    assert unchanged.stale_files(hdir, record) == ["conf/haproxy.cfg"]
+    (hdir / "run" / "haproxy.start").unlink()
+    assert unchanged.stale_files(hdir, record) == ["run/haproxy.start", "conf/haproxy.cfg"]
+    assert unchanged.stale_files(hdir, "") != []
 
 
 def test_routes_as_the_topology_wants_them_differ_in_nothing() -> None:
