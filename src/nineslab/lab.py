@@ -8,6 +8,7 @@ import json
 import os
 import re
 import shutil
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ from nineslab.providers.base import LOCAL, ROUTER
 from nineslab.routes.guard import publish_topology
 from nineslab.runs import Run, write_json
 from nineslab.security import etcd_access, fence
-from nineslab.services import DAEMONS, gateway
+from nineslab.services import DAEMONS, daemons, gateway
 from nineslab.topology import Topology, load_topology
 
 LAB_NAME_RE = re.compile(r"^[a-z][a-z0-9]{0,7}$")
@@ -58,6 +59,17 @@ class DeployResult:
     status: dict[str, Any]
     # nothing differed (deploy.unchanged): neither Terraform nor Ansible ran
     noop: bool = False
+
+
+@dataclass
+class DeployPlan:
+    """What a deploy of `topology` would do to this lab, host by host; nothing is changed to find out."""
+
+    lab: str
+    topology: str
+    noop: bool  # the lab is proven to run this deploy already (deploy.unchanged)
+    hosts: dict[str, list[str]]  # host -> what a deploy would do there, in order
+    routes: list[str]  # route keys in etcd a deploy would write or delete
 
 
 TOPOLOGY_SNAPSHOT = "topology.yaml"  # the topology as deployed, in the lab's state directory
@@ -109,23 +121,7 @@ class Lab:
         self._topology = None  # re-read from the metadata written below
         _preflight()
         meta = self.meta()
-        if meta and meta.get("topology") != topology.name:
-            raise LabError(
-                f"lab {self.name!r} runs topology {meta.get('topology')} — destroy it first "
-                f"(`nineslab destroy --lab {self.name}`) or deploy under another --lab name"
-            )
-        if meta and meta.get("provider", DEFAULT_PROVIDER) != self.provider.name:
-            raise LabError(
-                f"lab {self.name!r} was made with the {meta.get('provider', DEFAULT_PROVIDER)} provider — destroy it "
-                f"first (`nineslab destroy --lab {self.name}`) or deploy under another --lab name"
-            )
-        if meta and bool(meta.get("etcd_tls", False)) != topology.security.etcd_tls:
-            # Every member's peer and client URLs would change at once: no rolling path keeps quorum.
-            raise LabError(
-                f"lab {self.name!r} runs etcd {'with' if meta.get('etcd_tls') else 'without'} TLS and "
-                f"{topology.source} says security.etcd_tls: {str(topology.security.etcd_tls).lower()} — "
-                f"destroy the lab first (`nineslab destroy --lab {self.name}`) to switch"
-            )
+        self._check_compatible(meta, topology)
         # what the provider needs beyond the topology (existing machines: the inventory), checked first
         topology = self.provider.prepare(topology)
         start = time.monotonic()
@@ -194,13 +190,34 @@ class Lab:
             status=status,
         )
 
+    def _check_compatible(self, meta: dict[str, Any] | None, topology: Topology) -> None:
+        """A deploy of `topology` over this lab as it was made: refused, saying what to do, where the
+        topology, the provider or etcd's TLS would differ."""
+        if meta and meta.get("topology") != topology.name:
+            raise LabError(
+                f"lab {self.name!r} runs topology {meta.get('topology')} — destroy it first "
+                f"(`nineslab destroy --lab {self.name}`) or deploy under another --lab name"
+            )
+        if meta and meta.get("provider", DEFAULT_PROVIDER) != self.provider.name:
+            raise LabError(
+                f"lab {self.name!r} was made with the {meta.get('provider', DEFAULT_PROVIDER)} provider — destroy it "
+                f"first (`nineslab destroy --lab {self.name}`) or deploy under another --lab name"
+            )
+        if meta and bool(meta.get("etcd_tls", False)) != topology.security.etcd_tls:
+            # Every member's peer and client URLs would change at once: no rolling path keeps quorum.
+            raise LabError(
+                f"lab {self.name!r} runs etcd {'with' if meta.get('etcd_tls') else 'without'} TLS and "
+                f"{topology.source} says security.etcd_tls: {str(topology.security.etcd_tls).lower()} — "
+                f"destroy the lab first (`nineslab destroy --lab {self.name}`) to switch"
+            )
+
     def _unchanged(self, meta: dict[str, Any], topology: Topology, start: float) -> DeployResult | None:
         """The result of a deploy that has nothing to do, or None when one check fails (then deploy runs
         in full). Cheapest first: inputs, what each daemon loaded, routes in etcd, the lab's health."""
         if meta.get("deploying") or LOCAL not in self.provider.capabilities:
             return None  # an unfinished deploy; or hosts whose files are not on this machine
-        if etcd_access.ensure(self.name, topology):
-            return None  # a certificate was missing or expiring: the members must get the new one
+        if etcd_access.to_issue(self.name, topology):
+            return None  # a certificate is missing or expiring: the members must get a new one
         inputs = unchanged.inputs_digest(topology, self.provider.name, etcd_access.pki_dir(self.name))
         if meta.get(unchanged.INPUTS_KEY) != inputs or unchanged.stale_daemons(self.name, topology):
             return None
@@ -225,6 +242,50 @@ class Lab:
             status=status,
             noop=True,
         )
+
+    def plan(self, topology_name: str) -> DeployPlan:
+        """What `deploy(topology_name)` would change, host by host, without changing anything: hosts to
+        create, daemons to start or restart (and why), route keys, and each task Ansible's check mode
+        says would change a host."""
+        topology = load_topology(topology_name)
+        _preflight()
+        meta = self.meta()
+        self._check_compatible(meta, topology)
+        topology = self.provider.prepare(topology)
+        if not meta:
+            hosts = {}
+            for h in topology.hosts:
+                ds = daemons(h, topology)
+                hosts[h.name] = ["create the host", f"configure and start {', '.join(ds)}" if ds else "configure"]
+            return DeployPlan(self.name, topology.name, False, hosts, ["every route (a new lab)"])
+        if self._unchanged(meta, topology, time.monotonic()) is not None:
+            return DeployPlan(self.name, topology.name, True, {}, [])
+        todo: dict[str, list[str]] = {}
+        present = self.provider.present(topology)
+        for h in topology.hosts:
+            if not present.get(h.name):
+                todo.setdefault(h.name, []).append("create the host (it is not there)")
+            for d in daemons(h, topology):
+                if present.get(h.name) and self.provider.daemon_pid(h, d) is None:
+                    todo.setdefault(h.name, []).append(f"start {d} (not running)")
+        for stale in unchanged.stale_daemons(self.name, topology):
+            host, _, d = stale.partition("/")
+            todo.setdefault(host, []).append(f"restart {d} (what it loaded is not what is on disk)")
+        try:
+            routes = unchanged.routes_differ(
+                topology, self.etcd.prefix(gateway.ROOTKEY_PREFIX), self.etcd.get(gateway.DIGEST_KEY)
+            )
+        except NinesError:
+            routes = ["(etcd does not answer: the deploy writes every route)"]
+        reachable = [ih for ih in self.provider.inventory() if present.get(ih.name)]
+        if reachable:
+            with tempfile.TemporaryDirectory(prefix=f"nineslab-{self.name}-plan-") as tmp:
+                inventory = Path(tmp) / "inventory.yml"
+                inventory.write_text(yaml.safe_dump(build_inventory(self.name, topology, reachable, self.provider)))
+                checked = run_playbook(inventory, Path(tmp), limit=self.provider.deploy_limit, check=True)
+            for host, tasks in checked.tasks.items():
+                todo.setdefault(host, []).extend(tasks)
+        return DeployPlan(self.name, topology.name, False, dict(sorted(todo.items())), routes)
 
     def unfinished_deploy(self) -> bool:
         """The last deploy of this lab was stopped (killed, interrupted) or failed before it was healthy."""

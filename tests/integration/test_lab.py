@@ -189,13 +189,23 @@ def test_second_deploy_changes_nothing(lab: tuple[str, str, dict[str, Any]]) -> 
 
 def test_a_configuration_its_daemon_did_not_load_is_not_skipped(lab: tuple[str, str, dict[str, Any]]) -> None:
     """The control of the skip above: a gateway's configuration edited by hand is not what its running
-    daemon loaded, so the deploy runs, writes the file back and restarts that gateway alone."""
+    daemon loaded, so `deploy --plan` names that gateway alone, and the deploy runs, writes the file back
+    and restarts that gateway alone."""
     name, topology, deployed = lab
     gw = next(h["name"] for h in deployed["status"]["hosts"] if h["role"] == "gateway")
     before = lab_pids(name)
     conf = STATE_DIR / name / "hosts" / gw / "conf" / "traefik.yml"
     wanted = conf.read_text()
     conf.write_text(wanted + "# edited by hand\n")
+    # --plan says so for that gateway alone, and changes nothing
+    plan = nineslab_json("deploy", "--topology", topology, "--lab", name, "--plan")
+    assert not plan["noop"] and plan["routes"] == [] and list(plan["hosts"]) == [gw], plan
+    assert plan["hosts"][gw] == [
+        "restart traefik (what it loaded is not what is on disk)",
+        "Gateway | Write the static configuration",
+        "Gateway | Restart traefik",
+    ], plan
+    assert conf.read_text().endswith("# edited by hand\n") and lab_pids(name) == before
     again = nineslab_json("deploy", "--topology", topology, "--lab", name)
     assert not again["noop"] and again["changed"] > 0, again
     assert conf.read_text() == wanted

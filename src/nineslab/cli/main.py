@@ -22,7 +22,7 @@ from nineslab.faults.catalogue import find
 from nineslab.faults.engine import describe_dry_run
 from nineslab.health import unhealthy_hosts
 from nineslab.health.describe import status_lines
-from nineslab.lab import DEFAULT_LAB, Lab, check_lab_name
+from nineslab.lab import DEFAULT_LAB, DeployPlan, Lab, check_lab_name
 from nineslab.load.runner import SEED
 from nineslab.providers import DEFAULT_PROVIDER, PROVIDERS
 from nineslab.runs import Run
@@ -111,14 +111,26 @@ def cli() -> None:
     help="Run Terraform and Ansible even when the running lab already matches (by default such a deploy "
     "returns after proving it: inputs, what each daemon loaded, routes, health).",
 )
+@click.option(
+    "--plan",
+    "plan_only",
+    is_flag=True,
+    help="Print what a deploy would change, host by host (Ansible's check mode, the daemons' records, the "
+    "routes in etcd), and change nothing.",
+)
 @LAB_OPTION
 @JSON_OPTION
-def deploy(topology: str, provider: str | None, inventory: Path | None, full: bool, lab: str, as_json: bool) -> None:
+def deploy(
+    topology: str, provider: str | None, inventory: Path | None, full: bool, plan_only: bool, lab: str, as_json: bool
+) -> None:
     """Create (or repair) the lab: hosts via Terraform (or existing machines over SSH), services via
     Ansible, then an end-to-end check. Idempotent: a second deploy changes nothing, and when the lab
     is proven to match already it runs neither Terraform nor Ansible."""
     try:
         the_lab = Lab(lab, provider=provider, inventory=inventory)
+        if plan_only:
+            _print_plan(the_lab.plan(topology), as_json)
+            return
         result = the_lab.deploy(topology, progress=_progress(as_json), full=full)
     except KeyboardInterrupt:
         raise Interrupted(
@@ -139,6 +151,25 @@ def deploy(topology: str, provider: str | None, inventory: Path | None, full: bo
             f"{result.terraform_seconds:.1f}s, services {result.ansible_seconds:.1f}s, {result.changed} changes)"
         )
     click.echo("\n".join(status_lines(result.status)))
+
+
+def _print_plan(plan: DeployPlan, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(dataclasses.asdict(plan), indent=2))
+        return
+    if plan.noop:
+        click.echo(f"lab {plan.lab} ({plan.topology}) already runs this deploy: nothing would change")
+        return
+    click.echo(
+        f"a deploy of {plan.topology} on lab {plan.lab} would change {len(plan.hosts)} host(s) and "
+        f"{len(plan.routes)} route key(s) (nothing was changed):"
+    )
+    for host, steps in plan.hosts.items():
+        click.echo(f"  {host}:")
+        click.echo("\n".join(f"    - {step}" for step in steps))
+    if plan.routes:
+        click.echo("  etcd routes:")
+        click.echo("\n".join(f"    - {key}" for key in plan.routes))
 
 
 @cli.command()

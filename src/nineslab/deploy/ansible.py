@@ -19,12 +19,19 @@ from nineslab.signals import raise_if_interrupted
 ANSIBLE_INTERRUPTED = 99
 STOP_GRACE_S = 10.0  # how long an interrupted ansible-playbook gets to stop before it is killed
 RECAP_RE = re.compile(r"^(\S+)\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)")
+# A task's or handler's header ("TASK [role : Name] ***"), a host it changed, and the hosts a handler
+# includes its tasks for (a restart handler includes the role's stop; in check mode that is all it shows).
+HEADER_RE = re.compile(r"^(TASK|RUNNING HANDLER) \[(?:[\w-]+ : )?(.*?)\] \*+$")
+CHANGED_RE = re.compile(r"^changed: \[([^\]]+)\]")
+INCLUDED_RE = re.compile(r"^included: \S+ for (.+)$")
 
 
 @dataclass
 class PlaybookResult:
     changed: dict[str, int] = field(default_factory=dict)
     failed: dict[str, int] = field(default_factory=dict)
+    # host -> the tasks that changed it (and the handlers run for it), in order
+    tasks: dict[str, list[str]] = field(default_factory=dict)
     seconds: float = 0.0
     log: Path | None = None
 
@@ -33,13 +40,38 @@ class PlaybookResult:
         return sum(self.changed.values())
 
 
+@dataclass
+class _Changes:
+    """Which hosts each task changed, read from ansible-playbook's output line by line."""
+
+    by_host: dict[str, list[str]]
+    current: str = ""
+    in_handler: bool = False
+
+    def feed(self, line: str) -> None:
+        if header := HEADER_RE.match(line):
+            self.in_handler, self.current = header.group(1) == "RUNNING HANDLER", header.group(2)
+            return
+        hosts: list[str] = []
+        if changed := CHANGED_RE.match(line):
+            hosts = [changed.group(1)]
+        elif self.in_handler and (included := INCLUDED_RE.match(line)):
+            hosts = [h.strip() for h in included.group(1).split(",")]
+        for h in hosts:
+            done = self.by_host.setdefault(h, [])
+            if not done or done[-1] != self.current:  # a loop's items: one entry
+                done.append(self.current)
+
+
 def run_playbook(
     inventory: Path,
     work_dir: Path,
     progress: Callable[[str], None] | None = None,
     playbook: str = "site.yml",
     limit: str | None = None,
+    check: bool = False,
 ) -> PlaybookResult:
+    """`check`: Ansible's check mode — what each task would change, nothing changed (deploy --plan)."""
     log_path = work_dir / "ansible.log"
     tmp = work_dir / "ansible-tmp"
     tmp.mkdir(parents=True, exist_ok=True)
@@ -59,7 +91,10 @@ def run_playbook(
     cmd = [str(venv_tool("ansible-playbook")), "-i", str(inventory), str(PLAYBOOK_DIR / playbook)]
     if limit:
         cmd += ["--limit", limit]
+    if check:
+        cmd.append("--check")
     result = PlaybookResult(log=log_path)
+    changes = _Changes(result.tasks)
     start = time.monotonic()
     with (
         log_path.open("w", buffering=1) as log,  # line-buffered: `tail -f` shows progress
@@ -76,6 +111,7 @@ def run_playbook(
                     progress(line.strip(" *\n"))
                 if line.startswith(("fatal:", "failed:")):
                     failures.append(line.strip())
+                changes.feed(line.rstrip("\n"))
                 m = RECAP_RE.match(line)
                 if m:
                     result.changed[m.group(1)] = int(m.group(3))

@@ -73,6 +73,14 @@ def ensure(lab: str, topology: Topology, now: dt.datetime | None = None) -> list
     return made
 
 
+def to_issue(lab: str, topology: Topology) -> list[str]:
+    """What `ensure` would make now (certificates, passwords), nothing written."""
+    if not topology.security.etcd_tls:
+        return []
+    missing = [f"{u}.password" for u in PASSWORD_USERS if not password_file(lab, u).exists()]
+    return pki.to_issue(pki_dir(lab), identities(topology)) + missing
+
+
 def access(lab: str, topology: Topology, user: str) -> dict[str, Any]:
     """What the checker presents to etcd as `user`: its certificate, the CA it trusts, and its user and
     password (for the token). Empty where etcd runs without TLS and users."""

@@ -210,6 +210,17 @@ class Pki:
         return self.root / f"{name}.key"
 
 
+def to_issue(root: Path, identities: list[Identity], now: dt.datetime | None = None) -> list[str]:
+    """What `ensure` would issue now, nothing written: the CA (and so every certificate) when it is
+    missing or near its end, else each certificate that is."""
+    now = now or utcnow()
+    pki = Pki(root)
+    ca = _read_cert(pki.ca_cert)
+    if ca is None or not pki.key("ca").is_file() or days_left(ca, now) < RENEW_DAYS:
+        return ["ca", *(i.name for i in identities)]
+    return [i.name for i in identities if needs_issue(_read_cert(pki.cert(i.name)), ca, i, now)]
+
+
 def ensure(root: Path, lab: str, identities: list[Identity], now: dt.datetime | None = None) -> list[str]:
     """The lab's CA and every identity's certificate, (re)issued where needed. Returns what was issued."""
     now = now or utcnow()
