@@ -8,7 +8,6 @@ import json
 import os
 import re
 import shutil
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -279,10 +278,15 @@ class Lab:
             routes = ["(etcd does not answer: the deploy writes every route)"]
         reachable = [ih for ih in self.provider.inventory() if present.get(ih.name)]
         if reachable:
-            with tempfile.TemporaryDirectory(prefix=f"nineslab-{self.name}-plan-") as tmp:
-                inventory = Path(tmp) / "inventory.yml"
-                inventory.write_text(yaml.safe_dump(build_inventory(self.name, topology, reachable, self.provider)))
-                checked = run_playbook(inventory, Path(tmp), limit=self.provider.deploy_limit, check=True)
+            # Ansible's own files (an inventory of the topology asked for, its log, its temp files) in a
+            # directory of their own, removed after; a failed check keeps it, for its log.
+            work = self.dir / "plan"
+            shutil.rmtree(work, ignore_errors=True)
+            work.mkdir()
+            inventory = work / "inventory.yml"
+            inventory.write_text(yaml.safe_dump(build_inventory(self.name, topology, reachable, self.provider)))
+            checked = run_playbook(inventory, work, limit=self.provider.deploy_limit, check=True)
+            shutil.rmtree(work, ignore_errors=True)
             for host, tasks in checked.tasks.items():
                 todo.setdefault(host, []).extend(tasks)
         return DeployPlan(self.name, topology.name, False, dict(sorted(todo.items())), routes)

@@ -131,5 +131,6 @@ def run_playbook(
     raise_if_interrupted(rc, ANSIBLE_INTERRUPTED)  # the caller knows what was half-done and what to say
     if rc != 0:
         first = failures[0][:300] if failures else f"ansible-playbook exited {rc}"
-        raise LabError(f"deploy failed: {first} (full log: {log_path}) — fix it and run deploy again")
+        what = "deploy --plan" if check else "deploy"
+        raise LabError(f"{what} failed: {first} (full log: {log_path}) — fix it and run {what} again")
     return result
