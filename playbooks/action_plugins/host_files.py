@@ -114,8 +114,7 @@ class ActionModule(ActionBase):
             steps.append(f"chmod {shlex.quote(str(spec.get('mode', '0644')))} {new}")
             steps.append(f"mv -f {new} {shlex.quote(dest)}")
         res = self._sh(" && ".join(f"{{ {s}; }}" for s in steps))
-        if res.get("rc") != 0:
-            for spec, _ in changed:  # a refused file leaves nothing half-written behind
-                self._sh(f"rm -f {shlex.quote(str(spec['dest']) + NEW_SUFFIX)}")
+        if res.get("rc") != 0:  # a refused file leaves nothing half-written behind
+            self._sh("rm -f " + " ".join(shlex.quote(str(spec["dest"]) + NEW_SUFFIX) for spec, _ in changed))
             detail = (to_text(res.get("stderr", "")) or to_text(res.get("stdout", ""))).strip()[-400:]
             raise AnsibleActionFail(f"host_files: writing {[s['dest'] for s, _ in changed]} failed: {detail}")

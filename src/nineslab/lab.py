@@ -220,14 +220,8 @@ class Lab:
         inputs = unchanged.inputs_digest(topology, self.provider.name, etcd_access.pki_dir(self.name))
         if meta.get(unchanged.INPUTS_KEY) != inputs or unchanged.stale_daemons(self.name, topology):
             return None
-        self._topology = None
-        try:
-            etcd = self.etcd
-            current = etcd.prefix(gateway.ROOTKEY_PREFIX)
-            if unchanged.routes_differ(topology, current, etcd.get(gateway.DIGEST_KEY)):
-                return None
-        except NinesError:
-            return None  # etcd does not answer as it should: the full deploy repairs it
+        if self._routes_differ(topology) != []:
+            return None  # routes to write, or etcd does not answer as it should: the full deploy repairs it
         status = self.status(topology)
         if not status["healthy"] or (ROUTER in self.provider.capabilities and not status["fence"]):
             return None
@@ -241,6 +235,14 @@ class Lab:
             status=status,
             noop=True,
         )
+
+    def _routes_differ(self, topology: Topology) -> list[str] | None:
+        """The route keys a deploy of `topology` would write or delete; None when etcd does not answer."""
+        try:
+            etcd = self.etcd
+            return unchanged.routes_differ(topology, etcd.prefix(gateway.ROOTKEY_PREFIX), etcd.get(gateway.DIGEST_KEY))
+        except NinesError:
+            return None
 
     def plan(self, topology_name: str) -> DeployPlan:
         """What `deploy(topology_name)` would change, host by host, without changing anything: hosts to
@@ -270,11 +272,8 @@ class Lab:
         for stale in unchanged.stale_daemons(self.name, topology):
             host, _, d = stale.partition("/")
             todo.setdefault(host, []).append(f"restart {d} (what it loaded is not what is on disk)")
-        try:
-            routes = unchanged.routes_differ(
-                topology, self.etcd.prefix(gateway.ROOTKEY_PREFIX), self.etcd.get(gateway.DIGEST_KEY)
-            )
-        except NinesError:
+        routes = self._routes_differ(topology)
+        if routes is None:
             routes = ["(etcd does not answer: the deploy writes every route)"]
         reachable = [ih for ih in self.provider.inventory() if present.get(ih.name)]
         if reachable:

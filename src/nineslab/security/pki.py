@@ -210,15 +210,27 @@ class Pki:
         return self.root / f"{name}.key"
 
 
+def _usable_ca(pki: Pki, now: dt.datetime) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey] | None:
+    """The lab's CA and its key, or None when either is missing, unreadable or near its end."""
+    ca = _read_cert(pki.ca_cert)
+    try:
+        ca_key = load_key(pki.key("ca"))
+    except (OSError, ValueError):
+        return None
+    if ca is None or days_left(ca, now) < RENEW_DAYS:
+        return None
+    return ca, ca_key
+
+
 def to_issue(root: Path, identities: list[Identity], now: dt.datetime | None = None) -> list[str]:
-    """What `ensure` would issue now, nothing written: the CA (and so every certificate) when it is
-    missing or near its end, else each certificate that is."""
+    """What `ensure` would issue now, nothing written: the CA (and so every certificate) when it is not
+    usable, else each certificate that is due."""
     now = now or utcnow()
     pki = Pki(root)
-    ca = _read_cert(pki.ca_cert)
-    if ca is None or not pki.key("ca").is_file() or days_left(ca, now) < RENEW_DAYS:
+    usable = _usable_ca(pki, now)
+    if usable is None:
         return ["ca", *(i.name for i in identities)]
-    return [i.name for i in identities if needs_issue(_read_cert(pki.cert(i.name)), ca, i, now)]
+    return [i.name for i in identities if needs_issue(_read_cert(pki.cert(i.name)), usable[0], i, now)]
 
 
 def ensure(root: Path, lab: str, identities: list[Identity], now: dt.datetime | None = None) -> list[str]:
@@ -228,17 +240,15 @@ def ensure(root: Path, lab: str, identities: list[Identity], now: dt.datetime | 
     os.chmod(root, 0o700)
     pki = Pki(root)
     issued = []
-    ca = _read_cert(pki.ca_cert)
-    try:
-        ca_key = serialization.load_pem_private_key(pki.key("ca").read_bytes(), None)
-    except (OSError, ValueError):
-        ca_key = None
-    if ca is None or not isinstance(ca_key, ec.EllipticCurvePrivateKey) or days_left(ca, now) < RENEW_DAYS:
+    usable = _usable_ca(pki, now)
+    if usable is None:
         ca_key = new_key()
         ca = make_ca(lab, ca_key, now)
         _write(pki.key("ca"), _key_pem(ca_key), 0o600)
         _write(pki.ca_cert, ca.public_bytes(serialization.Encoding.PEM), 0o644)
         issued.append("ca")
+    else:
+        ca, ca_key = usable
     for ident in identities:
         if needs_issue(_read_cert(pki.cert(ident.name)), ca, ident, now):
             key = new_key()
