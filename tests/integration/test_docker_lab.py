@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from nineslab.lab import Lab
+from nineslab.paths import host_dir
 from nineslab.providers.docker import engine as docker_engine
 from nineslab.providers.docker import memory
 from nineslab.services import etcd
@@ -124,14 +125,20 @@ def test_a_full_disk_is_the_etcd_leaders_own_and_its_first_write_ends_it(lab: di
 
 def test_memory_pressure_oom_kills_the_gateway_again_and_again_until_recovered(lab: dict[str, Any]) -> None:
     group = memory.cgroup_dir(_init("gw-a1"))
+    squeezer = host_dir(LAB, "gw-a1") / memory.HOG_PIDFILE
+    supervisor = next(h["supervisor"] for h in nineslab_json("status", "--lab", LAB)["hosts"] if h["name"] == "gw-a1")
     try:
         nineslab("inject", "gateway-memory-pressure", "--lab", LAB)
+        pid = memory.hog_pid(squeezer)
+        assert pid is not None and memory.cgroup_dir(pid) != group, "the squeezer runs outside the host's cgroup"
         assert int((group / "memory.limit_in_bytes").read_text()) < memory.HOST_MEMORY
         kills = memory.oom_kills(group)
         assert settles(LAB, URL, _served_by("gw-a2"), 20) is not None, "the LB leaves the starved gateway"
         seen = _memory_timeline(group, kills + 2, 30.0)
         assert seen[-1][1] >= kills + 2, f"each restart is killed again — what the host did: {_summary(seen)}"
+        assert alive(supervisor), "the supervision tree is never killed: it starts the gateway again"
         nineslab("recover", "gateway-memory-pressure", "--lab", LAB)
+        assert not alive(pid), "recovery ends the squeezer"
         assert int((group / "memory.limit_in_bytes").read_text()) == memory.HOST_MEMORY
         assert settles(LAB, "http://198.18.1.21/api/", lambda r: r["status"] == 200, 20) is not None
         after = memory.oom_kills(group)

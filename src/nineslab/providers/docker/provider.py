@@ -158,8 +158,8 @@ class DockerProvider(NetnsProvider):
 
     def squeeze_memory(self, host: Host, on: bool) -> str:
         """The host's memory limit lowered to a little above what it holds, its daemons marked the OOM
-        killer's first choice and a hog started that takes the memory (providers/docker/memory.py); off:
-        the hog ended, the host's memory given back, its processes unmarked."""
+        killer's first choice and a squeezer started that keeps it full (providers/docker/memory.py); off:
+        the squeezer ended, the host's memory given back, its processes unmarked."""
         pidfile = host_dir(self.lab, host.name) / memory.HOG_PIDFILE
         client = self.engine.client()
         try:
@@ -168,7 +168,7 @@ class DockerProvider(NetnsProvider):
             if not on:
                 ended = memory.end_hog(pidfile)
                 if container is None or container.attrs["HostConfig"].get("Memory") == memory.HOST_MEMORY:
-                    return f"{host.name}'s memory hog ended" if ended else ""
+                    return f"{host.name}'s memory squeezer ended" if ended else ""
                 container.update(mem_limit=memory.HOST_MEMORY, memswap_limit=memory.HOST_MEMORY)
                 if pid is not None:
                     memory.mark_victims(memory.cgroup_dir(pid), 0)
@@ -184,7 +184,7 @@ class DockerProvider(NetnsProvider):
                     f"{host.name}: no OOM kill within {memory.KILL_WAIT_S:.0f} s under a {limit >> 20} MiB limit"
                     f" — `nineslab recover` gives its memory back; see {pidfile.parent / 'log'}"
                 )
-            return f"{host.name}'s memory limit {limit >> 20} MiB, taken by a hog: its daemons OOM-killed"
+            return f"{host.name}'s memory limit {limit >> 20} MiB, held by a squeezer: its daemons OOM-killed"
         finally:
             client.close()
 
