@@ -3,6 +3,10 @@ No I/O here; the report layer reads files and renders."""
 
 from typing import TYPE_CHECKING, Any
 
+# Imported now (no numpy): the function `verdict` must be what the package's `verdict` names, not the
+# module of the same name a later import of it would leave there.
+from nineslab.analysis.verdict import VERDICTS, exit_code, label, verdict, verdict_reasons
+
 if TYPE_CHECKING:
     from nineslab.analysis.bounds import BOUND_NAME, cp_upper
     from nineslab.analysis.core import (
@@ -29,7 +33,6 @@ if TYPE_CHECKING:
         within,
     )
     from nineslab.analysis.projection import BASELINE, Assumption, BaselineEvidence, FaultRun, project
-    from nineslab.analysis.verdict import VERDICTS, exit_code, label, verdict, verdict_reasons
 
 # Loaded on first use (PEP 562): numpy costs ~90 ms, and every `nineslab` command imports this package,
 # most of them (status, inject, recover, heal) never to analyse anything.
@@ -43,14 +46,11 @@ _HOME = {
     "MAX_STALL_SHARE": "nineslab.analysis.core",
     "Ratio": "nineslab.analysis.core",
     "SampleArrays": "nineslab.analysis.core",
-    "VERDICTS": "nineslab.analysis.verdict",
     "breakdown": "nineslab.analysis.core",
     "client_stalls": "nineslab.analysis.core",
     "cp_upper": "nineslab.analysis.bounds",
-    "exit_code": "nineslab.analysis.verdict",
     "fault_impact": "nineslab.analysis.core",
     "from_samples": "nineslab.analysis.core",
-    "label": "nineslab.analysis.verdict",
     "latency_percentiles": "nineslab.analysis.core",
     "latency_shift": "nineslab.analysis.core",
     "longest_gap": "nineslab.analysis.core",
@@ -63,8 +63,6 @@ _HOME = {
     "series": "nineslab.analysis.core",
     "time_availability": "nineslab.analysis.core",
     "unfiltered": "nineslab.analysis.core",
-    "verdict": "nineslab.analysis.verdict",
-    "verdict_reasons": "nineslab.analysis.verdict",
     "wilson": "nineslab.analysis.core",
     "within": "nineslab.analysis.core",
 }

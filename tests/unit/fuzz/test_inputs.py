@@ -94,7 +94,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path]]
     # Safety net, not a stand-in: a case the CLI wrongly accepted must not build labs or serve forever.
     # Every lab — the fake one and any new name (`compare` deploys `cmp`) — gets the untouchable provider.
     with pytest.MonkeyPatch.context() as patch:
-        patch.setitem(PROVIDERS, "fuzzfake", UntouchableProvider)
+        patch.setitem(PROVIDERS, "fuzzfake", (__name__, UntouchableProvider.__name__))
         patch.setattr(lab_module, "DEFAULT_PROVIDER", "fuzzfake")
         patch.setattr(serve_module, "serve", _accepted("serve"))
         yield {"root": root, "state": state, "reports": reports, "experiments": experiments, "run": run}
