@@ -32,6 +32,7 @@ from typing import Any
 
 import gevent
 from locust.exception import StopUser
+from locust.runners import STATE_CLEANUP, STATE_STOPPED, STATE_STOPPING
 
 SAMPLES_DIR = os.environ.get("NINESLAB_SAMPLES_DIR", "samples")
 DEADLINE_S = float(os.environ.get("NINESLAB_DEADLINE_S", "2"))
@@ -54,6 +55,7 @@ REQUEST_HEADERS = {"Connection": "close"}
 gevent.get_hub().threadpool.maxsize = IN_FLIGHT
 
 _files: dict[str, Any] = {}
+STOPPING = (STATE_CLEANUP, STATE_STOPPING, STATE_STOPPED)  # the runner's states once a stop has begun
 
 
 def _out(kind: str = "samples", header: str = HEADER) -> Any:
@@ -168,15 +170,21 @@ _users = 0
 
 def open_loop(user: Any, path: str) -> None:
     """A user's whole life: fire `path` at every intended start of its own seeded schedule, wait for
-    the last answers (each bounded by the deadline), then stop the user: the schedule runs once."""
+    the last answers (each bounded by the deadline), then stop the user: the schedule runs once. A stop
+    (the run's end, SIGTERM) ends the schedule at once and waits only for the answers in flight: Locust
+    asks a user to stop between tasks and this task never returns, so without looking each stop waited
+    out --stop-timeout (3 s), firing new requests, and lost the answers still in flight."""
     global _heartbeat, _users
     if _heartbeat is None:
         _heartbeat = gevent.spawn(heartbeat)
     _users += 1
     worker = getattr(user.environment.runner, "worker_index", 0)
     in_flight: set[Any] = set()
+    runner = user.environment.runner
     for intended in schedule(RATE_PER_USER, f"{SEED}-{worker}-{_users}", time.time(), DURATION_S):
         gevent.sleep(max(0.0, intended - time.time()))
+        if runner.state in STOPPING:
+            break
         if len(in_flight) >= IN_FLIGHT:
             record(intended, time.time(), 0.0, 0, "client_overload")
             continue
