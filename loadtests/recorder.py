@@ -180,10 +180,10 @@ def open_loop(user: Any, path: str) -> None:
     _users += 1
     worker = getattr(user.environment.runner, "worker_index", 0)
     in_flight: set[Any] = set()
-    runner = user.environment.runner
+    runner = user.environment.runner  # None for a user run alone (locust's run_single_user, a test)
     for intended in schedule(RATE_PER_USER, f"{SEED}-{worker}-{_users}", time.time(), DURATION_S):
         gevent.sleep(max(0.0, intended - time.time()))
-        if runner.state in STOPPING:
+        if runner is not None and runner.state in STOPPING:
             break
         if len(in_flight) >= IN_FLIGHT:
             record(intended, time.time(), 0.0, 0, "client_overload")
