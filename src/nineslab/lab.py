@@ -300,10 +300,11 @@ class Lab:
         hosts_dir = self.dir / "hosts"
         hosts = sorted(p.name for p in hosts_dir.iterdir()) if hosts_dir.is_dir() else []
         # 1 s grace: the data is about to be deleted, and an etcd leader whose peers are gone
-        # otherwise spends seconds trying to hand over leadership.
+        # otherwise spends seconds trying to hand over leadership. The hosts are removed meanwhile
+        # (one after the other: 1.4 s + 0.9 s on 3dc; a process outlives its namespace's removal).
         every = sorted({d for ds in DAEMONS.values() for d in ds})
-        stopped = self.provider.stop_daemons([(h, d) for h in hosts for d in every], timeout=1.0)
-        self.provider.destroy()
+        pairs = [(h, d) for h in hosts for d in every]
+        stopped = self.provider.stop_daemons(pairs, timeout=1.0, meanwhile=self.provider.destroy)
         # A `slow` fault's cgroups (empty now that the hosts' processes are gone); one that cannot go
         # stays listed by leftovers().
         with contextlib.suppress(OSError):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import abc
 import signal
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -169,10 +170,12 @@ class Provider(abc.ABC):
         """The host's supervision tree ended, so that nothing restarts its daemons (a power-off)."""
         daemons.stop_supervisor(self.lab, host.name)
 
-    def stop_daemons(self, pairs: list[tuple[str, str]], timeout: float = 5.0) -> list[str]:
-        """Every (host, daemon) stopped at once, the hosts' supervisors first (destroy); "host/daemon" of
-        each process stopped."""
-        return daemons.stop_daemons(self.lab, pairs, timeout)
+    def stop_daemons(
+        self, pairs: list[tuple[str, str]], timeout: float = 5.0, meanwhile: Callable[[], None] | None = None
+    ) -> list[str]:
+        """Every (host, daemon) stopped at once, the hosts' supervisors first, `meanwhile` run while they
+        exit (destroy); "host/daemon" of each process stopped."""
+        return daemons.stop_daemons(self.lab, pairs, timeout, meanwhile)
 
     def restart_daemon(self, host: Host, daemon: str, graceful: bool = False) -> None:
         """The daemon ended and started again with the command its deploy used: SIGKILL (a crash), or

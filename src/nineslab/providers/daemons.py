@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from nineslab.paths import ENTER_SCRIPT, host_dir, init_pidfile, pidfile
@@ -25,10 +26,12 @@ def daemon_pid(lab: str, host: str, daemon: str) -> int | None:
     return pid if alive(pid) else None
 
 
-def stop_daemons(lab: str, daemons: list[tuple[str, str]], timeout: float = 5.0) -> list[str]:
-    """SIGTERM every (host, daemon) at once, SIGKILL what is still alive after `timeout`; the hosts'
-    supervisors go first, or they would start the daemons again. Returns "host/daemon" for each
-    process that was stopped."""
+def stop_daemons(
+    lab: str, daemons: list[tuple[str, str]], timeout: float = 5.0, meanwhile: Callable[[], None] | None = None
+) -> list[str]:
+    """SIGTERM every (host, daemon) at once, run `meanwhile` while they exit (destroy: removing the hosts),
+    SIGKILL what is still alive `timeout` after the SIGTERM; the hosts' supervisors go first, or they
+    would start the daemons again. Returns "host/daemon" for each process that was stopped."""
     for host in sorted({host for host, _ in daemons}):
         stop_supervisor(lab, host)
     pids = {f"{host}/{daemon}": pid for host, daemon in daemons if (pid := daemon_pid(lab, host, daemon))}
@@ -36,6 +39,8 @@ def stop_daemons(lab: str, daemons: list[tuple[str, str]], timeout: float = 5.0)
         with contextlib.suppress(ProcessLookupError):  # it may exit on its own meanwhile
             os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
+    if meanwhile is not None:
+        meanwhile()
     while time.monotonic() < deadline and any(alive(pid) for pid in pids.values()):
         time.sleep(0.05)
     for pid in pids.values():
