@@ -91,12 +91,17 @@ serve: setup  ## make serve [port=8080]: reports/ and its index of every run on 
 setup-test: setup  ## setup + what only the tests need (Debian chromium, for the HTML report test)
 	$(call apt_install,$(APT_TEST_PACKAGES))
 
+# Unit tests on both cores (pure, no lab: 52 -> 31 s); the browser and integration tests one at a time
+# (two labs on two cores measure each other).
 test: setup-test  ## unit + integration tests (integration needs root); "no tests ran" (exit 5) fails
-	@$(VENV)/bin/pytest -q --durations=30 tests; rc=$$?; \
-	if [ $$rc -eq 5 ]; then echo "test: pytest collected no tests" >&2; exit 1; fi; exit $$rc
+	@for part in "-n 2 tests/unit" "--durations=30 tests/browser tests/integration"; do \
+	  $(VENV)/bin/pytest -q $$part; rc=$$?; \
+	  if [ $$rc -eq 5 ]; then echo "test: pytest collected no tests in $${part##* }" >&2; exit 1; fi; \
+	  [ $$rc -eq 0 ] || exit $$rc; \
+	done
 
 test-unit: setup
-	$(VENV)/bin/pytest -q tests/unit
+	$(VENV)/bin/pytest -q -n 2 tests/unit
 
 lint: setup  ## ruff, mypy (strict), ansible-lint (offline), terraform fmt
 	$(VENV)/bin/ruff check src tests bench loadtests playbooks tools
