@@ -10,7 +10,7 @@ import re
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +58,8 @@ class DeployResult:
     status: dict[str, Any]
     # nothing differed (deploy.unchanged): neither Terraform nor Ansible ran
     noop: bool = False
+    # the hosts Ansible configured when only they differed from what the lab was deployed with ([]: all)
+    only: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -124,10 +126,12 @@ class Lab:
         # what the provider needs beyond the topology (existing machines: the inventory), checked first
         topology = self.provider.prepare(topology)
         start = time.monotonic()
+        only: list[str] = []
         if meta and not full:
             same = self._unchanged(meta, topology, start)
-            if same is not None:
+            if isinstance(same, DeployResult):
                 return same
+            only = same
         self.dir.mkdir(parents=True, exist_ok=True)
         (self.dir / TOPOLOGY_SNAPSHOT).write_text(Path(topology.source).read_text())
         self.meta_path.write_text(
@@ -165,11 +169,15 @@ class Lab:
             pushed = publish_topology(self.etcd, self.checker(), topology)
             if pushed:
                 say(f"routes: changed routes pushed through the canary {pushed.get('canary')} (guarded)")
-        say("services: configuring etcd, routes, apps, gateways, LBs, DNS (ansible)")
+        if only:
+            say(f"services: configuring {', '.join(only)} (ansible; every other host runs what it was deployed with)")
+        else:
+            say("services: configuring etcd, routes, apps, gateways, LBs, DNS (ansible)")
         if self.provider.ship_playbook:
             say("hosts: shipping daemons, helper scripts and certificates to the machines (ansible over ssh)")
             run_playbook(inventory, self.dir, progress=say, playbook=self.provider.ship_playbook)
-        result = run_playbook(inventory, self.dir, progress=say, limit=self.provider.deploy_limit)
+        limit = ",".join(only) if only else self.provider.deploy_limit
+        result = run_playbook(inventory, self.dir, progress=say, limit=limit)
         say("checking the lab end to end")
         status = self.status(topology)
         if not status["healthy"]:
@@ -187,6 +195,7 @@ class Lab:
             ansible_seconds=result.seconds,
             changed=result.total_changed,
             status=status,
+            only=only,
         )
 
     def _check_compatible(self, meta: dict[str, Any] | None, topology: Topology) -> None:
@@ -210,31 +219,39 @@ class Lab:
                 f"destroy the lab first (`nineslab destroy --lab {self.name}`) to switch"
             )
 
-    def _unchanged(self, meta: dict[str, Any], topology: Topology, start: float) -> DeployResult | None:
-        """The result of a deploy that has nothing to do, or None when one check fails (then deploy runs
-        in full). Cheapest first: inputs, what each daemon loaded, routes in etcd, the lab's health."""
+    def _unchanged(self, meta: dict[str, Any], topology: Topology, start: float) -> DeployResult | list[str]:
+        """The result of a deploy that has nothing to do; or the hosts that alone differ from what the lab
+        was deployed with (their daemons did not load what is on disk, or they are not healthy), for
+        Ansible to configure; or [] when the whole lab must be (then deploy runs in full). Cheapest
+        first: inputs, what each daemon loaded, routes in etcd, the lab's health."""
         if meta.get("deploying") or LOCAL not in self.provider.capabilities:
-            return None  # an unfinished deploy; or hosts whose files are not on this machine
+            return []  # an unfinished deploy; or hosts whose files are not on this machine
         if etcd_access.to_issue(self.name, topology):
-            return None  # a certificate is missing or expiring: the members must get a new one
+            return []  # a certificate is missing or expiring: the members must get a new one
         inputs = unchanged.inputs_digest(topology, self.provider.name, etcd_access.pki_dir(self.name))
-        if meta.get(unchanged.INPUTS_KEY) != inputs or unchanged.stale_daemons(self.name, topology):
-            return None
+        if meta.get(unchanged.INPUTS_KEY) != inputs:
+            return []
         if self._routes_differ(topology) != []:
-            return None  # routes to write, or etcd does not answer as it should: the full deploy repairs it
+            return []  # routes to write, or etcd does not answer as it should: the full deploy repairs it
+        stale = {d.split("/")[0] for d in unchanged.stale_daemons(self.name, topology)}
         status = self.status(topology)
-        if not status["healthy"] or (ROUTER in self.provider.capabilities and not status["fence"]):
-            return None
-        return DeployResult(
-            lab=self.name,
-            topology=topology.name,
-            seconds=time.monotonic() - start,
-            terraform_seconds=0.0,
-            ansible_seconds=0.0,
-            changed=0,
-            status=status,
-            noop=True,
-        )
+        if ROUTER in self.provider.capabilities and not status["fence"]:
+            return []
+        down = {h["name"] for h in status["hosts"] if not h["healthy"]}
+        if not down and not status["healthy"]:
+            return []  # the entry point or the etcd leader, with every host up: nothing to narrow it to
+        if not stale and not down:
+            return DeployResult(
+                lab=self.name,
+                topology=topology.name,
+                seconds=time.monotonic() - start,
+                terraform_seconds=0.0,
+                ansible_seconds=0.0,
+                changed=0,
+                status=status,
+                noop=True,
+            )
+        return unchanged.hosts_to_configure(topology, stale | down)
 
     def _routes_differ(self, topology: Topology) -> list[str] | None:
         """The route keys a deploy of `topology` would write or delete; None when etcd does not answer."""
@@ -259,7 +276,7 @@ class Lab:
                 ds = daemons(h, topology)
                 hosts[h.name] = ["create the host", f"configure and start {', '.join(ds)}" if ds else "configure"]
             return DeployPlan(self.name, topology.name, False, hosts, ["every route (a new lab)"])
-        if self._unchanged(meta, topology, time.monotonic()) is not None:
+        if isinstance(self._unchanged(meta, topology, time.monotonic()), DeployResult):
             return DeployPlan(self.name, topology.name, True, {}, [])
         todo: dict[str, list[str]] = {}
         present = self.provider.present(topology)

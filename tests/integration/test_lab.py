@@ -189,8 +189,8 @@ def test_second_deploy_changes_nothing(lab: tuple[str, str, dict[str, Any]]) -> 
 
 def test_a_configuration_its_daemon_did_not_load_is_not_skipped(lab: tuple[str, str, dict[str, Any]]) -> None:
     """The control of the skip above: a gateway's configuration edited by hand is not what its running
-    daemon loaded, so `deploy --plan` names that gateway alone, and the deploy runs, writes the file back
-    and restarts that gateway alone."""
+    daemon loaded, so `deploy --plan` names that gateway alone, and the deploy runs Ansible on that
+    gateway alone, writes the file back and restarts it."""
     name, topology, deployed = lab
     gw = next(h["name"] for h in deployed["status"]["hosts"] if h["role"] == "gateway")
     before = lab_pids(name)
@@ -208,6 +208,7 @@ def test_a_configuration_its_daemon_did_not_load_is_not_skipped(lab: tuple[str, 
     assert conf.read_text().endswith("# edited by hand\n") and lab_pids(name) == before
     again = nineslab_json("deploy", "--topology", topology, "--lab", name)
     assert not again["noop"] and again["changed"] > 0, again
+    assert again["only"] == [gw], "Ansible configured that gateway alone"
     assert conf.read_text() == wanted
     after = lab_pids(name)
     restarted = sorted(k for k in before if after.get(k) != before[k])

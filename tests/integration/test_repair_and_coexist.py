@@ -69,6 +69,9 @@ def test_deploy_repairs_killed_daemons_and_a_lost_host(deployed: dict[str, Any])
 
     repaired = nineslab_json("deploy", "--topology", TOPOLOGY, "--lab", LAB)
     assert repaired["status"]["healthy"], repaired["status"]
+    # Ansible ran on what was broken (and every etcd member, with one of them) — not on the rest
+    members = {h["name"] for h in repaired["status"]["hosts"] if h["role"] == "etcd"}
+    assert set(repaired["only"]) == {"app-a2", "gw-a1"} | members, repaired["only"]
     after = lab_pids(LAB)
     assert after["gw-a1/traefik"] != before["gw-a1/traefik"] and alive(after["gw-a1/traefik"])
     assert after["etcd-a2/etcd"] != before["etcd-a2/etcd"] and alive(after["etcd-a2/etcd"])

@@ -146,9 +146,10 @@ def deploy(
             "(inputs, what each daemon loaded, routes, health); nothing changed (--full runs Terraform and Ansible)"
         )
     else:
+        only = f" on {', '.join(result.only)} (the other hosts already ran this deploy)" if result.only else ""
         click.echo(
             f"lab {result.lab} ({result.topology}) is up in {result.seconds:.1f}s (hosts "
-            f"{result.terraform_seconds:.1f}s, services {result.ansible_seconds:.1f}s, {result.changed} changes)"
+            f"{result.terraform_seconds:.1f}s, services {result.ansible_seconds:.1f}s, {result.changed} changes{only})"
         )
     click.echo("\n".join(status_lines(result.status)))
 

@@ -104,3 +104,14 @@ def routes_differ(topology: Topology, current: dict[str, str], digest: str | Non
 
 
 __all__ = ["INPUTS_KEY", "inputs_digest", "routes_differ", "stale_daemons", "stale_files"]
+
+
+def hosts_to_configure(topology: Topology, differ: set[str]) -> list[str]:
+    """The hosts a deploy configures when only `differ` differ from what the lab was deployed with; []
+    for all of them. Every etcd member with any one: the etcd play decides across the members (one
+    member brought back at a time, a lost member removed and added back through a healthy one)."""
+    if not differ:
+        return []  # something is wrong that no host names (the entry point, the leader): all of it
+    members = {h.name for h in topology.by_role("etcd")}
+    hosts = differ | members if differ & members else differ
+    return [h.name for h in topology.hosts if h.name in hosts]

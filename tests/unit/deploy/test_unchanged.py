@@ -67,3 +67,11 @@ def test_the_inputs_digest_follows_the_topology_file_and_the_certificates(tmp_pa
     assert renewed != first
     source.write_text(source.read_text() + "\n# a comment is a change of input too\n")
     assert unchanged.inputs_digest(topo, "netns", pki) != renewed
+
+
+def test_only_the_hosts_that_differ_are_configured_and_every_etcd_member_with_one() -> None:
+    assert unchanged.hosts_to_configure(TOPOLOGY, {"gw-a"}) == ["gw-a"]
+    assert unchanged.hosts_to_configure(TOPOLOGY, {"dns-b", "lb-a"}) == ["lb-a", "dns-b"]  # topology order
+    members = [h.name for h in TOPOLOGY.by_role("etcd")]
+    assert unchanged.hosts_to_configure(TOPOLOGY, {"etcd-b1", "gw-b"}) == ["gw-b", *members]
+    assert unchanged.hosts_to_configure(TOPOLOGY, set()) == [], "nothing named: every host"
