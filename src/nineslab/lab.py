@@ -163,7 +163,7 @@ class Lab:
         inventory = self.dir / "inventory.yml"
         wanted = build_inventory(self.name, topology, hosts, self.provider)
         inventory.write_text(yaml.safe_dump(wanted, sort_keys=False))
-        if meta:
+        if meta and not only:  # (with `only`, the routes in etcd were just found to be the topology's)
             # Over a running lab, changed routes go through the guard first (canary, automatic rollback).
             self._topology = None
             pushed = publish_topology(self.etcd, self.checker(), topology)

@@ -103,9 +103,6 @@ def routes_differ(topology: Topology, current: dict[str, str], digest: str | Non
     return differ
 
 
-__all__ = ["INPUTS_KEY", "inputs_digest", "routes_differ", "stale_daemons", "stale_files"]
-
-
 def hosts_to_configure(topology: Topology, differ: set[str]) -> list[str]:
     """The hosts a deploy configures when only `differ` differ from what the lab was deployed with; []
     for all of them. Every etcd member with any one: the etcd play decides across the members (one
@@ -115,3 +112,6 @@ def hosts_to_configure(topology: Topology, differ: set[str]) -> list[str]:
     members = {h.name for h in topology.by_role("etcd")}
     hosts = differ | members if differ & members else differ
     return [h.name for h in topology.hosts if h.name in hosts]
+
+
+__all__ = ["INPUTS_KEY", "hosts_to_configure", "inputs_digest", "routes_differ", "stale_daemons", "stale_files"]
