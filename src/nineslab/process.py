@@ -1,5 +1,5 @@
 """Processes nineslab started, tracked by pidfile only: a process is ours when the pidfile we wrote
-names it (the load generator of a run, a docker engine, a hog). The lab hosts' daemons and their
+names it (the load generator of a run, a docker engine, a memory squeezer). The lab hosts' daemons and their
 supervision are the providers' (providers.daemons)."""
 
 from __future__ import annotations

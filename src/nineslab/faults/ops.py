@@ -674,8 +674,8 @@ def recover_memory_pressure(lab: Lab, state: State) -> None:
 
 
 def sweep_memory_pressure(lab: Lab) -> Swept:
-    """Every hog ended and every host's memory given back; then every daemon started (heal's first sweep
-    started them while a hog may still have held the memory)."""
+    """Every squeezer ended and every host's memory given back; then every daemon started (heal's first
+    sweep started them while a squeezer may still have held the limit down)."""
     done = [done for h in _container_hosts(lab) if (done := lab.provider.squeeze_memory(h, False))]
     if not done:
         return [], []
@@ -792,7 +792,7 @@ OPS: dict[str, Op] = {
             apply_memory_pressure,
             recover_memory_pressure,
             sweep_memory_pressure,
-            "the host's memory limit lowered under a hog: its daemons OOM-killed, and again once restarted",
+            "the host's memory limit held at what it holds: its daemons OOM-killed, and again once restarted",
             needs=frozenset({CONTAINER}),
         ),
         Op(

@@ -116,7 +116,7 @@ class Provider(abc.ABC):
 
     def squeeze_memory(self, host: Host, on: bool) -> str:
         """Leave the host's daemons no memory (its limit lowered, the daemons marked the OOM killer's first
-        choice, a hog taking what is freed), or give it back; what was done, in words."""
+        choice, a squeezer keeping the limit at what the host holds), or give it back; what was done, in words."""
         raise NotImplementedError(f"the {self.name} provider gives hosts no memory limit of their own")
 
     # -- what a provider whose hosts nineslab did not make says differently (the hosts provider) --------
