@@ -192,6 +192,16 @@ class LoadRun:
                 os.killpg(p.pid, signal.SIGCONT)
         return stopped, time.time()
 
+    def wait_started(self, timeout_s: float = 30.0) -> bool:
+        """Block (bounded) until the load generator runs its schedule: its first heartbeat file is there.
+        Locust takes a second or two to start; a baseline timed from start() was that much short."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline and self.alive():
+            if any(self.samples_dir.glob("heartbeat-*.csv")):
+                return True
+            time.sleep(0.05)
+        return False
+
     def alive(self) -> bool:
         """Whether Locust still runs (a suite checks this between faults): its master, and every worker."""
         procs = self._procs()

@@ -226,6 +226,7 @@ def run_suite(
     remaining = sum(s.hold_s + OVERHEAD_S for s, _, _ in runs)
     load = lab.load(run_dir, rate=rate, duration_s=baseline_s + remaining + 600, processes=processes, workers=workers)
     load.start()
+    load.wait_started()  # the baseline is timed from the first requests, not from Locust's start
     results = []
     load_stopped: str | None = None
     stopped_before: str | None = None
