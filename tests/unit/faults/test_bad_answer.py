@@ -9,7 +9,7 @@ import pytest
 
 from nineslab.errors import NinesError
 from nineslab.faults.catalogue import applicable, check_params, find
-from nineslab.faults.ops import broken_zone
+from nineslab.faults.ops.dns import broken_zone
 from nineslab.providers.netns import NetnsProvider
 from nineslab.topology import load_topology
 

@@ -163,7 +163,7 @@ def test_every_fault_of_the_catalogue_has_a_sourced_rate() -> None:
 
 
 def test_a_dark_region_is_cut_off_whole_and_a_region_cut_only_from_the_other_region() -> None:
-    from nineslab.faults.ops import plan_cut_region, plan_isolate
+    from nineslab.faults.ops.network import plan_cut_region, plan_isolate
 
     class FakeLab:  # plan_* read only the topology
         def __init__(self, name: str) -> None:

@@ -13,7 +13,8 @@ from nineslab import cgroups
 from nineslab.chaos.experiments import check_experiment, experiment_for
 from nineslab.errors import NinesError
 from nineslab.faults.catalogue import check_params, find, load_catalogue
-from nineslab.faults.ops import OPS, _drop_rules
+from nineslab.faults.ops import OPS
+from nineslab.faults.ops.network import _drop_rules
 from nineslab.topology import load_topology
 from tests.unit.faults.fake_lab import FakeLab
 

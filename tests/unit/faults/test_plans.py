@@ -14,7 +14,10 @@ import pytest
 from nineslab.errors import NinesError
 from nineslab.faults import engine
 from nineslab.faults.catalogue import find
-from nineslab.faults.ops import OPS, RULE_PRIORITY, Op, plan_bad_route, plan_hosts, sweeps
+from nineslab.faults.ops import OPS, Op, sweeps
+from nineslab.faults.ops.base import plan_hosts
+from nineslab.faults.ops.control_plane import plan_bad_route
+from nineslab.faults.ops.network import RULE_PRIORITY
 from nineslab.providers.docker.provider import DockerProvider
 from nineslab.providers.hosts.provider import HostsProvider
 from nineslab.providers.netns import NetnsProvider

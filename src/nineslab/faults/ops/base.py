@@ -1,0 +1,153 @@
+"""What every op is made of: the `Op` record, its parameter checks, the lab's own hosts and their
+daemons, and the daemon acts several families share (hold down, start)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from nineslab.errors import NinesError
+from nineslab.services import daemons
+from nineslab.topology import Host, Topology
+
+if TYPE_CHECKING:
+    from nineslab.lab import Lab
+
+__all__ = [
+    "Apply",
+    "Op",
+    "ParamCheck",
+    "Params",
+    "Plan",
+    "State",
+    "Sweep",
+    "Swept",
+    "apply_stop",
+    "daemons_of",
+    "every_daemon",
+    "is_daemon_name",
+    "is_share",
+    "is_switch",
+    "owned_netns",
+    "plan_host_names",
+    "plan_hosts",
+    "recover_start",
+    "signal_daemons",
+    "start_daemons",
+    "sweep_start",
+]
+
+
+State = dict[str, Any]
+Params = dict[str, Any]
+Plan = Callable[["Lab", list[Host], Params], State]
+Apply = Callable[["Lab", State], None]
+# What a sweep did, and what it could not do (heal reports both and keeps going).
+Swept = tuple[list[str], list[str]]
+Sweep = Callable[["Lab"], Swept]
+# A parameter check: the value -> None when it is good, else what is wrong with it (one line).
+ParamCheck = Callable[[Any], str | None]
+
+
+@dataclass(frozen=True)
+class Op:
+    name: str
+    plan: Plan
+    apply: Apply
+    recover: Apply
+    sweep: Sweep
+    summary: str
+    params: Mapping[str, ParamCheck] = field(default_factory=dict)  # the parameters this op takes
+    required: frozenset[str] = frozenset()  # of those, the ones every fault of this op must give
+    needs: frozenset[str] = frozenset()  # provider capabilities (providers.base) it cannot work without
+    # Whether the topology gives the op something to act on, beyond its selector matching hosts.
+    fits: Callable[[Topology], bool] = lambda _topology: True
+
+
+def owned_netns(lab: Lab, host: Host) -> str:
+    """The host's namespace, after checking it belongs to this lab: refuse anything else."""
+    ns = lab.provider.netns(host)
+    if not lab.provider.owns(host):
+        raise NinesError(f"refusing to touch {host.name} ({ns}, {host.address}): not part of lab {lab.name}")
+    return ns
+
+
+def is_switch(value: Any) -> str | None:
+    return None if isinstance(value, bool) else "must be true or false"
+
+
+def is_share(value: Any) -> str | None:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < 1
+    return None if ok else "must be a share strictly between 0 and 1 (0.3 = 30 %)"
+
+
+def is_daemon_name(value: Any) -> str | None:
+    return None if isinstance(value, str) and value.isidentifier() else "must be a daemon name (see `nineslab status`)"
+
+
+# -- hosts and their daemons -------------------------------------------------------------------------
+def plan_hosts(lab: Lab, hosts: list[Host], params: Params) -> State:
+    """The hosts, and which of their daemons: all of them, or only `params["daemon"]`."""
+    for h in hosts:
+        owned_netns(lab, h)
+    only = params.get("daemon")
+    topo = lab.topology()
+    chosen = {h.name: [d for d in daemons(h, topo) if only in (None, d)] for h in hosts}
+    if only is not None and not any(chosen.values()):
+        raise NinesError(f"params.daemon: no selected host runs {only!r} — use one of the role's daemons")
+    return {"hosts": [h.name for h in hosts], "daemons": chosen}
+
+
+def daemons_of(lab: Lab, state: State, key: str = "hosts") -> list[tuple[Host, str, str]]:
+    """(host, namespace, daemon) for every daemon the state names (all of a host's, in older states)."""
+    topo = lab.topology()
+    chosen = state.get("daemons", {})
+    out = []
+    for name in state[key]:
+        host = topo.host(name)
+        ns = owned_netns(lab, host)
+        out += [(host, ns, d) for d in chosen.get(name, daemons(host, topo))]
+    return out
+
+
+def signal_daemons(lab: Lab, state: State, sig: int, key: str = "hosts") -> None:
+    for h, _ns, d in daemons_of(lab, state, key):
+        lab.provider.signal_daemon(h, d, sig)
+
+
+def start_daemons(lab: Lab, state: State, key: str = "hosts") -> None:
+    for h, _ns, d in daemons_of(lab, state, key):
+        lab.provider.start_daemon(h, d)
+
+
+def every_daemon(lab: Lab) -> list[tuple[Host, str, str]]:
+    topo = lab.topology()
+    hosts = [h for h in topo.hosts if daemons(h, topo)]
+    return daemons_of(lab, {"hosts": [h.name for h in hosts]})
+
+
+def plan_host_names(lab: Lab, hosts: list[Host], params: Params) -> State:
+    return {"hosts": [h.name for h in hosts]}
+
+
+def apply_stop(lab: Lab, state: State, key: str = "hosts") -> None:
+    """Down until recovered: the supervisor is told to leave the daemon down, then it is killed."""
+    for h, _ns, d in daemons_of(lab, state, key):
+        lab.provider.hold_down(h, d)
+
+
+def recover_start(lab: Lab, state: State) -> None:
+    start_daemons(lab, state)
+
+
+def sweep_start(lab: Lab) -> Swept:
+    """Start every daemon of the lab that is not running."""
+    actions, errors = [], []
+    for h, _ns, d in every_daemon(lab):
+        try:
+            if lab.provider.start_daemon(h, d):
+                actions.append(f"started {h.name}/{d}")
+        except (OSError, RuntimeError, NinesError) as exc:  # NinesError: a machine SSH cannot reach
+            errors.append(str(exc))
+    return actions, errors
