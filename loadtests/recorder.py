@@ -7,6 +7,7 @@ Sample columns: start (the request's intended start on the schedule, epoch s), l
 intended: the client's own scheduling lag), latency_ms (from the actual start), status (0 = no
 response), error ("" = none), lb, gateway, app, zone, waf (the WAF that filtered it; "" = none: no WAF
 tier, or the LBs sent it past the tier).
+Each user ends by writing done-<client>-<pid>-<user> there (its schedule is over and answered).
 A heartbeat greenlet measures the event loop's own lag (how late a 10 ms sleep wakes), one line per
 100 ms in heartbeat-<client>-<pid>.csv: t, max_lag_ms. The analysis marks where the client stalled.
 
@@ -178,10 +179,11 @@ def open_loop(user: Any, path: str) -> None:
     if _heartbeat is None:
         _heartbeat = gevent.spawn(heartbeat)
     _users += 1
+    me = _users
     worker = getattr(user.environment.runner, "worker_index", 0)
     in_flight: set[Any] = set()
     runner = user.environment.runner  # None for a user run alone (locust's run_single_user, a test)
-    for intended in schedule(RATE_PER_USER, f"{SEED}-{worker}-{_users}", time.time(), DURATION_S):
+    for intended in schedule(RATE_PER_USER, f"{SEED}-{worker}-{me}", time.time(), DURATION_S):
         gevent.sleep(max(0.0, intended - time.time()))
         if runner is not None and runner.state in STOPPING:
             break
@@ -192,4 +194,6 @@ def open_loop(user: Any, path: str) -> None:
         in_flight.add(g)
         g.link(in_flight.discard)
     gevent.joinall(list(in_flight), timeout=DEADLINE_S + 1)
+    # This user's schedule is over and answered: nineslab load ends Locust once every user's is.
+    open(os.path.join(SAMPLES_DIR, f"done-{CLIENT}-{os.getpid()}-{me}"), "w").close()  # noqa: SIM115
     raise StopUser

@@ -202,6 +202,11 @@ class LoadRun:
             time.sleep(0.05)
         return False
 
+    def schedules_done(self) -> bool:
+        """Whether every user has fired its whole schedule and had its answers (each writes a done file):
+        Locust would otherwise idle until its -t, a deadline past the schedule's end."""
+        return len(list(self.samples_dir.glob("done-*"))) >= self.users
+
     def alive(self) -> bool:
         """Whether Locust still runs (a suite checks this between faults): its master, and every worker."""
         procs = self._procs()
@@ -222,14 +227,15 @@ class LoadRun:
             self.pidfile.unlink(missing_ok=True)
 
     def wait(self, progress: Callable[[str], None] | None = None, every_s: float = 5.0) -> dict[str, Any]:
-        """Block until Locust ends (bounded: duration + 30 s), reporting progress from the samples."""
+        """Block until every user's schedule is done or Locust ends (bounded: duration + 30 s), reporting
+        progress from the samples; then stop Locust."""
         assert self.proc is not None
         tail = Tail(self.samples_dir)
         start = time.monotonic()
         total = errors = 0
         limit = self.duration_s + 30
         next_report = start + every_s
-        while self.proc.poll() is None and time.monotonic() - start < limit:
+        while self.proc.poll() is None and time.monotonic() - start < limit and not self.schedules_done():
             time.sleep(0.2)
             if time.monotonic() < next_report:
                 continue

@@ -154,3 +154,4 @@ print("done")
     assert max(s.lag_ms for s in samples) < 50, "fired on schedule, not after earlier answers"
     starts = [s.start for s in samples]
     assert starts == sorted(starts) and starts[-1] - starts[0] > 0.8
+    assert [p.name.split("-")[0] for p in tmp_path.glob("done-*")] == ["done"], "the user says its schedule is over"
