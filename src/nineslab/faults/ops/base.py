@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from nineslab.errors import NinesError
 from nineslab.services import daemons
 from nineslab.topology import Host, Topology
 
 if TYPE_CHECKING:
-    from nineslab.lab import Lab
+    from nineslab.health.checks import Checker
+    from nineslab.health.etcd_client import EtcdClient
+    from nineslab.providers import Provider
 
 __all__ = [
     "Apply",
@@ -37,6 +39,21 @@ __all__ = [
     "start_daemons",
     "sweep_start",
 ]
+
+
+class Lab(Protocol):
+    """What an op uses of a lab, and nothing more: its name, its provider (the way into its hosts), its
+    topology, and for the control-plane ops its etcd and a checker. `nineslab.lab.Lab` is one."""
+
+    name: str
+    provider: Provider
+
+    def topology(self) -> Topology: ...
+
+    @property
+    def etcd(self) -> EtcdClient: ...
+
+    def checker(self, netns: str | None = None) -> Checker: ...
 
 
 State = dict[str, Any]

@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import time
-from typing import TYPE_CHECKING
 
 from nineslab.errors import NinesError, RolledBack
-from nineslab.faults.ops.base import Params, State, Swept, apply_stop, plan_hosts, start_daemons
+from nineslab.faults.ops.base import Lab, Params, State, Swept, apply_stop, plan_hosts, start_daemons
 from nineslab.health.watches import stale_watches
 from nineslab.routes import RouteChange, guard
 from nineslab.security import etcd_access
 from nineslab.services import gateway
 from nineslab.topology import Host
-
-if TYPE_CHECKING:
-    from nineslab.lab import Lab
 
 __all__ = [
     "BAD_CHANGE",

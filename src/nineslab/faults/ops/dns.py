@@ -5,16 +5,13 @@ from __future__ import annotations
 import shutil
 import subprocess
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from nineslab.errors import NinesError
-from nineslab.faults.ops.base import Params, State, Swept, owned_netns
+from nineslab.faults.ops.base import Lab, Params, State, Swept, owned_netns
 from nineslab.paths import host_dir
 from nineslab.services import dns as dns_service
 from nineslab.topology import Host
-
-if TYPE_CHECKING:
-    from nineslab.lab import Lab
 
 __all__ = [
     "BAD_ANSWERS",

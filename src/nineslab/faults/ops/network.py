@@ -5,10 +5,10 @@ from __future__ import annotations
 import signal
 import subprocess
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from nineslab.errors import NinesError
 from nineslab.faults.ops.base import (
+    Lab,
     Params,
     State,
     Swept,
@@ -22,9 +22,6 @@ from nineslab.providers.base import ROUTER
 from nineslab.services import daemons
 from nineslab.topology import Host, Topology
 from nineslab.topology.model import LAB_NETWORK
-
-if TYPE_CHECKING:
-    from nineslab.lab import Lab
 
 __all__ = [
     "RULE_PRIORITY",

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import signal
-from typing import TYPE_CHECKING
 
 from nineslab.errors import NinesError
 from nineslab.faults.ops.base import (
+    Lab,
     Params,
     State,
     Swept,
@@ -18,9 +18,6 @@ from nineslab.faults.ops.base import (
 )
 from nineslab.providers.base import CONTAINER
 from nineslab.topology import Host
-
-if TYPE_CHECKING:
-    from nineslab.lab import Lab
 
 __all__ = ["apply_cold_start", "apply_kill", "apply_pause", "plan_cold_start", "recover_pause", "sweep_pause"]
 

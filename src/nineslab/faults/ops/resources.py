@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from nineslab import cgroups
 from nineslab.errors import NinesError
-from nineslab.faults.ops.base import Params, State, Swept, owned_netns, start_daemons, sweep_start
+from nineslab.faults.ops.base import Lab, Params, State, Swept, owned_netns, start_daemons, sweep_start
 from nineslab.providers.base import CONTAINER
 from nineslab.topology import Host
-
-if TYPE_CHECKING:
-    from nineslab.lab import Lab
 
 __all__ = [
     "apply_disk_full",
