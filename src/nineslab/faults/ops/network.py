@@ -52,7 +52,8 @@ RULE_PRIORITY = 1100
 
 
 def _ip_router(lab: Lab, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["ip", "-n", lab.provider.router_netns(), *args], capture_output=True, text=True, check=check)
+    router = lab.provider.exec_prefix(lab.provider.router_netns())
+    return subprocess.run([*router, "ip", *args], capture_output=True, text=True, check=check)
 
 
 # -- power off: the host's switch port goes dark and its processes die ----------------------------
