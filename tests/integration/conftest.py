@@ -89,21 +89,28 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     _users.update({key: len(modules) for key, modules in users.items()})
 
 
-def fresh_state(lab: str) -> list[str]:
+def fresh_state(lab: str, topology: str) -> list[str]:
     """What a module left in a shared lab that the next one must not find: unhealthy hosts, a fault
-    still recorded."""
+    still recorded, anything a deploy of the lab's topology would change (a variant of it deployed,
+    routes pushed)."""
     st = nineslab_json("status", "--lab", lab, check=False)
     problems = (
         [] if st.get("healthy") else [f"not healthy: {[h['name'] for h in st.get('hosts', []) if not h['healthy']]}"]
     )
     faults = sorted(p.stem for p in (STATE_DIR / lab / "faults").glob("*.json"))
-    return problems + ([f"faults still injected: {faults}"] if faults else [])
+    plan = nineslab_json("deploy", "--topology", topology, "--lab", lab, "--plan")
+    changed = [] if plan["noop"] else [f"a deploy of {topology} would change {plan['hosts']} {plan['routes']}"]
+    return problems + ([f"faults still injected: {faults}"] if faults else []) + changed
 
 
 @contextlib.contextmanager
-def shared_lab(topology: str, provider: str, reports: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+def shared_lab(
+    topology: str, provider: str, reports: Path, restore: bool = False
+) -> Iterator[tuple[str, dict[str, Any]]]:
     """The shared lab of `topology` on `provider` (deployed by its first user, checked fresh for every
-    later one) with the run store moved to `reports`; destroyed after its last user."""
+    later one) with the run store moved to `reports`; destroyed after its last user. restore: the user
+    reconfigures the lab (a variant of the topology, routes pushed), and the lab is deployed with its
+    topology again when it is done, before it is handed on."""
     key = (topology, provider)
     name = SHARED_NAMES[topology]
     os.environ["NINESLAB_REPORTS_DIR"] = str(reports)
@@ -112,11 +119,13 @@ def shared_lab(topology: str, provider: str, reports: Path) -> Iterator[tuple[st
         nineslab("destroy", "--lab", name, check=False)  # another provider's, or leftovers of a crashed run
         _deployed[name] = (key, nineslab_json("deploy", "--topology", topology, "--provider", provider, "--lab", name))
     else:
-        left = fresh_state(name)
+        left = fresh_state(name, topology)
         assert not left, f"shared lab {name} ({topology}, {provider}) handed on not fresh: {left}"
     try:
         yield name, _deployed[name][1]
     finally:
+        if restore:
+            nineslab("deploy", "--topology", topology, "--lab", name, check=False)
         _users[key] = _users.get(key, 1) - 1
         if _users[key] <= 0:
             nineslab("destroy", "--lab", name, check=False)

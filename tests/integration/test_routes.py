@@ -16,10 +16,11 @@ import yaml
 from nineslab.lab import Lab
 from nineslab.services import gateway
 from nineslab.services.etcd import b64
-from tests.integration.conftest import client_try, eventually, lab_deployed, nineslab, nineslab_json
+from tests.integration.conftest import SHARED_NAMES, client_try, eventually, nineslab, nineslab_json, shared_lab
 
 REPO = Path(__file__).resolve().parents[2]
-LAB = "itrt"
+SHARED_TOPOLOGY = "1az"  # routes pushed and a variant deployed, then the topology's routes restored
+LAB = SHARED_NAMES[SHARED_TOPOLOGY]
 ATTEMPTS = "http/middlewares/retry/retry/attempts"
 RULE = "http/routers/api/rule"
 
@@ -46,8 +47,8 @@ def routes_file(tmp_path: Path, name: str, data: Any) -> str:
 
 
 @pytest.fixture(scope="module")
-def lab() -> Iterator[dict[str, Any]]:
-    with lab_deployed(LAB, "1az") as deployed:
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    with shared_lab(SHARED_TOPOLOGY, "netns", tmp_path_factory.mktemp("reports"), restore=True) as (_, deployed):
         yield deployed
 
 

@@ -18,9 +18,10 @@ import yaml
 from nineslab.lab import Lab
 from nineslab.paths import TOPOLOGY_DIR
 from nineslab.services import etcd, gateway
-from tests.integration.conftest import client_get, eventually, lab_deployed, nineslab, nineslab_json
+from tests.integration.conftest import SHARED_NAMES, client_get, eventually, nineslab, nineslab_json, shared_lab
 
-LAB = "itstale"
+SHARED_TOPOLOGY = "1az"  # reconfigured (etcd keepalive switched off) and restored
+LAB = SHARED_NAMES[SHARED_TOPOLOGY]
 GW, GW_ADDRESS = "gw-a2", "198.18.1.22"
 
 
@@ -34,8 +35,9 @@ def keepalive_off(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def lab(keepalive_off: Path) -> Iterator[dict[str, Any]]:
-    with lab_deployed(LAB, str(keepalive_off)) as deployed:
+def lab(keepalive_off: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    with shared_lab(SHARED_TOPOLOGY, "netns", tmp_path_factory.mktemp("reports"), restore=True) as (_, deployed):
+        nineslab("deploy", "--topology", str(keepalive_off), "--lab", LAB)
         yield deployed
 
 

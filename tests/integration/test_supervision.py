@@ -19,19 +19,21 @@ from nineslab.lab import Lab
 from nineslab.process import wait_gone
 from nineslab.providers.daemons import daemon_pid, signal_daemon, start_daemon
 from tests.integration.conftest import (
+    SHARED_NAMES,
     STATE_DIR,
     alive,
     client_try,
     eventually,
     in_client,
-    lab_deployed,
     lab_pids,
     nineslab,
     nineslab_json,
+    shared_lab,
 )
 
 REPO = Path(__file__).resolve().parents[2]
-LAB = "itsup"
+SHARED_TOPOLOGY = "1az"  # reconfigured (supervision, fast ejection switched off) and restored
+LAB = SHARED_NAMES[SHARED_TOPOLOGY]
 GW = "http://198.18.1.21/api/"  # gw-a1, asked directly (not through an LB)
 
 # Run in the client namespace: SIGKILL gw-a1's traefik (by its pidfile), then time until a new process
@@ -70,8 +72,8 @@ def sv_state(host: str, daemon: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def lab() -> Iterator[dict[str, Any]]:
-    with lab_deployed(LAB, "1az") as deployed:
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    with shared_lab(SHARED_TOPOLOGY, "netns", tmp_path_factory.mktemp("reports"), restore=True) as (_, deployed):
         yield deployed
 
 

@@ -39,9 +39,9 @@ def compare_hashes(status: list[dict[str, Any]], hashes: list[dict[str, Any]], n
 
 def _etcdctl(
     provider: Provider, netns: str, endpoints: list[str], access: list[str], *args: str
-) -> list[dict[str, Any]]:
-    """One etcdctl call with JSON output from inside the lab; the endpoints that did not answer are
-    simply absent (etcdctl prints what it got and exits non-zero)."""
+) -> tuple[list[dict[str, Any]], str]:
+    """One etcdctl call with JSON output from inside the lab, and the last line it wrote to stderr; the
+    endpoints that did not answer are simply absent (etcdctl prints what it got and exits non-zero)."""
     cmd = [
         *provider.exec_prefix(netns),
         str(etcd_bin("etcdctl")),
@@ -56,12 +56,13 @@ def _etcdctl(
     try:
         res = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
     except subprocess.TimeoutExpired:
-        return []
+        return [], "etcdctl did not return within 30 s"
+    said = (res.stderr.strip().splitlines() or [""])[-1][-300:]
     try:
         data = json.loads(res.stdout or "[]")
     except ValueError:
-        return []
-    return data if isinstance(data, list) else [data]
+        return [], said
+    return (data if isinstance(data, list) else [data]), said
 
 
 def etcd_consistency(provider: Provider, topology: Topology) -> dict[str, Any]:
@@ -84,12 +85,16 @@ def etcd_consistency(provider: Provider, topology: Topology) -> dict[str, Any]:
         }
     result: dict[str, Any] = {}
     for attempt in range(1, ATTEMPTS + 1):
-        status = _etcdctl(provider, netns, endpoints, access, "endpoint", "status")
+        status, said = _etcdctl(provider, netns, endpoints, access, "endpoint", "status")
         revisions = [int(s["Status"]["header"]["revision"]) for s in status]
-        hashes = []
+        hashes: list[dict[str, Any]] = []
         if revisions:
-            hashes = _etcdctl(provider, netns, endpoints, access, "endpoint", "hashkv", "--rev", str(min(revisions)))
+            hashes, said = _etcdctl(
+                provider, netns, endpoints, access, "endpoint", "hashkv", "--rev", str(min(revisions))
+            )
         result = {**compare_hashes(status, hashes, names), "attempts": attempt, "checked_at": time.time()}
+        if result["consistent"] is None and said:
+            result["reason"] += f" (etcdctl: {said})"
         if result["consistent"] is not None:
             return result
         time.sleep(ATTEMPT_GAP_S)

@@ -101,6 +101,7 @@ def test_every_op_is_complete_and_heal_runs_each_sweep_once_in_table_order() -> 
         "sweep_memory_pressure",
         "sweep_expired_cert",
         "sweep_routes",
+        "sweep_gray_members",
         "sweep_stale_watches",
     ]
     # machines over SSH: only what can act there (no router, nothing of theirs on this machine)

@@ -31,6 +31,7 @@ from nineslab.faults.ops.control_plane import (
     recover_bad_route,
     recover_expired_cert,
     sweep_expired_cert,
+    sweep_gray_members,
     sweep_routes,
     sweep_stale_watches,
 )
@@ -243,9 +244,10 @@ OPS: dict[str, Op] = {
 
 def sweeps(capabilities: frozenset[str]) -> list[Sweep]:
     """Every sweep of an op the provider offers, once, in table order; then (where the hosts' namespaces
-    are on this machine) the gateways that stopped following etcd restarted."""
+    are on this machine) the etcd members that cannot reach their leader, and after them the gateways
+    that stopped following etcd, restarted."""
     out: list[Sweep] = []
     for op in OPS.values():
         if op.needs <= capabilities and op.sweep not in out:
             out.append(op.sweep)
-    return [*out, sweep_stale_watches] if LOCAL in capabilities else out
+    return [*out, sweep_gray_members, sweep_stale_watches] if LOCAL in capabilities else out
