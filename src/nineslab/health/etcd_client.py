@@ -9,7 +9,7 @@ from typing import Any
 from nineslab.errors import LabError
 from nineslab.health.checks import Checker
 from nineslab.services import etcd as etcd_service
-from nineslab.topology import Topology
+from nineslab.topology import Host, Topology
 
 
 class EtcdClient:
@@ -58,3 +58,8 @@ class EtcdClient:
         results = self.checker.run({h.name: etcd_service.health_check(h, self.topology, self.access) for h in members})
         leader: str | None = etcd_service.summarize(self.topology, results)["leader"]
         return leader
+
+    def serves_reads(self, members: list[Host], key: str) -> dict[str, bool]:
+        """Member name -> whether it answered a linearizable read of `key` (asked of each member itself)."""
+        checks = {h.name: etcd_service.read_check(h, self.topology, key, self.access) for h in members}
+        return {name: bool(res.get("healthy")) for name, res in self.checker.run(checks).items()}

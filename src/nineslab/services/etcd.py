@@ -43,6 +43,13 @@ def health_check(host: Host, topology: Topology, access: dict[str, Any] | None =
     return {"kind": "etcd_status", "url": f"{endpoint(host, topology)}/v3/maintenance/status", **(access or {})}
 
 
+def read_check(host: Host, topology: Topology, key: str, access: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A linearizable read of `key` from the member itself: it needs a ReadIndex round trip to the leader,
+    so a member that answers its status but has lost its way to the leader fails it."""
+    url = f"{endpoint(host, topology)}/v3/kv/range"
+    return {"kind": "http", "url": url, "data": {"key": b64(key), "keys_only": True}, **(access or {})}
+
+
 def healthy(result: dict[str, Any]) -> bool:
     return bool(result.get("ok")) and not result.get("body", {}).get("errors")
 

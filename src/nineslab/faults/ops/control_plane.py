@@ -10,7 +10,7 @@ from nineslab.faults.ops.base import Lab, Params, State, Swept, apply_stop, plan
 from nineslab.health.watches import stale_watches
 from nineslab.routes import RouteChange, guard
 from nineslab.security import etcd_access
-from nineslab.services import etcd, gateway
+from nineslab.services import gateway
 from nineslab.topology import Host
 
 __all__ = [
@@ -143,24 +143,6 @@ def sweep_stale_watches(lab: Lab) -> Swept:
 GRAY_LOOKS = 3  # a member is gray when it fails this many linearizable reads in a row, 1 s apart
 
 
-def _reads(lab: Lab, members: list[Host]) -> dict[str, bool]:
-    """Each member asked for one linearizable read (a ReadIndex round trip to the leader), from the
-    operator's vantage point as the deployer: whether it answered."""
-    topo = lab.topology()
-    access = etcd_access.access(lab.name, topo, etcd_access.DEPLOYER)
-    checks = {
-        h.name: {
-            "kind": "http",
-            "url": f"{etcd.endpoint(h, topo)}/v3/kv/range",
-            "data": {"key": etcd.b64(gateway.DIGEST_KEY), "keys_only": True},
-            **access,
-        }
-        for h in members
-    }
-    results = lab.checker(lab.provider.router_netns()).run(checks)
-    return {name: bool(res.get("healthy")) for name, res in results.items()}
-
-
 def sweep_gray_members(lab: Lab) -> Swept:
     """Every etcd member that answers its status but cannot serve a linearizable read, restarted while the
     others hold a quorum. After a partition heals, the member cut off can keep a half-open stream to the
@@ -172,7 +154,7 @@ def sweep_gray_members(lab: Lab) -> Swept:
         return [], []
     gray: set[str] = {h.name for h in members}
     for look in range(GRAY_LOOKS):
-        answered = _reads(lab, [h for h in members if h.name in gray])
+        answered = lab.etcd.serves_reads([h for h in members if h.name in gray], gateway.DIGEST_KEY)
         gray = {name for name, ok in answered.items() if not ok}
         if not gray:
             return [], []
