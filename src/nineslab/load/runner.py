@@ -5,6 +5,7 @@ spread over every client host of the topology."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -214,7 +215,16 @@ class LoadRun:
 
     def stop(self, timeout: float = 10.0) -> None:
         procs = self._procs()
+        # The master first, alone: its quit asks every worker for a final report and waits 0.5 s for it. A
+        # worker signalled at the same time quits without that report, and the master's totals missed up to
+        # its last 3 s (1328 of 1427 requests in a 3-worker run).
+        if self.proc is not None and self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.proc.wait(timeout)
         for p in procs:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                p.wait(timeout)  # a worker ends on its master's quit
             if p.poll() is None:
                 os.killpg(p.pid, signal.SIGTERM)
         for p in procs:
