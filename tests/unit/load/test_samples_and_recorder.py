@@ -151,7 +151,10 @@ print("done")
     samples = read_samples(tmp_path)
     assert 80 <= len(samples) <= 120, "about rate x duration intended requests, every one recorded"
     assert {s.error for s in samples} == {"deadline"} and all(480 <= s.latency_ms <= 700 for s in samples)
-    assert max(s.lag_ms for s in samples) < 50, "fired on schedule, not after earlier answers"
+    # Fired on schedule: after an earlier answer (closed loop) each request would be >= 480 ms late, and
+    # later ones later still. The lag also holds the process's own wait for a CPU: 63-78 ms seen with
+    # the unit tests beside a CI run on 2 cores.
+    assert max(s.lag_ms for s in samples) < 250, "fired on schedule, not after earlier answers"
     starts = [s.start for s in samples]
     assert starts == sorted(starts) and starts[-1] - starts[0] > 0.8
     assert [p.name.split("-")[0] for p in tmp_path.glob("done-*")] == ["done"], "the user says its schedule is over"
