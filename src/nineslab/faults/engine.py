@@ -7,19 +7,29 @@ import json
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from nineslab.clocks import on_client_clock
 from nineslab.defaults import HEAL_WAIT_S
 from nineslab.errors import NinesError
 from nineslab.faults.catalogue import FaultSpec, find
 from nineslab.faults.ops import OPS, sweeps
+from nineslab.faults.ops.base import Lab as OpsLab
 from nineslab.faults.selection import select_hosts
 from nineslab.load import LOAD_PIDFILE
 from nineslab.process import end_orphaned_group
+from nineslab.topology import Topology
 
-if TYPE_CHECKING:
-    from nineslab.lab import Lab
+
+class Lab(OpsLab, Protocol):
+    """What the engine uses of a lab beyond its ops': its directory (the faults' state files), who holds
+    each floating address (a `holder` selection) and its status (heal's wait). `nineslab.lab.Lab` is one."""
+
+    dir: Path
+
+    def vip_holders(self) -> dict[str, str | None]: ...
+
+    def status(self, topology: Topology | None = None) -> dict[str, Any]: ...
 
 
 def _state_dir(lab: Lab) -> Path:
