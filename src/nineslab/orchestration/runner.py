@@ -136,7 +136,7 @@ def run_experiment(
     run_dir = start_run(lab, topology, fault)
     say(f"run {run_dir.name}: experiment {path.name} on lab {lab.name} ({topology.name})")
     current = CurrentRun(lab, run_dir, external_load=False)  # its load control runs the load around it
-    with Guardrail(lab, run_dir, stop, say, max_s=STOP_WATCH_MAX_S, stopping=current.stopping) as guard:
+    with Guardrail(lab.name, run_dir, stop, say, max_s=STOP_WATCH_MAX_S, stopping=current.stopping) as guard:
         result = ExperimentRunner(current, Run(run_dir).chaos_log, say).run(path, Run(run_dir).journal)
     outcome: Outcome = {
         "topology": topology.name,
@@ -232,7 +232,7 @@ def run_suite(
     stopped_before: str | None = None
     current = CurrentRun(lab, run_dir, external_load=True)
     experiments = ExperimentRunner(current, Run(run_dir).chaos_log, say)
-    guard = Guardrail(lab, run_dir, stop, say, max_s=baseline_s + remaining + 600, stopping=current.stopping)
+    guard = Guardrail(lab.name, run_dir, stop, say, max_s=baseline_s + remaining + 600, stopping=current.stopping)
     swept: list[str] = []
     try:
         with guard:

@@ -111,15 +111,15 @@ class Guardrail:
 
     def __init__(
         self,
-        lab: Lab,
+        lab_name: str,
         run_dir: Path,
         condition: StopCondition | None,
         say: Callable[[str], None],
         max_s: float,
         stopping: threading.Event,
     ) -> None:
-        # its own Lab: it recovers from the watch's thread while the experiment acts through the run's
-        self.lab = Lab(lab.name)
+        # its own Lab, by name: it recovers from the watch's thread while the experiment acts through the run's
+        self.lab = Lab(lab_name)
         self.run_dir = run_dir
         self.say = say
         self.event = stopping
