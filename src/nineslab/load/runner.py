@@ -220,11 +220,11 @@ class LoadRun:
         # its last 3 s (1328 of 1427 requests in a 3-worker run).
         if self.proc is not None and self.proc.poll() is None:
             os.kill(self.proc.pid, signal.SIGTERM)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.proc.wait(timeout)
+        # one grace for the master and its workers together (a worker ends on its master's quit)
+        deadline = time.monotonic() + timeout
         for p in procs:
             with contextlib.suppress(subprocess.TimeoutExpired):
-                p.wait(timeout)  # a worker ends on its master's quit
+                p.wait(max(0.0, deadline - time.monotonic()))
             if p.poll() is None:
                 os.killpg(p.pid, signal.SIGTERM)
         for p in procs:
