@@ -56,7 +56,8 @@ def shared_key(item: pytest.Item) -> SharedKey | None:
         topology, provider = params["shared"]
         return str(topology), str(provider)
     topology = getattr(item.module, "SHARED_TOPOLOGY", None)
-    return (str(topology), str(params.get("provider", PROVIDERS[0]))) if topology else None
+    provider = params.get("provider", getattr(item.module, "SHARED_PROVIDER", PROVIDERS[0]))
+    return (str(topology), str(provider)) if topology else None
 
 
 _users: dict[SharedKey, int] = {}  # modules (per provider) still to use each shared lab
@@ -64,15 +65,15 @@ _deployed: dict[str, tuple[SharedKey, dict[str, Any]]] = {}  # lab name -> what 
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The users of one shared lab run one after another, where the first of them was; a module that
-    destroys it (test_lab's last test) runs last of its group."""
+    """The users of one shared lab run one after another, where the first of them was; a module whose
+    last test destroys it (DESTROYS_SHARED_LAB: test_lab, test_docker_lab) runs last of its group."""
     first: dict[SharedKey, int] = {}
     keys = [shared_key(item) for item in items]
     for i, key in enumerate(keys):
         if key is not None:
             first.setdefault(key, i)
     order = {
-        id(item): (first[key] if key else i, bool(key) and item.module.__name__.endswith("test_lab"), i)
+        id(item): (first[key] if key else i, bool(key) and getattr(item.module, "DESTROYS_SHARED_LAB", False), i)
         for i, (item, key) in enumerate(zip(items, keys, strict=True))
     }
     items.sort(key=lambda item: order[id(item)])

@@ -22,6 +22,7 @@ from nineslab.providers.docker import engine as docker_engine
 from nineslab.providers.docker import memory
 from nineslab.services import etcd
 from tests.integration.conftest import (
+    SHARED_NAMES,
     STATE_DIR,
     alive,
     client_get,
@@ -31,19 +32,19 @@ from tests.integration.conftest import (
     nineslab,
     nineslab_json,
     settles,
+    shared_lab,
 )
 
-LAB = "itdock"
+SHARED_TOPOLOGY, SHARED_PROVIDER = "1az", "docker"
+DESTROYS_SHARED_LAB = True  # its last test: the conftest runs this module last of the lab's users
+LAB = SHARED_NAMES[SHARED_TOPOLOGY]
 URL = "http://198.18.1.11/api/"
 
 
 @pytest.fixture(scope="module")
-def lab() -> Iterator[dict[str, Any]]:
-    nineslab("destroy", "--lab", LAB, check=False)
-    try:
-        yield nineslab_json("deploy", "--topology", "1az", "--provider", "docker", "--lab", LAB)
-    finally:
-        nineslab("destroy", "--lab", LAB, check=False)
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    with shared_lab(SHARED_TOPOLOGY, SHARED_PROVIDER, tmp_path_factory.mktemp("reports")) as (_, deployed):
+        yield deployed
 
 
 def _in_container(pid: int) -> bool:

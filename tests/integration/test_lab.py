@@ -34,6 +34,7 @@ TARGETS = {"1az": 0.999, "2az": 0.9999, "3dc": 0.99999}
 
 
 LABS = [("1az", "netns"), ("2az", "docker"), ("3dc", "netns")]
+DESTROYS_SHARED_LAB = True  # test_destroy_leaves_nothing: the conftest runs this module last of each group
 
 
 @pytest.fixture(scope="module", params=LABS, ids=[f"{t}-{p}" for t, p in LABS])

@@ -12,22 +12,17 @@ from typing import Any
 
 import pytest
 
-from tests.integration.conftest import lab_with_reports, nineslab_json
+from tests.integration.conftest import SHARED_NAMES, nineslab_json, shared_lab
 
-LAB = "itled"
+SHARED_TOPOLOGY = "1az"
+LAB = SHARED_NAMES[SHARED_TOPOLOGY]
 
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    before = os.environ.get("NINESLAB_REPORTS_DIR")
-    try:
-        with lab_with_reports(LAB, "1az", tmp_path_factory.mktemp("reports")) as deployed:
-            yield deployed
-    finally:
-        if before is None:
-            os.environ.pop("NINESLAB_REPORTS_DIR", None)
-        else:
-            os.environ["NINESLAB_REPORTS_DIR"] = before
+    # the ledger redeploys the lab without the guard and back again; handed on redeployed as it was
+    with shared_lab(SHARED_TOPOLOGY, "netns", tmp_path_factory.mktemp("reports"), restore=True) as (_, deployed):
+        yield deployed
 
 
 def test_the_guard_earns_its_minutes_by_measurement_and_a_second_ledger_reuses_the_runs(lab: dict[str, Any]) -> None:

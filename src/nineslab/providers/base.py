@@ -123,6 +123,10 @@ class Provider(abc.ABC):
     ship_playbook: str | None = None  # run before site.yml: what the roles expect to find on a host
     deploy_limit: str | None = None  # the hosts site.yml configures (None: all)
 
+    def prepare_ship(self, hosts: list[InventoryHost]) -> None:
+        """Before ship_playbook runs: what it ships, made ready on this machine (a provider with one)."""
+        raise LabError(f"the {self.name} provider ships nothing: its hosts read the lab's own files")
+
     def use_inventory(self, path: object) -> None:
         """Take the machines of an existing-hosts inventory (only providers of existing machines do)."""
         raise LabError(f"--inventory is for --provider hosts; the {self.name} provider makes its own hosts")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 import shlex
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from nineslab.errors import LabError
 from nineslab.paths import binaries, lab_dir
 from nineslab.providers import InventoryHost, NetnsProvider
 from nineslab.providers.hosts.inventory import Machine
-from nineslab.providers.hosts.provider import HostsProvider, pki_files
+from nineslab.providers.hosts.provider import HostsProvider, pki_files, ship_kit
 from nineslab.security import etcd_access, pki
 
 
@@ -73,6 +74,29 @@ def test_an_etcd_member_gets_its_own_and_the_operators_certificates_never_the_ca
     gateway = {Path(f).name for f in pki_files("hl", InventoryHost("gw-a", "gateway", "a", None, None, ""))}
     assert gateway == {"ca.crt", f"{user}.crt", f"{user}.key"}
     assert pki_files("hl", InventoryHost("lb-a", "lb", "a", None, None, "")) == []
+
+
+def test_a_machine_s_kit_holds_its_directories_scripts_and_own_certificates_and_is_built_the_same_twice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NINESLAB_STATE_DIR", str(tmp_path))
+    d = etcd_access.pki_dir("hl")
+    d.mkdir(parents=True)
+    user = pki.gateway_user("gw-a")
+    for name in ("ca.crt", "ca.key", "root.key", f"{user}.crt", f"{user}.key"):
+        (d / name).write_text("x")
+    gw = InventoryHost("gw-a", "gateway", "a", None, None, "")
+    kit = ship_kit("hl", gw)
+    first = kit.read_bytes()
+    assert ship_kit("hl", gw).read_bytes() == first, "unchanged inputs: the same archive (nothing to unpack)"
+    with tarfile.open(kit) as tar:
+        modes = {"/" + m.name: (m.type, m.mode, m.uid) for m in tar.getmembers()}
+    base = lab_dir("hl")
+    assert modes[str(base / "hosts" / "gw-a" / "data")] == (tarfile.DIRTYPE, 0o700, 0)
+    assert modes[str(base / "scripts" / "stop_daemon.sh")][1:] == (0o755, 0)
+    assert modes[str(d / f"{user}.key")][1:] == (0o600, 0)
+    assert {Path(n).name for n in modes if Path(n).parent == d} == {"ca.crt", f"{user}.crt", f"{user}.key"}
+    assert oct(kit.stat().st_mode & 0o777) == "0o600", "it holds keys"
 
 
 def test_an_inventory_is_refused_for_a_provider_that_makes_its_own_hosts() -> None:

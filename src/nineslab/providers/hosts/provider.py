@@ -8,9 +8,11 @@ A host's "namespace" here is the token `ssh:<host>`: every caller that runs a co
 
 from __future__ import annotations
 
+import io
 import json
 import shlex
 import subprocess
+import tarfile
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +20,7 @@ import yaml
 
 from nineslab.clocks import Clock, ClockTable, clocks_from_json, clocks_to_json, measured
 from nineslab.errors import LabError, NinesError
-from nineslab.paths import binaries, host_dir, lab_dir, pidfile
+from nineslab.paths import PLAYBOOK_DIR, binaries, host_dir, lab_dir, pidfile
 from nineslab.providers.base import CUT, SWITCH_PORT, InventoryHost, Provider
 from nineslab.providers.hosts import firewall, ssh
 from nineslab.providers.hosts.inventory import Machine, bind, load_inventory
@@ -272,6 +274,11 @@ class HostsProvider(Provider):
             return {}  # never measured (no run yet): acts stay uncorrected, and say so
 
     # -- the deploy ----------------------------------------------------------------------------
+    def prepare_ship(self, hosts: list[InventoryHost]) -> None:
+        for host in hosts:
+            if host.role != "client":
+                ship_kit(self.lab, host)
+
     def ansible_vars(self) -> dict[str, Any]:
         base = lab_dir(self.lab)
         here = binaries()
@@ -300,12 +307,49 @@ class HostsProvider(Provider):
             "ansible_host_key_checking": True,
             "host_dir": str(host_dir(self.lab, host.name)),
             "ship_daemons": SHIPPED.get(host.role, []),
-            "pki_files": pki_files(self.lab, host),
+            "ship_kit": str(kit_path(self.lab, host.name)),
         }
 
 
 def _as_root(machine: Machine, command: str) -> str:
     return f"sudo -n sh -c {shlex.quote(command)}" if machine.become else command
+
+
+# The roles' helper scripts a machine runs (the other providers run them from the playbook directory).
+HELPERS = ("common/files/wait_ready.py", "common/files/stop_daemon.sh", "etcd/files/etcd_auth.py")
+SECRET_DIR_MODE, SCRIPT_MODE, SECRET_MODE = 0o700, 0o755, 0o600
+
+
+def kit_path(lab: str, host: str) -> Path:
+    return lab_dir(lab) / "ship" / f"{host}.tar"
+
+
+def ship_kit(lab: str, host: InventoryHost) -> Path:
+    """Everything a machine needs but its daemon's binary, in one tar the ship play unpacks at / — the
+    lab's directories on it, the roles' helper scripts, the checker and the host's certificates — so
+    that shipping is one transfer and one module run per machine: one `copy` or `file` per item took 38 s
+    of a 57 s 2az deploy on 11 machines (about 15 module runs each, over SSH, on 2 cores). Entries keep
+    their sources' mtimes: unpacking changes nothing (and reports no change) where they are already
+    there as they are."""
+    base, host_root, secrets = lab_dir(lab), host_dir(lab, host.name), etcd_access.pki_dir(lab)
+    dirs = [base / "bin", base / "scripts", secrets, *(host_root / d for d in ("conf", "data", "log", "run"))]
+    files = [(PLAYBOOK_DIR / "roles" / h, base / "scripts" / Path(h).name, SCRIPT_MODE) for h in HELPERS]
+    files.append((CHECKER, base / "scripts" / "checker.py", 0o644))
+    files += [(Path(f), secrets / Path(f).name, SECRET_MODE) for f in pki_files(lab, host)]
+    kit = kit_path(lab, host.name)
+    kit.parent.mkdir(mode=SECRET_DIR_MODE, exist_ok=True)
+    with tarfile.open(kit, "w", format=tarfile.GNU_FORMAT) as tar:
+        for d in dirs:
+            entry = tarfile.TarInfo(str(d).lstrip("/"))
+            entry.type, entry.mode = tarfile.DIRTYPE, SECRET_DIR_MODE  # (GNU tar's --diff ignores a directory's mtime)
+            tar.addfile(entry)
+        for src, dest, mode in files:
+            data = src.read_bytes()
+            entry = tarfile.TarInfo(str(dest).lstrip("/"))
+            entry.size, entry.mode, entry.mtime = len(data), mode, int(src.stat().st_mtime)
+            tar.addfile(entry, io.BytesIO(data))
+    kit.chmod(SECRET_MODE)
+    return kit
 
 
 def pki_files(lab: str, host: InventoryHost) -> list[str]:
