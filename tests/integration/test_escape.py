@@ -16,10 +16,18 @@ from typing import Any
 import pytest
 
 from nineslab.lab import Lab
-from tests.integration.conftest import client_resolve, lab_deployed, nineslab, nineslab_json
+from tests.integration.conftest import (
+    SHARED_NAMES,
+    client_resolve,
+    lab_deployed,
+    nineslab,
+    nineslab_json,
+    shared_lab,
+)
 
 REPO = Path(__file__).resolve().parents[2]
-LAB = "itesc"
+SHARED_TOPOLOGY = "2az"
+LAB = SHARED_NAMES[SHARED_TOPOLOGY]
 VLAB = "itvip"
 
 # Polls inside the client namespace: one line of JSON per change, {t (wall clock), value}.
@@ -82,8 +90,9 @@ def lookups(lab: str, n: int) -> list[dict[str, Any]]:
 
 
 @pytest.fixture(scope="module")
-def lab() -> Iterator[dict[str, Any]]:
-    with lab_deployed(LAB, "2az") as deployed:
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    # the switch's test redeploys the lab with escape off and back: handed on as the topology says
+    with shared_lab(SHARED_TOPOLOGY, "netns", tmp_path_factory.mktemp("reports"), restore=True) as (_, deployed):
         yield deployed
 
 

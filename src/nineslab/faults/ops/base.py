@@ -4,6 +4,7 @@ daemons, and the daemon acts several families share (hold down, start)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -158,13 +159,27 @@ def recover_start(lab: Lab, state: State) -> None:
     start_daemons(lab, state)
 
 
+START_WORKERS = 8  # hosts whose daemons a sweep starts side by side
+
+
 def sweep_start(lab: Lab) -> Swept:
-    """Start every daemon of the lab that is not running."""
-    actions, errors = [], []
+    """Start every daemon of the lab that is not running: the hosts side by side (each start is a
+    process of about 40 ms here, or an SSH round trip), one host's daemons one after another (two start
+    scripts of one host at once could each start its supervision tree)."""
+    by_host: dict[str, list[tuple[Host, str]]] = {}
     for h, _ns, d in every_daemon(lab):
-        try:
-            if lab.provider.start_daemon(h, d):
-                actions.append(f"started {h.name}/{d}")
-        except (OSError, RuntimeError, NinesError) as exc:  # NinesError: a machine SSH cannot reach
-            errors.append(str(exc))
-    return actions, errors
+        by_host.setdefault(h.name, []).append((h, d))
+
+    def start_host(pairs: list[tuple[Host, str]]) -> Swept:
+        actions, errors = [], []
+        for h, d in pairs:
+            try:
+                if lab.provider.start_daemon(h, d):
+                    actions.append(f"started {h.name}/{d}")
+            except (OSError, RuntimeError, NinesError) as exc:  # NinesError: a machine SSH cannot reach
+                errors.append(str(exc))
+        return actions, errors
+
+    with ThreadPoolExecutor(max_workers=START_WORKERS) as pool:
+        done = list(pool.map(start_host, by_host.values()))  # in host order
+    return [a for actions, _ in done for a in actions], [e for _, errors in done for e in errors]
