@@ -1,6 +1,8 @@
 """The daemons of lab hosts on this machine (namespaces, containers): each one's pidfile, written by
 its start script, names it; one runit supervision tree per host (escape.supervisor). Start, signal,
-hold down and stop, by those pidfiles only. The hosts provider does the same over SSH."""
+hold down and stop, by those pidfiles only: the protocol of the lab's daemon control
+(playbooks/roles/common/files/daemonctl.sh, which the roles run and the hosts provider sends over SSH),
+in-process for hosts on this machine, where a fault's signal is one system call and not a shell."""
 
 from __future__ import annotations
 

@@ -93,7 +93,7 @@ def test_a_machine_s_kit_holds_its_directories_scripts_and_own_certificates_and_
         modes = {"/" + m.name: (m.type, m.mode, m.uid) for m in tar.getmembers()}
     base = lab_dir("hl")
     assert modes[str(base / "hosts" / "gw-a" / "data")] == (tarfile.DIRTYPE, 0o700, 0)
-    assert modes[str(base / "scripts" / "stop_daemon.sh")][1:] == (0o755, 0)
+    assert modes[str(base / "scripts" / "daemonctl.sh")][1:] == (0o755, 0)
     assert modes[str(d / f"{user}.key")][1:] == (0o600, 0)
     assert {Path(n).name for n in modes if Path(n).parent == d} == {"ca.crt", f"{user}.crt", f"{user}.key"}
     assert oct(kit.stat().st_mode & 0o777) == "0o600", "it holds keys"

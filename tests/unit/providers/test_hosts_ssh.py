@@ -32,7 +32,7 @@ def test_options_never_prompt_pin_host_keys_per_lab_and_share_one_connection() -
 
 
 def test_a_commands_time_stamp_is_split_from_what_else_it_printed() -> None:
-    # DAEMON_CTL's `signal`: the machine's clock at the kill, then the PID it killed
+    # daemonctl.sh's `signal`: the machine's clock at the kill, then the PID it killed
     assert stamped("@1795834346.123456789\n4242\n") == (pytest.approx(1795834346.123456789), ["4242"])
     assert stamped("4242\n") == (None, ["4242"])  # nothing acted (no stamp): the line stays
     assert stamped("@x\n@12.5\n\n") == (12.5, ["@x"])  # a line that is no time stays a line

@@ -35,39 +35,10 @@ TOKEN = "ssh:"
 SHIPPED = {"etcd": ["etcd"], "gateway": ["traefik"], "app": ["caddy"]}
 PYTHON = "/usr/bin/python3"
 CHECKER = Path(__file__).resolve().parents[2] / "services" / "checker.py"  # stdlib only: runs anywhere
-# Every daemon of the lab on a machine ended by its pidfile (supervisors first, or they restart them),
-# then the lab's directory removed: all that nineslab put there.
-STOP = (
-    'd={dir}; for f in "$d"/hosts/*/run/runsvdir.pid "$d"/hosts/*/run/*.pid; do '
-    '[ -f "$f" ] || continue; p=$(cat "$f"); '
-    '[ -n "$p" ] && [ -e /proc/$p ] && kill -9 $p $(pgrep -P $p) 2>/dev/null; rm -f "$f"; done; '
-    'rm -rf "$d"'
-)
-# The fault layer's hands on one machine, by the lab's pidfiles only (sent on stdin each time: nothing
-# more to ship). `sh -s HOST_DIR ACTION [DAEMON [SIGNAL]]`; a daemon's start script exits 0 when it
-# started it and 1 when it was running.
-DAEMON_CTL = r"""
-d=$1; act=$2; daemon=$3
-alive() { [ -n "$1" ] && [ -d /proc/$1 ] && ! grep -q '^State:[[:space:]]*Z' /proc/$1/status 2>/dev/null; }
-pid_of() { p=$(cat "$d/run/$1.pid" 2>/dev/null); alive "$p" && echo "$p"; }
-stamp() { date +@%s.%N; }  # the moment it acts, on this machine's clock (ssh.STAMP)
-case $act in
-  signal) p=$(pid_of "$daemon") || exit 0; stamp; kill -"$4" "$p" && echo "$p" ;;
-  start) stamp; exec sh "$d/run/$daemon.start" ;;
-  hold)
-    ctl=$d/sv/$daemon/supervise/control  # its runsv told not to start it again ('o': it ran once)
-    # ...and kill only once it says so (providers.daemons.hold_down: an 'o' read after the death starts it again)
-    if [ -p "$ctl" ] && timeout 1 sh -c "printf o > '$ctl'"; then
-      i=0; stat=${ctl%/control}/stat
-      until grep -q 'want down' "$stat" 2>/dev/null || [ $i -ge 200 ]; do sleep 0.01; i=$((i+1)); done
-    fi
-    p=$(pid_of "$daemon") || exit 0; stamp; kill -9 "$p"
-    i=0; while alive "$p" && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done; echo "$p" ;;
-  unsupervise)
-    p=$(pid_of runsvdir) || exit 0; stamp; kill -9 "$p" $(pgrep -P "$p"); rm -f "$d/run/runsvdir.pid" ;;
-  *) echo "unknown action $act" >&2; exit 2 ;;
-esac
-"""
+# The lab's daemon control (roles/common/files/daemonctl.sh), sent to a machine on stdin for each act:
+# signal, start, hold and unsupervise a daemon by the lab's pidfiles; purge a machine of the lab
+# (every daemon ended by its pidfile, supervisors first, then the lab's directory: all nineslab put there).
+DAEMON_CTL = (PLAYBOOK_DIR / "roles" / "common" / "files" / "daemonctl.sh").read_text()
 CTL_TIMEOUT_S = 30.0
 
 
@@ -159,7 +130,7 @@ class HostsProvider(Provider):
         remote = shlex.quote(str(lab_dir(self.lab)))
         failed = []
         for host, machine in machines.items():
-            res = ssh.run(self.lab, machine, _as_root(machine, STOP.format(dir=remote)))
+            res = ssh.run(self.lab, machine, _as_root(machine, f"sh -s {shlex.quote(str(remote))} purge"), DAEMON_CTL)
             if res is None or res.returncode != 0:
                 failed.append(host)
         ssh.close_all(self.lab, machines)
@@ -316,7 +287,7 @@ def _as_root(machine: Machine, command: str) -> str:
 
 
 # The roles' helper scripts a machine runs (the other providers run them from the playbook directory).
-HELPERS = ("common/files/wait_ready.py", "common/files/stop_daemon.sh", "etcd/files/etcd_auth.py")
+HELPERS = ("common/files/wait_ready.py", "common/files/daemonctl.sh", "etcd/files/etcd_auth.py")
 SECRET_DIR_MODE, SCRIPT_MODE, SECRET_MODE = 0o700, 0o755, 0o600
 
 

@@ -1,0 +1,56 @@
+# daemonctl.sh DIR ACTION [DAEMON [ARG...]] — how a lab host's daemons are named, stopped and held down,
+# written once: <host_dir>/run/<daemon>.pid names a daemon, <host_dir>/sv/<daemon> is its runsv service
+# (escape.supervisor), <host_dir>/run/runsvdir.pid the host's supervision tree. The roles run it from
+# their files (a hosts lab: from what the ship play put on the machine); the hosts provider sends it to
+# a machine on stdin for each act (`sh -s DIR ACTION ...`), so it works before anything was shipped.
+# (Local hosts' faults act from Python, nineslab.providers.daemons, by the same files.)
+#
+#   HOST_DIR stop DAEMON EXEC [forget]   stop it for a new configuration (its start script starts it
+#                                        again), or for good (forget: the host no longer runs it);
+#                                        under a supervisor it is held down through its runsv
+#   HOST_DIR start DAEMON                start it with the command its deploy wrote (run/DAEMON.start)
+#   HOST_DIR signal DAEMON SIGNAL        send SIGNAL, print the PID
+#   HOST_DIR hold DAEMON                 down until started again: its runsv told first, then SIGKILL
+#   HOST_DIR unsupervise                 the supervision tree killed (the daemons left running)
+#   LAB_DIR purge                        every daemon of every host ended by its pidfile (supervisors
+#                                        first), then the lab's directory removed
+# Exit 0: done; 1: nothing to do (it was not running / already running); 2: it failed or bad usage.
+# signal, start, hold and unsupervise print the machine's clock at the act first (`@<epoch>`: ssh.STAMP).
+d=$1; act=$2; daemon=$3
+alive() { [ -n "$1" ] && [ -d "/proc/$1" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null; }
+pid_of() { p=$(cat "$d/run/$1.pid" 2>/dev/null); alive "$p" && echo "$p"; }
+stamp() { date +@%s.%N; }
+case $act in
+  stop)
+    exe=$4; sv=$d/sv/$daemon; pidfile=$d/run/$daemon.pid
+    if sv status "$sv" >/dev/null 2>&1; then
+      case "$(sv status "$sv")" in run:*) rc=0 ;; *) rc=1 ;; esac
+      # down (TERM), and KILL after 7 s; `exit` also ends this service's runsv when it is gone for good
+      sv -w 7 force-stop "$sv" >/dev/null
+      if [ "$5" = forget ]; then sv exit "$sv" >/dev/null; rm -rf "$sv"; fi
+      rm -f "$pidfile"
+      exit $rc
+    fi
+    [ "$5" = forget ] && rm -rf "$sv"
+    exec start-stop-daemon --stop --quiet --retry TERM/5/KILL/2 --remove-pidfile --pidfile "$pidfile" --exec "$exe" ;;
+  start) stamp; exec sh "$d/run/$daemon.start" ;;
+  signal) p=$(pid_of "$daemon") || exit 1; stamp; kill -"$4" "$p" && echo "$p" ;;
+  hold)
+    ctl=$d/sv/$daemon/supervise/control  # its runsv told not to start it again ('o': it ran once)...
+    # ...and the kill only once it says so: an 'o' read after the death starts the daemon again
+    if [ -p "$ctl" ] && timeout 1 sh -c "printf o > '$ctl'"; then
+      i=0; stat=${ctl%/control}/stat
+      until grep -q 'want down' "$stat" 2>/dev/null || [ $i -ge 200 ]; do sleep 0.01; i=$((i+1)); done
+    fi
+    p=$(pid_of "$daemon") || exit 1; stamp; kill -9 "$p"
+    i=0; while alive "$p" && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done; echo "$p" ;;
+  unsupervise)
+    p=$(pid_of runsvdir) || exit 1; stamp; kill -9 "$p" $(pgrep -P "$p"); rm -f "$d/run/runsvdir.pid" ;;
+  purge)
+    for f in "$d"/hosts/*/run/runsvdir.pid "$d"/hosts/*/run/*.pid; do
+      [ -f "$f" ] || continue; p=$(cat "$f")
+      [ -n "$p" ] && [ -e "/proc/$p" ] && kill -9 "$p" $(pgrep -P "$p") 2>/dev/null; rm -f "$f"
+    done
+    rm -rf "$d" ;;
+  *) echo "daemonctl.sh: unknown action '$act' (stop, start, signal, hold, unsupervise, purge)" >&2; exit 2 ;;
+esac
