@@ -18,7 +18,6 @@ TERRAFORM_DIR = REPO_ROOT / "terraform"
 VENV_BIN = Path(sys.executable).parent
 # Runs a command in a container host's cgroups and namespaces (the docker provider's hosts).
 ENTER_SCRIPT = PACKAGE_DIR / "providers" / "docker" / "enter.sh"
-INIT_PIDFILE = "init.pid"  # in a container host's run/: its init, written on every start
 
 
 def state_root() -> Path:
@@ -33,14 +32,6 @@ def lab_dir(lab: str) -> Path:
 def host_dir(lab: str, host: str) -> Path:
     """A host's own "disk": conf/, data/, log/, run/ (pidfiles and start scripts)."""
     return lab_dir(lab) / "hosts" / host
-
-
-def init_pidfile(lab: str, host: str) -> Path:
-    return host_dir(lab, host) / "run" / INIT_PIDFILE
-
-
-def pidfile(lab: str, host: str, daemon: str) -> Path:
-    return host_dir(lab, host) / "run" / f"{daemon}.pid"
 
 
 def etcd_bin(tool: str = "etcd") -> Path:

@@ -15,9 +15,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from nineslab.paths import host_dir, pidfile
+from nineslab.paths import host_dir
 from nineslab.process import alive
-from nineslab.providers.daemons import daemon_pid, hold_down
+from nineslab.providers.daemons import daemon_pid, hold_down, pidfile
 
 LAB, HOST, DAEMON = "ithold", "h1", "sleeper"
 

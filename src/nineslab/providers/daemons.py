@@ -14,8 +14,19 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from nineslab.paths import ENTER_SCRIPT, host_dir, init_pidfile, pidfile
+from nineslab.paths import ENTER_SCRIPT, host_dir
 from nineslab.process import alive, children, wait_gone
+
+INIT_PIDFILE = "init.pid"  # in a container host's run/: its init, written on every start
+
+
+def pidfile(lab: str, host: str, daemon: str) -> Path:
+    """Where the host's start script (and daemonctl.sh) keep the daemon's PID."""
+    return host_dir(lab, host) / "run" / f"{daemon}.pid"
+
+
+def init_pidfile(lab: str, host: str) -> Path:
+    return host_dir(lab, host) / "run" / INIT_PIDFILE
 
 
 def daemon_pid(lab: str, host: str, daemon: str) -> int | None:

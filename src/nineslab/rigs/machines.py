@@ -13,7 +13,8 @@ from pathlib import Path
 
 import yaml
 
-from nineslab.paths import ENTER_SCRIPT, init_pidfile, lab_dir
+from nineslab.paths import ENTER_SCRIPT, lab_dir
+from nineslab.providers.daemons import init_pidfile
 from nineslab.providers.docker.provider import DockerProvider
 from nineslab.topology import Topology
 

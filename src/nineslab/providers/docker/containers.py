@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from nineslab.errors import LabError
-from nineslab.paths import INIT_PIDFILE
+from nineslab.providers.daemons import INIT_PIDFILE
 from nineslab.providers.docker.memory import HOST_MEMORY
 
 LABEL_LAB = "nineslab.lab"

@@ -14,8 +14,9 @@ from typing import Any
 
 from nineslab import cgroups
 from nineslab.errors import LabError
-from nineslab.paths import ENTER_SCRIPT, REPO_ROOT, TERRAFORM_DIR, host_dir, init_pidfile
+from nineslab.paths import ENTER_SCRIPT, REPO_ROOT, TERRAFORM_DIR, host_dir
 from nineslab.providers.base import CONTAINER, InventoryHost
+from nineslab.providers.daemons import init_pidfile
 from nineslab.providers.docker import containers, disk, engine, image, memory
 from nineslab.providers.netns import NetnsProvider, netns_name, terraform_vars
 from nineslab.security import etcd_access

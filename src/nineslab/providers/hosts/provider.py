@@ -20,8 +20,9 @@ import yaml
 
 from nineslab.clocks import Clock, ClockTable, clocks_from_json, clocks_to_json, measured
 from nineslab.errors import LabError, NinesError
-from nineslab.paths import PLAYBOOK_DIR, binaries, host_dir, lab_dir, pidfile
+from nineslab.paths import PLAYBOOK_DIR, binaries, host_dir, lab_dir
 from nineslab.providers.base import CUT, SWITCH_PORT, InventoryHost, Provider
+from nineslab.providers.daemons import pidfile
 from nineslab.providers.hosts import firewall, ssh
 from nineslab.providers.hosts.inventory import Machine, bind, load_inventory
 from nineslab.security import etcd_access, pki
