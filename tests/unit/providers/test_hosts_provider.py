@@ -51,24 +51,22 @@ def test_commands_go_over_ssh_to_the_named_machine_with_sudo_where_it_becomes() 
     assert provider(become=True).exec_prefix("ssh:gw-a")[-3:] == ["debian@192.0.2.10", "sudo", "-n"]
 
 
+def lab_pki(state: Path, monkeypatch: pytest.MonkeyPatch, names: list[str]) -> Path:
+    """Lab hl's certificate directory under a private state directory, with these files in it."""
+    monkeypatch.setenv("NINESLAB_STATE_DIR", str(state))
+    d = etcd_access.pki_dir("hl")
+    d.mkdir(parents=True)
+    for name in names:
+        (d / name).write_text("x")
+    return d
+
+
 def test_an_etcd_member_gets_its_own_and_the_operators_certificates_never_the_cas_key(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("NINESLAB_STATE_DIR", str(tmp_path))
-    d = etcd_access.pki_dir("hl")
-    d.mkdir(parents=True)
     user = pki.gateway_user("gw-a")
-    for name in (
-        "ca.crt",
-        "ca.key",
-        "etcd-a1.crt",
-        "etcd-a1.key",
-        "root.crt",
-        "root.key",
-        f"{user}.crt",
-        f"{user}.key",
-    ):
-        (d / name).write_text("x")
+    names = ["ca.crt", "ca.key", "etcd-a1.crt", "etcd-a1.key", "root.crt", "root.key", f"{user}.crt", f"{user}.key"]
+    lab_pki(tmp_path, monkeypatch, names)
     member = {Path(f).name for f in pki_files("hl", InventoryHost("etcd-a1", "etcd", "a", None, None, ""))}
     assert member == {"ca.crt", "etcd-a1.crt", "etcd-a1.key", "root.crt", "root.key"}
     gateway = {Path(f).name for f in pki_files("hl", InventoryHost("gw-a", "gateway", "a", None, None, ""))}
@@ -79,12 +77,8 @@ def test_an_etcd_member_gets_its_own_and_the_operators_certificates_never_the_ca
 def test_a_machine_s_kit_holds_its_directories_scripts_and_own_certificates_and_is_built_the_same_twice(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("NINESLAB_STATE_DIR", str(tmp_path))
-    d = etcd_access.pki_dir("hl")
-    d.mkdir(parents=True)
     user = pki.gateway_user("gw-a")
-    for name in ("ca.crt", "ca.key", "root.key", f"{user}.crt", f"{user}.key"):
-        (d / name).write_text("x")
+    d = lab_pki(tmp_path, monkeypatch, ["ca.crt", "ca.key", "root.key", f"{user}.crt", f"{user}.key"])
     gw = InventoryHost("gw-a", "gateway", "a", None, None, "")
     kit = ship_kit("hl", gw)
     first = kit.read_bytes()
