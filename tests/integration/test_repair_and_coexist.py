@@ -21,28 +21,28 @@ from nineslab.providers.daemons import hold_down, stop_supervisor
 from nineslab.services import etcd, gateway
 from tests.integration.conftest import (
     NINESLAB,
-    SHARED_NAMES,
     STATE_DIR,
     alive,
     both_providers,
     client_get,
     eventually,
+    lab_deployed,
     lab_pids,
     leftovers,
     nineslab,
     nineslab_json,
-    shared_lab,
 )
 
-SHARED_TOPOLOGY = TOPOLOGY = "1az"
-LAB = SHARED_NAMES[TOPOLOGY]
+# Its own lab, not the shared 1az one: on the shared docker lab (its first user, right after
+# test_docker_engine) the first test's status also named lb-a2 down in 2 of 4 runs; cause not found yet.
+LAB = "itfix"
+TOPOLOGY = "1az"
 pytestmark = both_providers
 
 
 @pytest.fixture(scope="module")
-def deployed(provider: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    # the tests break the lab and deploy variants over it: handed on redeployed as the topology says
-    with shared_lab(TOPOLOGY, provider, tmp_path_factory.mktemp("reports"), restore=True) as (_, result):
+def deployed(provider: str) -> Iterator[dict[str, Any]]:
+    with lab_deployed(LAB, TOPOLOGY, provider) as result:
         yield result
 
 
