@@ -131,7 +131,7 @@ class HostsProvider(Provider):
         remote = shlex.quote(str(lab_dir(self.lab)))
         failed = []
         for host, machine in machines.items():
-            res = ssh.run(self.lab, machine, _as_root(machine, f"sh -s {shlex.quote(str(remote))} purge"), DAEMON_CTL)
+            res = ssh.run(self.lab, machine, _as_root(machine, f"sh -s {remote} purge"), DAEMON_CTL)
             if res is None or res.returncode != 0:
                 failed.append(host)
         ssh.close_all(self.lab, machines)
