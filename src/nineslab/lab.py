@@ -278,7 +278,8 @@ class Lab:
                 ds = daemons(h, topology)
                 hosts[h.name] = ["create the host", f"configure and start {', '.join(ds)}" if ds else "configure"]
             return DeployPlan(self.name, topology.name, False, hosts, ["every route (a new lab)"])
-        if isinstance(self._unchanged(meta, topology, time.monotonic()), DeployResult):
+        only = self._unchanged(meta, topology, time.monotonic())
+        if isinstance(only, DeployResult):
             return DeployPlan(self.name, topology.name, True, {}, [])
         todo: dict[str, list[str]] = {}
         present = self.provider.present(topology)
@@ -303,7 +304,9 @@ class Lab:
             work.mkdir()
             inventory = work / "inventory.yml"
             inventory.write_text(yaml.safe_dump(build_inventory(self.name, topology, reachable, self.provider)))
-            checked = run_playbook(inventory, work, limit=self.provider.deploy_limit, check=True)
+            # the hosts the deploy would configure, as it would limit Ansible to them (only)
+            limit = ",".join(only) if only else self.provider.deploy_limit
+            checked = run_playbook(inventory, work, limit=limit, check=True)
             shutil.rmtree(work, ignore_errors=True)
             for host, tasks in checked.tasks.items():
                 todo.setdefault(host, []).extend(tasks)
