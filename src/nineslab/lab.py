@@ -20,6 +20,7 @@ from nineslab import cgroups
 from nineslab.clocks import clocks_to_json
 from nineslab.deploy import build_inventory, run_playbook, unchanged
 from nineslab.errors import LabError, NinesError
+from nineslab.handle import Handle
 from nineslab.health import Checker, EtcdClient, lab_status, unhealthy_hosts
 from nineslab.health.status import vip_holders
 from nineslab.load import LOAD_PIDFILE, LoadClient, LoadRun
@@ -153,8 +154,7 @@ class Lab:
         say(f"hosts: creating {len(topology.hosts)} hosts of {topology.name} (terraform)")
         hosts = self.provider.create(topology)
         if ROUTER in self.provider.capabilities:
-            router = self.provider.exec_prefix(self.provider.router_netns())
-            fence.install(router, self.name, topology)  # etcd unreachable from the client segment
+            fence.install(self.provider.router(), topology)  # etcd unreachable from the client segment
         made = etcd_access.ensure(self.name, topology)  # the lab's CA, certificates, users' passwords
         if made:
             say(f"pki: issued {', '.join(made)}")
@@ -342,9 +342,9 @@ class Lab:
         return found
 
     # -- looking at it ---------------------------------------------------------------------------
-    def checker(self, netns: str | None = None) -> Checker:
-        """Health checks run from the client namespace (its resolv.conf is the lab's), or `netns`."""
-        return Checker(self.provider, netns or self.provider.netns(self.topology().client))
+    def checker(self, where: Handle | None = None) -> Checker:
+        """Health checks run from the client (its resolv.conf is the lab's), or `where`."""
+        return Checker(where or self.provider.host(self.topology().client))
 
     @property
     def etcd(self) -> EtcdClient:
@@ -352,7 +352,7 @@ class Lab:
         from the client's, which the control-plane fence keeps off etcd."""
         topology = self.topology()
         access = etcd_access.access(self.name, topology, etcd_access.DEPLOYER)  # routes and status: no more
-        return EtcdClient(topology, self.checker(self.provider.router_netns()), self.name, access)
+        return EtcdClient(topology, self.checker(self.provider.router()), self.name, access)
 
     def status(self, topology: Topology | None = None) -> dict[str, Any]:
         return lab_status(self.name, self.provider, topology or self.topology())
@@ -371,15 +371,11 @@ class Lab:
     def in_client(self) -> list[str]:
         """Command prefix that runs a program as the lab's client does: in its namespace, with its
         resolv.conf (the lab's nameservers)."""
-        return self.provider.exec_prefix(self.provider.netns(self.topology().client))
+        return list(self.provider.host(self.topology().client).prefix)
 
     def load_clients(self) -> list[LoadClient]:
         """Every client host of the lab, the first (health checks, the load's master) first."""
-        out = []
-        for host in self.topology().by_role("client"):
-            netns = self.provider.netns(host)
-            out.append(LoadClient(host.name, self.provider.exec_prefix(netns), netns, str(host.address)))
-        return out
+        return [LoadClient(h.name, self.provider.host(h), str(h.address)) for h in self.topology().by_role("client")]
 
     def load(self, run_dir: Path, rate: float, duration_s: float, **kw: Any) -> LoadRun:
         """A load generator for a run on this lab, in its client namespaces (not started)."""

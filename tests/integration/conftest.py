@@ -66,7 +66,7 @@ _deployed: dict[str, tuple[SharedKey, dict[str, Any]]] = {}  # lab name -> what 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The users of one shared lab run one after another, where the first of them was; a module whose
-    last test destroys it (DESTROYS_SHARED_LAB: test_lab, test_docker_lab) runs last of its group."""
+    last test destroys it (DESTROYS_SHARED_LAB: test_lab, test_docker_lab, test_gray) runs last of its group."""
     first: dict[SharedKey, int] = {}
     keys = [shared_key(item) for item in items]
     for i, key in enumerate(keys):

@@ -157,12 +157,7 @@ def test_zone_isolation_keeps_processes_running_and_east_b_serving(lab: dict[str
     assert all(served_by("gw-b", "app-b")(r) for r in served)
     assert lab_pids(LAB) == before, "isolation kills nothing"
     nineslab("recover", "zone-isolate", "--lab", LAB)
-    assert (
-        subprocess.run(
-            ["ip", "-n", Lab(LAB).provider.router_netns(), "rule"], capture_output=True, text=True
-        ).stdout.count("blackhole")
-        == 0
-    )
+    assert Lab(LAB).provider.router().run(["ip", "rule"]).stdout.count("blackhole") == 0
     assert client_get(LAB, "http://198.18.1.11/api/")["status"] == 200
 
 

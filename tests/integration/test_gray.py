@@ -29,6 +29,7 @@ from tests.integration.conftest import (
 )
 
 SHARED_TOPOLOGY = "2az"
+DESTROYS_SHARED_LAB = True  # its last test destroys the lab: the conftest runs this module last of its users
 LAB = SHARED_NAMES[SHARED_TOPOLOGY]
 LB_A = "http://198.18.1.11/api/"  # east-a's LB, addressed directly
 LB_B = "http://198.18.2.11/api/"
@@ -153,8 +154,7 @@ def test_heal_after_a_lost_state_file_and_destroy_leave_no_cgroup_or_nft_table(l
     healed = nineslab_json("heal", "--lab", LAB)
     assert healed["healthy"], healed
     assert cgroups.lab_cgroups(LAB) == [] and cgroups.cpu_cgroup(pid) == "/"
-    core = Lab(LAB).provider.router_netns()
-    tables = subprocess.run(["ip", "netns", "exec", core, "nft", "list", "tables"], capture_output=True, text=True)
+    tables = Lab(LAB).provider.router().run(["nft", "list", "tables"])
     assert "-lossy" not in tables.stdout
     nineslab("inject", "gateway-slow", "--lab", LAB)
     nineslab("inject", "lb-lossy", "--lab", LAB)

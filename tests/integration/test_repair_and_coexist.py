@@ -106,7 +106,7 @@ def test_deploy_brings_back_an_etcd_member_that_lost_its_data(deployed: dict[str
     lab = Lab(LAB)
     url = f"{etcd.endpoint(lab.topology().host('etcd-a2'), lab.topology())}/v3/kv/range"
     check = {"kind": "http", "url": url, "data": read, **lab.etcd.access}  # with its certificate and user
-    checker = lab.checker(lab.provider.router_netns())  # the client cannot reach etcd
+    checker = lab.checker(lab.provider.router())  # the client cannot reach etcd
     last: dict[str, Any] = {}
 
     def caught_up() -> bool:

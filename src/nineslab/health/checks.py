@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 from nineslab.errors import LabError
-from nineslab.providers import Provider
+from nineslab.handle import Handle
 from nineslab.services.checker import base_url
 from nineslab.signals import raise_if_interrupted
 
@@ -40,32 +39,25 @@ def _token_key(lab: str, check: dict[str, Any]) -> tuple[str, str, str]:
 
 
 class Checker:
-    """Runs checks in one namespace of the lab (by default the client's: its resolv.conf is the lab's)."""
+    """Runs checks in one place of the lab (by default the client: its resolv.conf is the lab's)."""
 
-    def __init__(self, provider: Provider, netns: str) -> None:
-        self.provider = provider
-        self.netns = netns
+    def __init__(self, where: Handle) -> None:
+        self.where = where
 
     def run(self, checks: Checks) -> Checks:
         checks = {k: self._with_token(c) for k, c in checks.items()}
-        if not self.provider.has_netns(self.netns):
-            return {k: {"ok": False, "healthy": False, "error": f"namespace {self.netns} is missing"} for k in checks}
-        proc = subprocess.run(
-            [*self.provider.exec_prefix(self.netns), sys.executable, str(CHECKER_SCRIPT)],
-            input=json.dumps(checks),
-            capture_output=True,
-            text=True,
-            timeout=30,
-        )
+        if not self.where.present():
+            return {k: {"ok": False, "healthy": False, "error": f"{self.where.label} is missing"} for k in checks}
+        proc = self.where.run([sys.executable, str(CHECKER_SCRIPT)], input=json.dumps(checks))
         raise_if_interrupted(proc.returncode)  # Ctrl-C reached the checker first
         if proc.returncode != 0:
-            raise LabError(f"health checks failed in {self.netns}: {proc.stderr.strip().splitlines()[-1:]}")
+            raise LabError(f"health checks failed in {self.where.label}: {proc.stderr.strip().splitlines()[-1:]}")
         result: Checks = json.loads(proc.stdout)
         for key, res in result.items():
             if res.get("token") and "auth" in checks[key]:
-                _TOKENS[_token_key(self.provider.lab, checks[key])] = res.pop("token")
+                _TOKENS[_token_key(self.where.lab, checks[key])] = res.pop("token")
         return result
 
     def _with_token(self, check: dict[str, Any]) -> dict[str, Any]:
-        token = _TOKENS.get(_token_key(self.provider.lab, check)) if "auth" in check else None
+        token = _TOKENS.get(_token_key(self.where.lab, check)) if "auth" in check else None
         return {**check, "auth": {**check["auth"], "token": token}} if token else check

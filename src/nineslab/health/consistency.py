@@ -10,6 +10,7 @@ import subprocess
 import time
 from typing import Any
 
+from nineslab.handle import Handle
 from nineslab.paths import etcd_bin
 from nineslab.providers import Provider
 from nineslab.security import etcd_access
@@ -37,13 +38,10 @@ def compare_hashes(status: list[dict[str, Any]], hashes: list[dict[str, Any]], n
     return {**out, "consistent": True, "reason": f"{len(members)} members agree at revision {revision}"}
 
 
-def _etcdctl(
-    provider: Provider, netns: str, endpoints: list[str], access: list[str], *args: str
-) -> tuple[list[dict[str, Any]], str]:
+def _etcdctl(where: Handle, endpoints: list[str], access: list[str], *args: str) -> tuple[list[dict[str, Any]], str]:
     """One etcdctl call with JSON output from inside the lab, and the last line it wrote to stderr; the
     endpoints that did not answer are simply absent (etcdctl prints what it got and exits non-zero)."""
     cmd = [
-        *provider.exec_prefix(netns),
         str(etcd_bin("etcdctl")),
         f"--endpoints={','.join(endpoints)}",
         "--dial-timeout=2s",
@@ -54,7 +52,7 @@ def _etcdctl(
         "json",
     ]
     try:
-        res = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
+        res = where.run(cmd)
     except subprocess.TimeoutExpired:
         return [], "etcdctl did not return within 30 s"
     said = (res.stderr.strip().splitlines() or [""])[-1][-300:]
@@ -71,7 +69,7 @@ def etcd_consistency(provider: Provider, topology: Topology) -> dict[str, Any]:
     members = topology.by_role("etcd")
     endpoints = etcd_service.endpoints(topology)
     names = {ep: h.name for ep, h in zip(endpoints, members, strict=True)}
-    netns = provider.router_netns()  # the operator's vantage point: the client segment cannot reach etcd
+    router = provider.router()  # the operator's vantage point: the client segment cannot reach etcd
     # hashkv is an administrator's call: etcd's root user (its certificate and password) under TLS
     try:
         access = etcd_access.etcdctl_flags(provider.lab, etcd_access.ROOT) if topology.security.etcd_tls else []
@@ -85,13 +83,11 @@ def etcd_consistency(provider: Provider, topology: Topology) -> dict[str, Any]:
         }
     result: dict[str, Any] = {}
     for attempt in range(1, ATTEMPTS + 1):
-        status, said = _etcdctl(provider, netns, endpoints, access, "endpoint", "status")
+        status, said = _etcdctl(router, endpoints, access, "endpoint", "status")
         revisions = [int(s["Status"]["header"]["revision"]) for s in status]
         hashes: list[dict[str, Any]] = []
         if revisions:
-            hashes, said = _etcdctl(
-                provider, netns, endpoints, access, "endpoint", "hashkv", "--rev", str(min(revisions))
-            )
+            hashes, said = _etcdctl(router, endpoints, access, "endpoint", "hashkv", "--rev", str(min(revisions)))
         result = {**compare_hashes(status, hashes, names), "attempts": attempt, "checked_at": time.time()}
         if result["consistent"] is None and said:
             result["reason"] += f" (etcdctl: {said})"

@@ -3,7 +3,6 @@ through the entry point (DNS -> LB -> gateway -> app), all from the client names
 
 from __future__ import annotations
 
-import subprocess
 from dataclasses import asdict
 from typing import Any
 
@@ -28,8 +27,7 @@ def vip_holders(provider: Provider, topology: Topology) -> dict[str, str | None]
     for zone in topology.vip_zones():
         out[zone.name] = None
         for lb in (h for h in topology.by_role("lb") if h.zone == zone.name):
-            cmd = [*provider.exec_prefix(provider.netns(lb)), "ip", "-o", "-4", "addr", "show"]
-            res = subprocess.run(cmd, capture_output=True, text=True, timeout=10)
+            res = provider.host(lb).run(["ip", "-o", "-4", "addr", "show"], timeout=10)
             if f" {zone.vip}/" in res.stdout:
                 out[zone.name] = lb.name
     return out
@@ -41,18 +39,19 @@ def entrypoint_url(topology: Topology) -> str:
 
 def lab_status(lab: str, provider: Provider, topology: Topology) -> dict[str, Any]:
     present = provider.present(topology)
-    client_ns = provider.netns(topology.client)
+    client = provider.host(topology.client)
+    router = provider.router()  # etcd is looked at from the operator's vantage point (the fence)
     checks: dict[str, dict[str, Any]] = {
         h.name: MODULES[h.role].health_check(h, topology)
         for h in topology.hosts
         if h.role in MODULES and h.role != "etcd"
     }
     checks[ENTRY] = {"kind": "entry", "url": entrypoint_url(topology)}
-    results = Checker(provider, client_ns).run(checks)
+    results = Checker(client).run(checks)
     # etcd is looked at from the operator's vantage point: the client segment cannot reach it (the fence).
     access = etcd_access.access(lab, topology, etcd_access.DEPLOYER)
     members = {h.name: etcd_service.health_check(h, topology, access) for h in topology.by_role("etcd")}
-    results.update(Checker(provider, provider.router_netns()).run(members))
+    results.update(Checker(router).run(members))
     holders = vip_holders(provider, topology)
     stale = stale_watches(provider, topology)
     hosts = []
@@ -72,7 +71,7 @@ def lab_status(lab: str, provider: Provider, topology: Topology) -> dict[str, An
                 "zone": h.zone,
                 "region": h.region,
                 "address": str(h.address),
-                "netns": provider.netns(h),
+                "netns": provider.host(h).label,
                 # The host's main daemon (the first); every daemon of the host must run for it to be healthy.
                 "pid": next(iter(pids.values()), None),
                 "daemons": pids,
@@ -93,7 +92,7 @@ def lab_status(lab: str, provider: Provider, topology: Topology) -> dict[str, An
         "escape": asdict(topology.escape),
         "entrypoint": {
             "url": entrypoint_url(topology),
-            "client_netns": client_ns,
+            "client_netns": client.label,
             "resolvers": dns_service.nameservers(topology),
             "client_resolver": topology.escape.client_resolver,
             "healthy": bool(entry.get("healthy")),
@@ -104,7 +103,7 @@ def lab_status(lab: str, provider: Provider, topology: Topology) -> dict[str, An
         "etcd": etcd_info,
         "vips": holders,
         # the control-plane fence: etcd unreachable from the client segment (not part of `healthy`)
-        "fence": fence.present(provider.exec_prefix(provider.router_netns()), lab),
+        "fence": fence.present(router),
         # etcd's mutual TLS: days left on the lab's CA and each certificate ({} without TLS)
         "etcd_tls": topology.security.etcd_tls,
         "certificates": etcd_access.certificate_days(lab, topology),

@@ -12,6 +12,7 @@ import subprocess
 import time
 
 from nineslab.defaults import ETCD_CLIENT_PORT
+from nineslab.handle import Handle
 from nineslab.providers import Provider
 from nineslab.topology import Topology
 
@@ -48,11 +49,11 @@ def half_open(
     return out
 
 
-def _established(provider: Provider, netns: str) -> list[Conn] | None:
-    if not provider.has_netns(netns):
+def _established(where: Handle) -> list[Conn] | None:
+    if not where.present():
         return None
     try:
-        res = subprocess.run([*provider.exec_prefix(netns), *SS], capture_output=True, text=True, timeout=10)
+        res = where.run(SS, timeout=10)
     except subprocess.TimeoutExpired:
         return None
     return parse_ss(res.stdout) if res.returncode == 0 else None
@@ -63,8 +64,8 @@ def stale_watches(provider: Provider, topology: Topology) -> dict[str, list[str]
     looked at a second time before it counts, so a connection caught mid-handshake is not one."""
 
     def look() -> dict[str, list[str]]:
-        gws = {g.name: _established(provider, provider.netns(g)) or [] for g in topology.by_role("gateway")}
-        members = {str(m.address): _established(provider, provider.netns(m)) for m in topology.by_role("etcd")}
+        gws = {g.name: _established(provider.host(g)) or [] for g in topology.by_role("gateway")}
+        members = {str(m.address): _established(provider.host(m)) for m in topology.by_role("etcd")}
         return half_open(gws, members)
 
     first = look()

@@ -1,7 +1,7 @@
-"""Run Locust headless in the lab's client namespace (`ip netns exec`: the client's resolv.conf, so
-names go through the lab's DNS), paced to a target rate, recording into <run>/samples/. With workers,
-Locust's own distributed mode: a master beside the first client and one worker per share of the rate,
-spread over every client host of the topology."""
+"""Run Locust headless on the lab's client, through the provider's handle (on netns: the client's
+namespace with its resolv.conf, so names go through the lab's DNS), paced to a target rate, recording
+into <run>/samples/. With workers, Locust's own distributed mode: a master beside the first client and
+one worker per share of the rate, spread over every client host of the topology."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 
 from nineslab.defaults import DEADLINE_S
 from nineslab.errors import LabError
+from nineslab.handle import Handle
 from nineslab.load.samples import Tail
 from nineslab.paths import REPO_ROOT, venv_tool
 from nineslab.process import end_orphaned_group
@@ -37,8 +38,7 @@ class LoadClient(NamedTuple):
     """A client host as the load sees it."""
 
     name: str
-    prefix: list[str]  # runs a program there, as the client does (its namespace, its resolv.conf)
-    netns: str  # its namespace ("" = the machine nineslab runs on)
+    where: Handle  # runs a program there, as the client does (its namespace, its resolv.conf)
     address: str  # its address on the client edge
 
 
@@ -51,7 +51,7 @@ def master_address(master: LoadClient, placed: list[LoadClient]) -> str:
     """Where the workers reach the master without crossing a link a fault cuts: the loopback of the
     master's namespace when every worker shares it, else the master's address on the client edge, a
     bridge the router never routes (its cuts are between segments) and no machine's firewall sees."""
-    return "127.0.0.1" if all(w.netns == master.netns for w in placed) else master.address
+    return "127.0.0.1" if all(w.where.label == master.where.label for w in placed) else master.address
 
 
 def _free_port() -> int:
@@ -120,7 +120,7 @@ class LoadRun:
         locust = [str(venv_tool("locust")), "-f", str(LOCUSTFILE), "--loglevel", "WARNING"]
         main = self.clients[0]
         cmd = [
-            *main.prefix,
+            *main.where.prefix,
             *locust,
             "--headless",
             "--host",
@@ -139,7 +139,7 @@ class LoadRun:
         if self.processes > 1:
             cmd += ["--processes", str(self.processes)]
         master = master_address(main, self.placed)
-        port = _free_port() if self.placed and not main.netns else MASTER_PORT
+        port = _free_port() if self.placed and main.where.here else MASTER_PORT
         if self.placed:
             self.master = f"{master}:{port}"
             cmd += ["--master", "--master-bind-host", master, "--master-bind-port", str(port)]
@@ -150,7 +150,7 @@ class LoadRun:
             cmd, env=self._env(main), stdout=log, stderr=log, cwd=self.run_dir, start_new_session=True
         )
         for client in self.placed:
-            worker = [*client.prefix, *locust, "--worker", "--master-host", master, "--master-port", str(port)]
+            worker = [*client.where.prefix, *locust, "--worker", "--master-host", master, "--master-port", str(port)]
             self.worker_procs.append(
                 subprocess.Popen(
                     worker, env=self._env(client), stdout=log, stderr=log, cwd=self.run_dir, start_new_session=True

@@ -37,7 +37,7 @@ class RejectSwitch:
     def __init__(self, lab: Lab, addresses: list[str], kind: str = "refuse") -> None:
         self.verdict = KINDS[kind]
         self.proc = subprocess.Popen(
-            [*lab.provider.exec_prefix(lab.provider.router_netns()), "stdbuf", "-oL", "nft", "-i"],
+            lab.provider.router().argv(["stdbuf", "-oL", "nft", "-i"]),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

@@ -13,6 +13,7 @@ from typing import Any
 from nineslab import process
 from nineslab.clocks import Clock, ClockTable
 from nineslab.errors import LabError
+from nineslab.handle import Handle
 from nineslab.providers import daemons
 from nineslab.topology import Host, Topology
 from nineslab.topology.model import LAB_NETWORK
@@ -73,20 +74,22 @@ class Provider(abc.ABC):
         """Anything of this lab the provider made that is still on the machine (empty after destroy)."""
 
     @abc.abstractmethod
+    def host(self, host: Host) -> Handle:
+        """The way into `host` (the client too: it runs with the lab's resolver configuration)."""
+
+    @abc.abstractmethod
+    def router(self) -> Handle:
+        """The operator's vantage point: where etcd is checked from and where cuts between zones and
+        regions go (the router's namespace; on machines reached over SSH, the machine nineslab runs on)."""
+
     def netns(self, host: Host) -> str:
-        """The network namespace the host's processes run in."""
+        """The network namespace the host's processes run in (the providers whose hosts are namespaces;
+        what runs in a host goes through `host`)."""
+        raise NotImplementedError(f"the {self.name} provider's hosts are not namespaces of this machine")
 
     @abc.abstractmethod
     def pids(self, host: Host) -> list[int]:
         """Every process running on the host (whatever started it): what a whole-host fault acts on."""
-
-    @abc.abstractmethod
-    def has_netns(self, netns: str) -> bool:
-        """Whether that namespace of the lab exists right now."""
-
-    @abc.abstractmethod
-    def router_netns(self) -> str:
-        """The namespace that routes between the lab's zones and regions (where cuts go)."""
 
     @abc.abstractmethod
     def port(self, topology: Topology, host: Host) -> str:
@@ -209,7 +212,3 @@ class Provider(abc.ABC):
     def clock_offsets(self) -> dict[str, Clock]:
         """The offsets measure_clocks found last (what fault acts stamped on a host are corrected by)."""
         return {}
-
-    def exec_prefix(self, netns: str) -> list[str]:
-        """A command prefix that runs a program inside `netns`, with that namespace's /etc (resolv.conf)."""
-        return ["ip", "netns", "exec", netns]

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from nineslab.errors import LabError
+from nineslab.handle import Handle
 from nineslab.paths import TERRAFORM_DIR, host_dir, lab_dir
 from nineslab.providers.base import CUT, LOCAL, ROUTER, SWITCH_PORT, InventoryHost, Provider
 from nineslab.signals import python_keeps_signals
@@ -169,12 +170,7 @@ class NetnsProvider(Provider):
         if host.role != "gateway":
             return
         values = KEEPALIVE_ON if topology.escape.etcd_keepalive else KEEPALIVE_OFF
-        res = subprocess.run(
-            [*self.exec_prefix(self.netns(host)), "sysctl", "-qw", *(f"{k}={v}" for k, v in values.items())],
-            capture_output=True,
-            text=True,
-            timeout=10,
-        )
+        res = self.host(host).run(["sysctl", "-qw", *(f"{k}={v}" for k, v in values.items())], timeout=10)
         if res.returncode:
             raise LabError(f"{host.name}: sysctl refused the keepalive settings: {res.stderr.strip()}")
 
@@ -192,7 +188,7 @@ class NetnsProvider(Provider):
         # is re-made, so deploying over a half-broken lab repairs it.
         existing = set(lab_netns(self.lab))
         in_state = self._state_hosts()
-        if in_state and self.router_netns() not in existing:
+        if in_state and router_name(self.lab) not in existing:
             # The router is gone: every link hangs off it, so everything is re-made.
             stale = sorted(in_state & set(variables["hosts"]))
             replace = [f"-replace=module.core.{STEP}"]
@@ -259,18 +255,25 @@ class NetnsProvider(Provider):
     def pids(self, host: Host) -> list[int]:
         return netns_pids(self.netns(host))
 
-    def has_netns(self, netns: str) -> bool:
-        return netns.startswith(f"{self.lab}-") and (NETNS_RUN / netns).exists()
+    def host(self, host: Host) -> Handle:
+        return self._handle(self.netns(host))
 
-    def router_netns(self) -> str:
-        return router_name(self.lab)
+    def router(self) -> Handle:
+        return self._handle(router_name(self.lab))
+
+    def _handle(self, ns: str) -> Handle:
+        # `ip netns exec`, not nsenter: it also mounts the namespace's /etc (the client's resolv.conf)
+        return Handle(self.lab, ns, ("ip", "netns", "exec", ns), lambda: self._has_netns(ns))
+
+    def _has_netns(self, netns: str) -> bool:
+        return netns.startswith(f"{self.lab}-") and (NETNS_RUN / netns).exists()
 
     def port(self, topology: Topology, host: Host) -> str:
         return port_name(self.lab, topology.hosts.index(host))
 
     def _port(self, topology: Topology, host: Host, state: str) -> None:
         port = self.port(topology, host)
-        subprocess.run(["ip", "-n", self.router_netns(), "link", "set", port, state], capture_output=True, text=True)
+        subprocess.run(["ip", "-n", router_name(self.lab), "link", "set", port, state], capture_output=True, text=True)
 
     def power_off(self, topology: Topology, host: Host) -> None:
         self._port(topology, host, "down")

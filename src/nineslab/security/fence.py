@@ -12,6 +12,7 @@ import subprocess
 
 from nineslab.defaults import ETCD_CLIENT_PORT, ETCD_PEER_PORT
 from nineslab.errors import LabError
+from nineslab.handle import Handle
 from nineslab.topology import Topology
 
 CONTROL_PORTS = (ETCD_CLIENT_PORT, ETCD_PEER_PORT)
@@ -37,18 +38,18 @@ def fence_script(lab: str, topology: Topology) -> str:
     )
 
 
-def _nft(router: list[str], args: list[str], script: str | None = None) -> subprocess.CompletedProcess[str]:
-    """nft in the router: `router` is the command prefix that runs a program there (the provider's)."""
-    cmd = [*router, "nft", *args]
-    return subprocess.run(cmd, input=script, capture_output=True, text=True, timeout=10)
+def _nft(router: Handle, args: list[str], script: str | None = None) -> subprocess.CompletedProcess[str]:
+    return router.run(["nft", *args], input=script, timeout=10)
 
 
-def install(router: list[str], lab: str, topology: Topology) -> None:
-    res = _nft(router, ["-f", "-"], fence_script(lab, topology))
+def install(router: Handle, topology: Topology) -> None:
+    res = _nft(router, ["-f", "-"], fence_script(router.lab, topology))
     if res.returncode != 0:
         detail = " ".join(res.stderr.split())[-300:]
-        raise LabError(f"lab {lab}: cannot install the control-plane fence in the router ({detail}) — `make setup`")
+        raise LabError(
+            f"lab {router.lab}: cannot install the control-plane fence in the router ({detail}) — `make setup`"
+        )
 
 
-def present(router: list[str], lab: str) -> bool:
-    return _nft(router, ["list", "table", "inet", fence_table(lab)]).returncode == 0
+def present(router: Handle) -> bool:
+    return _nft(router, ["list", "table", "inet", fence_table(router.lab)]).returncode == 0

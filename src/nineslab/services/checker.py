@@ -1,5 +1,5 @@
-"""The checker: health checks executed INSIDE a lab namespace (`ip netns exec <lab>-client python
-checker.py`), because the root namespace holds no lab address. Reads a JSON list of checks on stdin,
+"""The checker: health checks executed INSIDE the lab (run through a provider's handle, e.g. in the
+client's namespace), because the root namespace holds no lab address. Reads a JSON list of checks on stdin,
 answers JSON on stdout. Stdlib only and import-light: it starts once per status call. Every check has a hard timeout."""
 
 from __future__ import annotations

@@ -141,6 +141,7 @@ def test_recover_uses_only_the_saved_state(tmp_path: Path, monkeypatch: pytest.M
 def test_provider_names_what_faults_touch() -> None:
     provider = NetnsProvider("unit")
     topo = load_topology("2az")
-    assert provider.router_netns() == "unit-core" and provider.netns(topo.client) == "unit-client"
+    assert provider.router().label == "unit-core" and provider.host(topo.client).label == "unit-client"
+    assert provider.host(topo.client).argv(["true"]) == ["ip", "netns", "exec", "unit-client", "true"]
     assert provider.port(topo, topo.hosts[3]) == "unit-h3"
     assert isinstance(OPS["power_off"], Op) and OPS["power_off"].needs <= provider.capabilities

@@ -11,6 +11,7 @@ import pytest
 
 from nineslab.errors import LabError
 from nineslab.faults.ops import OPS
+from nineslab.handle import Handle
 from nineslab.load.runner import LoadClient, LoadRun, master_address, place_workers
 from nineslab.providers.netns import NetnsProvider
 from nineslab.topology import load_topology
@@ -21,9 +22,7 @@ CLIENTS_2AZ = "topologies/examples/2az-clients.yaml"
 
 def _clients(topology: str) -> list[LoadClient]:
     provider = NetnsProvider("unit")
-    return [
-        LoadClient(h.name, [], provider.netns(h), str(h.address)) for h in load_topology(topology).by_role("client")
-    ]
+    return [LoadClient(h.name, provider.host(h), str(h.address)) for h in load_topology(topology).by_role("client")]
 
 
 def test_workers_go_round_robin_over_the_clients_the_masters_first() -> None:
@@ -39,7 +38,7 @@ def test_the_master_is_on_loopback_when_its_workers_share_its_namespace_else_on_
     three = _clients(CLIENTS_2AZ)
     assert master_address(three[0], place_workers(three, 3)) == "198.19.255.10"
     # the operator's machine (hosts provider): every client is "" — one machine, its loopback
-    here = [c._replace(netns="") for c in three]
+    here = [c._replace(where=Handle("unit", "this machine", (), lambda: True)) for c in three]
     assert master_address(here[0], place_workers(here, 3)) == "127.0.0.1"
 
 

@@ -16,6 +16,7 @@ from nineslab.providers import InventoryHost, NetnsProvider
 from nineslab.providers.hosts.inventory import Machine
 from nineslab.providers.hosts.provider import HostsProvider, pki_files, ship_kit
 from nineslab.security import etcd_access, pki
+from nineslab.topology import load_topology
 
 
 def provider(become: bool = False) -> HostsProvider:
@@ -37,7 +38,7 @@ def test_go_daemons_run_from_what_was_shipped_and_debian_ones_from_the_machine()
 
 
 def test_a_machine_is_reached_over_ssh_with_the_labs_options_and_gets_only_its_role_s_binary() -> None:
-    hv = provider().ansible_host_vars(InventoryHost("gw-a", "gateway", "192.0.2.10", "a", "r", "ssh:gw-a"))
+    hv = provider().ansible_host_vars(InventoryHost("gw-a", "gateway", "192.0.2.10", "a", "r", ""))
     assert (hv["ansible_host"], hv["ansible_user"], hv["ansible_port"]) == ("192.0.2.10", "debian", 2222)
     assert hv["ansible_ssh_private_key_file"] == "/k/id" and hv["ship_daemons"] == ["traefik"]
     common = shlex.split(hv["ansible_ssh_common_args"])
@@ -45,10 +46,12 @@ def test_a_machine_is_reached_over_ssh_with_the_labs_options_and_gets_only_its_r
 
 
 def test_commands_go_over_ssh_to_the_named_machine_with_sudo_where_it_becomes() -> None:
-    assert provider().exec_prefix("") == [], "the client: the machine nineslab runs on"
-    plain = provider().exec_prefix("ssh:etcd-a1")
+    topo = load_topology("2az")
+    hosts = provider()
+    assert hosts.router().here and hosts.host(topo.client).here, "the client: the machine nineslab runs on"
+    plain = hosts.host(topo.host("etcd-a1")).prefix
     assert plain[0] == "ssh" and plain[-1] == "root@192.0.2.20"
-    assert provider(become=True).exec_prefix("ssh:gw-a")[-3:] == ["debian@192.0.2.10", "sudo", "-n"]
+    assert provider(become=True).host(topo.host("gw-a")).prefix[-3:] == ("debian@192.0.2.10", "sudo", "-n")
 
 
 def lab_pki(state: Path, monkeypatch: pytest.MonkeyPatch, names: list[str]) -> Path:

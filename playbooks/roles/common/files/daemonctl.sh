@@ -9,6 +9,10 @@
 #                                        again), or for good (forget: the host no longer runs it);
 #                                        under a supervisor it is held down through its runsv
 #   HOST_DIR start DAEMON                start it with the command its deploy wrote (run/DAEMON.start)
+#   HOST_DIR supervise DAEMON            (its start script, escape.supervisor) run it under its runsv by
+#                                        run/DAEMON.run, in the host's supervision tree; exit 1: it ran
+#   HOST_DIR evict DAEMON                (its start script) end the host's supervision tree and DAEMON
+#                                        where they live in another network namespace than this one
 #   HOST_DIR signal DAEMON SIGNAL        send SIGNAL, print the PID
 #   HOST_DIR hold DAEMON                 down until started again: its runsv told first, then SIGKILL
 #   HOST_DIR unsupervise                 the supervision tree killed (the daemons left running)
@@ -34,6 +38,66 @@ case $act in
     [ "$5" = forget ] && rm -rf "$sv"
     exec start-stop-daemon --stop --quiet --retry TERM/5/KILL/2 --remove-pidfile --pidfile "$pidfile" --exec "$exe" ;;
   start) stamp; exec sh "$d/run/$daemon.start" ;;
+  evict)
+    # A process keeps a deleted namespace alive: a pidfile's process that survived its host's namespace
+    # is stale for this host, ended by that PID — the supervision tree first (runsvdir and the runsv it
+    # started), or a runsv would restart the daemon there.
+    for f in "$d/run/runsvdir.pid" "$d/run/$daemon.pid"; do
+      p=$(cat "$f" 2>/dev/null || true)
+      if [ -n "$p" ] && [ -e "/proc/$p" ] && [ "$(readlink "/proc/$p/ns/net")" != "$(readlink /proc/self/ns/net)" ]; then
+        kill -9 "$p" $(pgrep -P "$p" -x runsv); rm -f "$f"
+      fi
+    done ;;
+  supervise)
+    # The host's one supervision tree (runsvdir over DIR/sv) starts a crashed daemon again at once, as
+    # systemd's Restart=always would.
+    pidfile=$d/run/$daemon.pid; sv=$d/sv/$daemon
+    p=$(cat "$pidfile" 2>/dev/null || true)
+    # Its parent says whether it runs under a runsv (supervise/pid lags a restart: comparing with it once
+    # stopped a daemon runsv had just restarted after a crash, and left the next one without a pidfile).
+    pp=$(cut -d' ' -f4 "/proc/$p/stat" 2>/dev/null || true)
+    if [ -n "$p" ] && [ -e "/proc/$p" ] && [ "$(cat "/proc/$pp/comm" 2>/dev/null)" != runsv ]; then
+      # Running, but not under the supervisor (supervision was just switched on): stopped, restarted under it.
+      start-stop-daemon --stop --quiet --oknodo --retry TERM/5/KILL/2 --remove-pidfile --pidfile "$pidfile"
+    fi
+    mkdir -p "$sv"
+    cp "$d/run/$daemon.run" "$sv/run.new" && chmod 755 "$sv/run.new" && mv -f "$sv/run.new" "$sv/run" || exit 2
+    # runsvdir leaves a service directory changed within the current second for its next scan, a second
+    # later (1.01 s measured from its start to the service's runsv); this one is complete, so its mtime
+    # is set back and a runsvdir started now takes it up at once (8 ms).
+    touch -d '-2 seconds' "$d/sv"
+    start-stop-daemon --start --quiet --background --make-pidfile --pidfile "$d/run/runsvdir.pid" \
+      --chdir "$d" --exec /usr/bin/runsvdir -- -P "$d/sv"
+    # Its runsv (bounded, 10 s): at once from a runsvdir started just now, about a second from one
+    # already running (its next scan).
+    i=0
+    until sv status "$sv" >/dev/null 2>&1; do
+      i=$((i + 1)); [ $i -gt 200 ] && { echo "runsv did not take up $sv within 10 s" >&2; exit 2; }
+      sleep 0.05
+    done
+    was=$(sv status "$sv")
+    # Always `up`: a service held down (a `stop` fault) or started once is normally up again. Waited for
+    # here, 20 ms apart (bounded, 10 s): `sv -w` polls every 420 ms, which was 0.45 s of every start.
+    sv up "$sv" || { echo "runsv could not start $daemon: $(sv status "$sv")" >&2; exit 2; }
+    i=0
+    until sv status "$sv" | grep -q '^run:'; do
+      i=$((i + 1)); [ $i -gt 500 ] && { echo "runsv could not start $daemon: $(sv status "$sv")" >&2; exit 2; }
+      sleep 0.02
+    done
+    case "$was" in
+      run:*)
+        # Running already; a pidfile lost meanwhile is written again from the supervisor's own record.
+        p=$(cat "$pidfile" 2>/dev/null || true)
+        if [ -z "$p" ] || [ ! -e "/proc/$p" ]; then cat "$sv/supervise/pid" > "$pidfile"; fi
+        exit 1 ;;
+    esac
+    # The pidfile names the running process once its run script has started (bounded, 5 s).
+    i=0
+    until [ "$(cat "$pidfile" 2>/dev/null)" = "$(cat "$sv/supervise/pid" 2>/dev/null)" ]; do
+      i=$((i + 1)); [ $i -gt 100 ] && break
+      sleep 0.05
+    done
+    exit 0 ;;
   signal) p=$(pid_of "$daemon") || exit 1; stamp; kill -"$4" "$p" && echo "$p" ;;
   hold)
     ctl=$d/sv/$daemon/supervise/control  # its runsv told not to start it again ('o': it ran once)...
@@ -52,5 +116,5 @@ case $act in
       [ -n "$p" ] && [ -e "/proc/$p" ] && kill -9 "$p" $(pgrep -P "$p") 2>/dev/null; rm -f "$f"
     done
     rm -rf "$d" ;;
-  *) echo "daemonctl.sh: unknown action '$act' (stop, start, signal, hold, unsupervise, purge)" >&2; exit 2 ;;
+  *) echo "daemonctl.sh: unknown action '$act' (stop, start, supervise, evict, signal, hold, unsupervise, purge)" >&2; exit 2 ;;
 esac

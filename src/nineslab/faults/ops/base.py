@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from nineslab.errors import NinesError
+from nineslab.handle import Handle
 from nineslab.services import daemons
 from nineslab.topology import Host, Topology
 
@@ -32,7 +33,7 @@ __all__ = [
     "is_daemon_name",
     "is_share",
     "is_switch",
-    "owned_netns",
+    "owned",
     "plan_host_names",
     "plan_hosts",
     "recover_start",
@@ -54,7 +55,7 @@ class Lab(Protocol):
     @property
     def etcd(self) -> EtcdClient: ...
 
-    def checker(self, netns: str | None = None) -> Checker: ...
+    def checker(self, where: Handle | None = None) -> Checker: ...
 
 
 State = dict[str, Any]
@@ -83,12 +84,12 @@ class Op:
     fits: Callable[[Topology], bool] = lambda _topology: True
 
 
-def owned_netns(lab: Lab, host: Host) -> str:
-    """The host's namespace, after checking it belongs to this lab: refuse anything else."""
-    ns = lab.provider.netns(host)
+def owned(lab: Lab, host: Host) -> Handle:
+    """The way into the host, after checking it belongs to this lab: refuse anything else."""
+    where = lab.provider.host(host)
     if not lab.provider.owns(host):
-        raise NinesError(f"refusing to touch {host.name} ({ns}, {host.address}): not part of lab {lab.name}")
-    return ns
+        raise NinesError(f"refusing to touch {host.name} ({where.label}, {host.address}): not part of lab {lab.name}")
+    return where
 
 
 def is_switch(value: Any) -> str | None:
@@ -108,7 +109,7 @@ def is_daemon_name(value: Any) -> str | None:
 def plan_hosts(lab: Lab, hosts: list[Host], params: Params) -> State:
     """The hosts, and which of their daemons: all of them, or only `params["daemon"]`."""
     for h in hosts:
-        owned_netns(lab, h)
+        owned(lab, h)
     only = params.get("daemon")
     topo = lab.topology()
     chosen = {h.name: [d for d in daemons(h, topo) if only in (None, d)] for h in hosts}
@@ -117,29 +118,30 @@ def plan_hosts(lab: Lab, hosts: list[Host], params: Params) -> State:
     return {"hosts": [h.name for h in hosts], "daemons": chosen}
 
 
-def daemons_of(lab: Lab, state: State, key: str = "hosts") -> list[tuple[Host, str, str]]:
-    """(host, namespace, daemon) for every daemon the state names (all of a host's, in older states)."""
+def daemons_of(lab: Lab, state: State, key: str = "hosts") -> list[tuple[Host, str]]:
+    """(host, daemon) for every daemon the state names (all of a host's, in older states), each host
+    checked to be the lab's."""
     topo = lab.topology()
     chosen = state.get("daemons", {})
     out = []
     for name in state[key]:
         host = topo.host(name)
-        ns = owned_netns(lab, host)
-        out += [(host, ns, d) for d in chosen.get(name, daemons(host, topo))]
+        owned(lab, host)
+        out += [(host, d) for d in chosen.get(name, daemons(host, topo))]
     return out
 
 
 def signal_daemons(lab: Lab, state: State, sig: int, key: str = "hosts") -> None:
-    for h, _ns, d in daemons_of(lab, state, key):
+    for h, d in daemons_of(lab, state, key):
         lab.provider.signal_daemon(h, d, sig)
 
 
 def start_daemons(lab: Lab, state: State, key: str = "hosts") -> None:
-    for h, _ns, d in daemons_of(lab, state, key):
+    for h, d in daemons_of(lab, state, key):
         lab.provider.start_daemon(h, d)
 
 
-def every_daemon(lab: Lab) -> list[tuple[Host, str, str]]:
+def every_daemon(lab: Lab) -> list[tuple[Host, str]]:
     topo = lab.topology()
     hosts = [h for h in topo.hosts if daemons(h, topo)]
     return daemons_of(lab, {"hosts": [h.name for h in hosts]})
@@ -151,7 +153,7 @@ def plan_host_names(lab: Lab, hosts: list[Host], params: Params) -> State:
 
 def apply_stop(lab: Lab, state: State, key: str = "hosts") -> None:
     """Down until recovered: the supervisor is told to leave the daemon down, then it is killed."""
-    for h, _ns, d in daemons_of(lab, state, key):
+    for h, d in daemons_of(lab, state, key):
         lab.provider.hold_down(h, d)
 
 
@@ -167,7 +169,7 @@ def sweep_start(lab: Lab) -> Swept:
     process of about 40 ms here, or an SSH round trip), one host's daemons one after another (two start
     scripts of one host at once could each start its supervision tree)."""
     by_host: dict[str, list[tuple[Host, str]]] = {}
-    for h, _ns, d in every_daemon(lab):
+    for h, d in every_daemon(lab):
         by_host.setdefault(h.name, []).append((h, d))
 
     def start_host(pairs: list[tuple[Host, str]]) -> Swept:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
 from nineslab.errors import NinesError
-from nineslab.faults.ops.base import Lab, Params, State, Swept, owned_netns
+from nineslab.faults.ops.base import Lab, Params, State, Swept, owned
 from nineslab.paths import host_dir
 from nineslab.services import dns as dns_service
 from nineslab.topology import Host
@@ -55,16 +54,13 @@ def zone_file(lab: Lab, host: Host) -> Path:
 def _reload_zone(lab: Lab, host: Host) -> None:
     """PowerDNS reads the zone file again now (bind backend; a file that does not parse is refused and
     the old zone kept, so the fault's file must parse)."""
-    res = subprocess.run(
+    res = owned(lab, host).run(
         [
-            *lab.provider.exec_prefix(owned_netns(lab, host)),
             "pdns_control",
             f"--socket-dir={host_dir(lab.name, host.name) / 'run'}",
             "bind-reload-now",
             dns_service.domain(lab.topology()),
         ],
-        capture_output=True,
-        text=True,
         timeout=10,
     )
     if res.returncode != 0 or "rejected" in res.stdout:
@@ -76,7 +72,7 @@ def _reload_zone(lab: Lab, host: Host) -> None:
 
 def plan_bad_answer(lab: Lab, hosts: list[Host], params: Params) -> State:
     for h in hosts:
-        owned_netns(lab, h)
+        owned(lab, h)
     return {"hosts": [h.name for h in hosts], "answer": params["answer"]}
 
 

@@ -12,12 +12,13 @@ from nineslab.faults.ops.base import (
     Params,
     State,
     Swept,
-    owned_netns,
+    owned,
     plan_hosts,
     signal_daemons,
     start_daemons,
     sweep_start,
 )
+from nineslab.handle import Handle
 from nineslab.providers.base import ROUTER
 from nineslab.services import daemons
 from nineslab.topology import Host, Topology
@@ -52,8 +53,10 @@ RULE_PRIORITY = 1100
 
 
 def _ip_router(lab: Lab, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    router = lab.provider.exec_prefix(lab.provider.router_netns())
-    return subprocess.run([*router, "ip", *args], capture_output=True, text=True, check=check)
+    res = lab.provider.router().run(["ip", *args])
+    if check:
+        res.check_returncode()
+    return res
 
 
 # -- power off: the host's switch port goes dark and its processes die ----------------------------
@@ -177,18 +180,18 @@ def sweep_cut(lab: Lab) -> Swept:
 def plan_blackhole(lab: Lab, hosts: list[Host], params: Params) -> State:
     """Packets to and from the hosts vanish: peers wait for timeouts instead of being refused."""
     for h in hosts:
-        owned_netns(lab, h)
+        owned(lab, h)
     pairs = [(f"{h.address}/32", str(LAB_NETWORK)) for h in hosts]
     return {"rules": pairs + [(str(LAB_NETWORK), f"{h.address}/32") for h in hosts]}
 
 
-def _nft(lab: Lab, ns: str, script: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    res = subprocess.run(
-        [*lab.provider.exec_prefix(ns), "nft", "-f", "-"], input=script, capture_output=True, text=True
-    )
+def _nft(where: Handle, script: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    res = where.run(["nft", "-f", "-"], input=script)
     if check and res.returncode != 0:
         detail = " ".join(res.stderr.split())[-300:]
-        raise NinesError(f"nft in {ns} refused the packet drop ({detail}) — is nftables installed? (`make setup`)")
+        raise NinesError(
+            f"nft in {where.label} refused the packet drop ({detail}) — is nftables installed? (`make setup`)"
+        )
     return res
 
 
@@ -210,7 +213,7 @@ def _drop_rules(share: float, match_in: str, match_out: str, hook_in: str, hook_
 def plan_lossy(lab: Lab, hosts: list[Host], params: Params) -> State:
     """A share of each host's packets dropped both ways, in the host's own namespace (a router rule would
     miss traffic bridged inside the zone); loopback is left alone."""
-    spaces = [owned_netns(lab, h) for h in hosts]
+    spaces = [owned(lab, h).label for h in hosts]
     return {"hosts": [h.name for h in hosts], "netns": spaces, "share": float(params["share"])}
 
 
@@ -219,9 +222,9 @@ def plan_lossy_link(lab: Lab, hosts: list[Host], params: Params) -> State:
     lossy uplink (traffic inside the zone is bridged and not touched)."""
     topo = lab.topology()
     for h in hosts:
-        owned_netns(lab, h)
+        owned(lab, h)
     zones = sorted({str(topo.zone(h.zone).cidr) for h in hosts if h.zone})
-    return {"netns": [lab.provider.router_netns()], "zones": zones, "share": float(params["share"])}
+    return {"netns": [lab.provider.router().label], "zones": zones, "share": float(params["share"])}
 
 
 def apply_lossy(lab: Lab, state: State) -> None:
@@ -231,25 +234,30 @@ def apply_lossy(lab: Lab, state: State) -> None:
         rules = _drop_rules(state["share"], f"ip saddr {{ {cidrs} }}", f"ip daddr {{ {cidrs} }}", "forward", "forward")
     else:
         rules = _drop_rules(state["share"], 'iifname != "lo"', 'oifname != "lo"', "input", "output")
-    for ns in state["netns"]:
-        _nft(lab, ns, f"table inet {table} {{\n{rules}}}\n")
+    for where in _lossy_places(lab, state):
+        _nft(where, f"table inet {table} {{\n{rules}}}\n")
 
 
-def _delete_table(lab: Lab, ns: str) -> bool:
-    return _nft(lab, ns, f"delete table inet {lossy_table(lab)}\n", check=False).returncode == 0
+def _lossy_places(lab: Lab, state: State) -> list[Handle]:
+    """Where the state's drop tables go: the router (zones) or each host's own namespace."""
+    topo = lab.topology()
+    return [lab.provider.router()] if "zones" in state else [owned(lab, topo.host(h)) for h in state["hosts"]]
+
+
+def _delete_table(lab: Lab, where: Handle) -> bool:
+    return _nft(where, f"delete table inet {lossy_table(lab)}\n", check=False).returncode == 0
 
 
 def recover_lossy(lab: Lab, state: State) -> None:
-    for ns in state["netns"]:
-        _delete_table(lab, ns)
+    for where in _lossy_places(lab, state):
+        _delete_table(lab, where)
 
 
 def sweep_lossy(lab: Lab) -> Swept:
     """The lab's drop table removed from every host namespace and the router."""
     topo = lab.topology()
-    spaces = [lab.provider.router_netns()] + [lab.provider.netns(h) for h in topo.hosts]
     actions = []
-    for ns in spaces:
-        if lab.provider.has_netns(ns) and _delete_table(lab, ns):
-            actions.append(f"removed the packet drop in {ns}")
+    for where in [lab.provider.router()] + [lab.provider.host(h) for h in topo.hosts]:
+        if where.present() and _delete_table(lab, where):
+            actions.append(f"removed the packet drop in {where.label}")
     return actions, []

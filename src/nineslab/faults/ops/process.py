@@ -50,7 +50,7 @@ def sweep_pause(lab: Lab) -> Swept:
     """Every host thawed and SIGCONT to every daemon of the lab (a running one ignores it)."""
     _freeze(lab, [h.name for h in lab.topology().hosts if h.role != "client"], False)
     errors = []
-    for h, _ns, d in every_daemon(lab):
+    for h, d in every_daemon(lab):
         try:
             lab.provider.signal_daemon(h, d, signal.SIGCONT)
         except NinesError as exc:  # a machine SSH cannot reach: the others still get theirs
@@ -67,5 +67,5 @@ def plan_cold_start(lab: Lab, hosts: list[Host], params: Params) -> State:
 
 def apply_cold_start(lab: Lab, state: State) -> None:
     apply_stop(lab, state)
-    for h, _, d in daemons_of(lab, state, "restarted"):
+    for h, d in daemons_of(lab, state, "restarted"):
         lab.provider.restart_daemon(h, d)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from nineslab import cgroups
 from nineslab.errors import NinesError
-from nineslab.faults.ops.base import Lab, Params, State, Swept, owned_netns, start_daemons, sweep_start
+from nineslab.faults.ops.base import Lab, Params, State, Swept, owned, start_daemons, sweep_start
 from nineslab.providers.base import CONTAINER
 from nineslab.topology import Host
 
@@ -35,7 +35,7 @@ def plan_slow(lab: Lab, hosts: list[Host], params: Params) -> State:
         raise NinesError(problem)
     found: dict[str, dict[str, str]] = {}
     for h in hosts:
-        owned_netns(lab, h)
+        owned(lab, h)
         found[h.name] = {str(pid): group for pid in lab.provider.pids(h) if (group := cgroups.cpu_cgroup(pid))}
     return {"hosts": [h.name for h in hosts], "share": float(params["share"]), "cgroups": found}
 

@@ -3,8 +3,9 @@
 nineslab creates no machine and removes none: `create` proves every machine answers before anything is
 changed, `destroy` removes what nineslab put there (its daemons by pidfile, its directory).
 
-A host's "namespace" here is the token `ssh:<host>`: every caller that runs a command "in a host"
-(through `exec_prefix`) reaches the machine over SSH; the client is the machine nineslab runs on ("")."""
+A host's handle runs a command on its machine over SSH (as root through sudo where the machine's user is
+not root); the client's, and the router's (the operator's vantage point), run it on the machine
+nineslab runs on."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ import yaml
 
 from nineslab.clocks import Clock, ClockTable, clocks_from_json, clocks_to_json, measured
 from nineslab.errors import LabError, NinesError
+from nineslab.handle import Handle
 from nineslab.paths import PLAYBOOK_DIR, binaries, host_dir, lab_dir
 from nineslab.providers.base import CUT, SWITCH_PORT, InventoryHost, Provider
 from nineslab.providers.daemons import pidfile
@@ -30,7 +32,6 @@ from nineslab.topology import Host, Topology, load_topology
 
 INVENTORY_COPY = "machines.yaml"  # the inventory as deployed, in the lab's state directory
 CLOCKS_FILE = "clocks.json"  # each machine's clock offset and bound, as the last run's start measured them
-TOKEN = "ssh:"
 # The Go daemons are shipped (the same binaries the other providers run); the Debian daemons are the
 # machine's own, from its packages (`nineslab machines` checks them).
 SHIPPED = {"etcd": ["etcd"], "gateway": ["traefik"], "app": ["caddy"]}
@@ -110,7 +111,7 @@ class HostsProvider(Provider):
                 str(h.address),
                 h.zone,
                 h.region,
-                self.netns(h),
+                "",  # no namespace: a machine
                 # an LB's floating address goes on the device that holds its own address (keepalived)
                 interface=self._device(machines[h.name]) if h.role == "lb" else "",
             )
@@ -150,27 +151,27 @@ class HostsProvider(Provider):
     def leftovers(self) -> list[str]:
         return []  # on the machines: see destroy (its failure names the machine)
 
-    def netns(self, host: Host) -> str:
-        return "" if host.role == "client" else f"{TOKEN}{host.name}"
+    def host(self, host: Host) -> Handle:
+        if host.role == "client":
+            return self.router()  # the operator's machine, with its own resolver
+        name = host.name
+        machine = self.machines()[name]
+        prefix = ("ssh", *ssh.ssh_options(self.lab, machine), machine.target)
+        return Handle(
+            self.lab,
+            machine.target,
+            (*prefix, "sudo", "-n") if machine.become else prefix,
+            lambda: name in self.machines(),
+        )
+
+    def router(self) -> Handle:
+        return Handle(self.lab, "this machine", (), lambda: True)
 
     def pids(self, host: Host) -> list[int]:
         return []
 
-    def has_netns(self, netns: str) -> bool:
-        return netns == "" or netns.removeprefix(TOKEN) in self.machines()
-
-    def router_netns(self) -> str:
-        return ""  # the operator's vantage point is the machine nineslab runs on
-
     def port(self, topology: Topology, host: Host) -> str:
         raise LabError("the hosts provider has no switch ports: a machine's links are not nineslab's")
-
-    def exec_prefix(self, netns: str) -> list[str]:
-        if not netns:
-            return []
-        machine = self.machines()[netns.removeprefix(TOKEN)]
-        prefix = ["ssh", *ssh.ssh_options(self.lab, machine), machine.target]
-        return [*prefix, "sudo", "-n"] if machine.become else prefix
 
     def daemon_pid(self, host: Host, daemon: str) -> int | None:
         if host.role == "client":
@@ -178,7 +179,7 @@ class HostsProvider(Provider):
         path = shlex.quote(str(pidfile(self.lab, host.name, daemon)))
         cmd = f'p=$(cat {path} 2>/dev/null) && [ -d /proc/"$p" ] && echo "$p"'
         try:
-            res = subprocess.run([*self.exec_prefix(self.netns(host)), cmd], capture_output=True, text=True, timeout=30)
+            res = self.host(host).run([cmd])
         except subprocess.TimeoutExpired:
             return None
         out = res.stdout.strip()
