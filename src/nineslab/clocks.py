@@ -16,6 +16,11 @@ class Clock(NamedTuple):
 ClockTable = dict[str, Clock | None]  # None: the host did not answer
 
 
+# What a provider's hands did to hosts that keep their own clocks (machines): (host, epoch s as read on
+# that host when the act took hold). Returned by each act; empty where every host reads this clock.
+Acts = list[tuple[str, float]]
+
+
 def clocks_to_json(clocks: ClockTable) -> dict[str, dict[str, float] | None]:
     """{host: {offset_s, error_s}} (null: not measured), as the lab and every run keep them."""
     return {
@@ -51,7 +56,7 @@ def measured(clocks: ClockTable) -> dict[str, Clock]:
 
 
 def on_client_clock(
-    acts: list[tuple[str, float]], offsets: dict[str, Clock] | dict[str, tuple[float, float]], key: str = "acted"
+    acts: Acts, offsets: dict[str, Clock] | dict[str, tuple[float, float]], key: str = "acted"
 ) -> dict[str, Any]:
     """`acts` (host, epoch s on the host's clock) as the client's clock read them: each minus its host's
     offset (host minus client). Returns {key: {host: first act}, key_start: the first, key_end: the last,

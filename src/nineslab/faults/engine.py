@@ -86,12 +86,11 @@ def inject(lab: Lab, name: str, spec: FaultSpec | None = None) -> dict[str, Any]
     record = plan(lab, spec, planned_at=time.time())
     path.parent.mkdir(parents=True, exist_ok=True)
     _write(path, record)  # before apply: a crash from here on is recoverable
-    lab.provider.acts.clear()
     record["apply_start"] = time.time()  # the fault can take effect from here (its window's start)
-    OPS[spec.op].apply(lab, record["state"])
+    acts = OPS[spec.op].apply(lab, record["state"]) or []
     record["inject_end"] = time.time()
     # where the hosts keep their own clocks: when it acted on each, on this machine's time line
-    record.update(on_client_clock(lab.provider.acts, lab.provider.clock_offsets()))
+    record.update(on_client_clock(acts, lab.provider.clock_offsets()))
     _write(path, record)
     return record
 
@@ -138,11 +137,10 @@ def recover(lab: Lab, name: str) -> dict[str, Any]:
         record: dict[str, Any] = json.loads(path.read_text())
     except FileNotFoundError:
         return {"fault": name, "recovered": False, "note": "not injected (nothing to recover)"}
-    lab.provider.acts.clear()
     record["recover_start"] = time.time()
-    OPS[record["op"]].recover(lab, record["state"])
+    acts = OPS[record["op"]].recover(lab, record["state"]) or []
     record["recover_end"] = time.time()
-    record.update(on_client_clock(lab.provider.acts, lab.provider.clock_offsets(), key="recovered"))
+    record.update(on_client_clock(acts, lab.provider.clock_offsets(), key="recovered"))
     path.unlink(missing_ok=True)  # a stop condition and the experiment's rollback may both recover it
     return {**record, "recovered": True}
 

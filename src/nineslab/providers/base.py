@@ -8,10 +8,10 @@ import abc
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from nineslab import process
-from nineslab.clocks import Clock, ClockTable
+from nineslab.clocks import Acts, Clock, ClockTable
 from nineslab.errors import LabError
 from nineslab.handle import Handle
 from nineslab.providers import daemons
@@ -27,6 +27,13 @@ CUT = "cut"  # a zone or region can be cut off from the rest (a router's rules, 
 # the hosts' files, cgroups and namespaces are on this machine: ops that edit a host's zone file, move its
 # processes into a cgroup or add rules inside its namespace need it (not machines reached over SSH)
 LOCAL = "local"
+
+
+class Started(NamedTuple):
+    """What a start of a daemon did: started it (False: it was running already), and its acts."""
+
+    started: bool
+    acts: Acts
 
 
 @dataclass(frozen=True)
@@ -49,9 +56,6 @@ class Provider(abc.ABC):
 
     def __init__(self, lab: str) -> None:
         self.lab = lab
-        # When the hands below acted, each on its host's own clock: (host, epoch s as read there). Only
-        # providers whose hosts keep clocks of their own (machines) stamp; nineslab.clocks corrects them.
-        self.acts: list[tuple[str, float]] = []
 
     @abc.abstractmethod
     def create(self, topology: Topology) -> list[InventoryHost]:
@@ -95,11 +99,13 @@ class Provider(abc.ABC):
     def port(self, topology: Topology, host: Host) -> str:
         """The host's link as seen from the router (its "switch port")."""
 
-    def power_off(self, topology: Topology, host: Host) -> None:
+    # The hands below return their acts (nineslab.clocks.Acts): stamps where the hosts keep their own
+    # clocks (machines), [] elsewhere.
+    def power_off(self, topology: Topology, host: Host) -> Acts:
         """The host off the network (its switch port down); its processes are the caller's to kill."""
         raise NotImplementedError(f"the {self.name} provider cannot power a host off")
 
-    def power_on(self, topology: Topology, host: Host) -> None:
+    def power_on(self, topology: Topology, host: Host) -> Acts:
         """Undo power_off (idempotent: a host that is on stays on); its daemons are the caller's to start."""
         raise NotImplementedError(f"the {self.name} provider cannot power a host on")
 
@@ -160,22 +166,25 @@ class Provider(abc.ABC):
         """The PID of the host's `daemon` from its pidfile if it runs, else None."""
         return daemons.daemon_pid(self.lab, host.name, daemon)
 
-    def signal_daemon(self, host: Host, daemon: str, sig: int) -> int | None:
-        """`sig` to the daemon its pidfile names; its PID, or None if it was not running."""
-        return daemons.signal_daemon(self.lab, host.name, daemon, sig)
+    def signal_daemon(self, host: Host, daemon: str, sig: int) -> Acts:
+        """`sig` to the daemon its pidfile names (nothing if it is not running)."""
+        daemons.signal_daemon(self.lab, host.name, daemon, sig)
+        return []
 
-    def start_daemon(self, host: Host, daemon: str) -> bool:
-        """Start the daemon with the command its deploy used; True if started, False if it was running."""
-        return daemons.start_daemon(self.lab, self.netns(host), host.name, daemon)
+    def start_daemon(self, host: Host, daemon: str) -> Started:
+        """Start the daemon with the command its deploy used (not started: it was running)."""
+        return Started(daemons.start_daemon(self.lab, self.netns(host), host.name, daemon), [])
 
-    def hold_down(self, host: Host, daemon: str) -> None:
+    def hold_down(self, host: Host, daemon: str) -> Acts:
         """The daemon killed and kept down until started again (its supervisor told first); returns once
         it is gone (bounded)."""
         process.wait_gone(daemons.hold_down(self.lab, host.name, daemon))
+        return []
 
-    def stop_supervisor(self, host: Host) -> None:
+    def stop_supervisor(self, host: Host) -> Acts:
         """The host's supervision tree ended, so that nothing restarts its daemons (a power-off)."""
         daemons.stop_supervisor(self.lab, host.name)
+        return []
 
     def stop_daemons(
         self, pairs: list[tuple[str, str]], timeout: float = 5.0, meanwhile: Callable[[], None] | None = None
@@ -184,7 +193,7 @@ class Provider(abc.ABC):
         exit (destroy); "host/daemon" of each process stopped."""
         return daemons.stop_daemons(self.lab, pairs, timeout, meanwhile)
 
-    def restart_daemon(self, host: Host, daemon: str, graceful: bool = False) -> None:
+    def restart_daemon(self, host: Host, daemon: str, graceful: bool = False) -> Acts:
         """The daemon ended and started again with the command its deploy used: SIGKILL (a crash), or
         graceful: its supervisor and it stopped (SIGTERM, SIGKILL after 5 s). For the ops and sweeps
         that need the lab's hosts on this machine (LOCAL)."""
@@ -193,13 +202,14 @@ class Provider(abc.ABC):
         else:
             process.wait_gone(daemons.signal_daemon(self.lab, host.name, daemon, signal.SIGKILL))
         daemons.start_daemon(self.lab, self.netns(host), host.name, daemon)
+        return []
 
-    def cut(self, inside: list[str], outside: list[str], client: bool) -> None:
+    def cut(self, inside: list[str], outside: list[str], client: bool) -> Acts:
         """Cut the hosts `inside` off from those `outside` (and from the client, if `client`), both ways:
         providers with CUT and no ROUTER (a router's cuts are rules the fault ops add there)."""
         raise NotImplementedError(f"the {self.name} provider cuts at its router")
 
-    def uncut(self) -> list[str]:
+    def uncut(self) -> tuple[list[str], Acts]:
         """Undo every cut and power-off of `cut`/`power_off` (idempotent); the hosts that had one."""
         raise NotImplementedError(f"the {self.name} provider cuts at its router")
 

@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from nineslab.clocks import Acts
 from nineslab.errors import LabError
 from nineslab.handle import Handle
 from nineslab.paths import TERRAFORM_DIR, host_dir, lab_dir
@@ -275,11 +276,13 @@ class NetnsProvider(Provider):
         port = self.port(topology, host)
         subprocess.run(["ip", "-n", router_name(self.lab), "link", "set", port, state], capture_output=True, text=True)
 
-    def power_off(self, topology: Topology, host: Host) -> None:
+    def power_off(self, topology: Topology, host: Host) -> Acts:
         self._port(topology, host, "down")
+        return []
 
-    def power_on(self, topology: Topology, host: Host) -> None:
+    def power_on(self, topology: Topology, host: Host) -> Acts:
         self._port(topology, host, "up")
+        return []
 
     def destroy(self) -> None:
         if (self.tf_dir / "terraform.tfstate").exists() and (self.tf_dir / "lab.tfvars.json").exists():

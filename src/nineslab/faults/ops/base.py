@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from nineslab.clocks import Acts
 from nineslab.errors import NinesError
 from nineslab.handle import Handle
 from nineslab.services import daemons
@@ -61,7 +62,8 @@ class Lab(Protocol):
 State = dict[str, Any]
 Params = dict[str, Any]
 Plan = Callable[["Lab", list[Host], Params], State]
-Apply = Callable[["Lab", State], None]
+# Applies or recovers; what the provider's hands did on hosts with clocks of their own (None: nothing).
+Apply = Callable[["Lab", State], Acts | None]
 # What a sweep did, and what it could not do (heal reports both and keeps going).
 Swept = tuple[list[str], list[str]]
 Sweep = Callable[["Lab"], Swept]
@@ -131,14 +133,12 @@ def daemons_of(lab: Lab, state: State, key: str = "hosts") -> list[tuple[Host, s
     return out
 
 
-def signal_daemons(lab: Lab, state: State, sig: int, key: str = "hosts") -> None:
-    for h, d in daemons_of(lab, state, key):
-        lab.provider.signal_daemon(h, d, sig)
+def signal_daemons(lab: Lab, state: State, sig: int, key: str = "hosts") -> Acts:
+    return [a for h, d in daemons_of(lab, state, key) for a in lab.provider.signal_daemon(h, d, sig)]
 
 
-def start_daemons(lab: Lab, state: State, key: str = "hosts") -> None:
-    for h, d in daemons_of(lab, state, key):
-        lab.provider.start_daemon(h, d)
+def start_daemons(lab: Lab, state: State, key: str = "hosts") -> Acts:
+    return [a for h, d in daemons_of(lab, state, key) for a in lab.provider.start_daemon(h, d).acts]
 
 
 def every_daemon(lab: Lab) -> list[tuple[Host, str]]:
@@ -151,14 +151,13 @@ def plan_host_names(lab: Lab, hosts: list[Host], params: Params) -> State:
     return {"hosts": [h.name for h in hosts]}
 
 
-def apply_stop(lab: Lab, state: State, key: str = "hosts") -> None:
+def apply_stop(lab: Lab, state: State, key: str = "hosts") -> Acts:
     """Down until recovered: the supervisor is told to leave the daemon down, then it is killed."""
-    for h, d in daemons_of(lab, state, key):
-        lab.provider.hold_down(h, d)
+    return [a for h, d in daemons_of(lab, state, key) for a in lab.provider.hold_down(h, d)]
 
 
-def recover_start(lab: Lab, state: State) -> None:
-    start_daemons(lab, state)
+def recover_start(lab: Lab, state: State) -> Acts:
+    return start_daemons(lab, state)
 
 
 START_WORKERS = 8  # hosts whose daemons a sweep starts side by side
@@ -176,7 +175,7 @@ def sweep_start(lab: Lab) -> Swept:
         actions, errors = [], []
         for h, d in pairs:
             try:
-                if lab.provider.start_daemon(h, d):
+                if lab.provider.start_daemon(h, d).started:
                     actions.append(f"started {h.name}/{d}")
             except (OSError, RuntimeError, NinesError) as exc:  # NinesError: a machine SSH cannot reach
                 errors.append(str(exc))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import time
 
+from nineslab.clocks import Acts
 from nineslab.errors import NinesError, RolledBack
 from nineslab.faults.ops.base import Lab, Params, State, Swept, apply_stop, plan_hosts, start_daemons
 from nineslab.health.watches import stale_watches
@@ -40,23 +41,22 @@ def plan_expired_cert(lab: Lab, hosts: list[Host], params: Params) -> State:
     return plan_hosts(lab, hosts, params)
 
 
-def _restart(lab: Lab, state: State) -> None:
+def _restart(lab: Lab, state: State) -> Acts:
     """Stopped (held down under a supervisor, so it cannot come back on the old files) and started again."""
-    apply_stop(lab, state)
-    start_daemons(lab, state)
+    return apply_stop(lab, state) + start_daemons(lab, state)
 
 
-def apply_expired_cert(lab: Lab, state: State) -> None:
+def apply_expired_cert(lab: Lab, state: State) -> Acts:
     topo = lab.topology()
     for name in state["hosts"]:
         etcd_access.write_expired(lab.name, topo, name)
-    _restart(lab, state)
+    return _restart(lab, state)
 
 
-def recover_expired_cert(lab: Lab, state: State) -> None:
+def recover_expired_cert(lab: Lab, state: State) -> Acts:
     for name in state["hosts"]:
         etcd_access.restore_certificate(lab.name, name)
-    _restart(lab, state)
+    return _restart(lab, state)
 
 
 def sweep_expired_cert(lab: Lab) -> Swept:

@@ -6,6 +6,7 @@ import signal
 import subprocess
 from collections.abc import Callable
 
+from nineslab.clocks import Acts
 from nineslab.errors import NinesError
 from nineslab.faults.ops.base import (
     Lab,
@@ -66,28 +67,28 @@ def plan_power_off(lab: Lab, hosts: list[Host], params: Params) -> State:
     return {**plan_hosts(lab, hosts, {}), "flush_client_resolver": bool(params.get("flush_client_resolver"))}
 
 
-def apply_power_off(lab: Lab, state: State) -> None:
+def apply_power_off(lab: Lab, state: State) -> Acts:
     topo = lab.topology()
+    acts: Acts = []
     for name in state["hosts"]:
-        lab.provider.power_off(topo, topo.host(name))  # a netns host's port down; a container killed
-        lab.provider.stop_supervisor(topo.host(name))  # the whole host is off: nothing on it restarts anything
-    signal_daemons(lab, state, signal.SIGKILL)
+        acts += lab.provider.power_off(topo, topo.host(name))  # a netns host's port down; a container killed
+        acts += lab.provider.stop_supervisor(topo.host(name))  # the whole host off: nothing on it restarts anything
+    acts += signal_daemons(lab, state, signal.SIGKILL)
     # A restarted unbound starts with an empty cache; a stub client has no cache to flush (an operator's
     # machine, on the hosts provider, is bound as one).
     for client in topo.by_role("client") if state.get("flush_client_resolver") else []:
         if "unbound" in daemons(client, topo):
-            lab.provider.restart_daemon(client, "unbound")
+            acts += lab.provider.restart_daemon(client, "unbound")
+    return acts
 
 
-def _ports_up(lab: Lab, hosts: list[str]) -> None:
+def _ports_up(lab: Lab, hosts: list[str]) -> Acts:
     topo = lab.topology()
-    for name in hosts:
-        lab.provider.power_on(topo, topo.host(name))
+    return [a for name in hosts for a in lab.provider.power_on(topo, topo.host(name))]
 
 
-def recover_power_off(lab: Lab, state: State) -> None:
-    _ports_up(lab, state["hosts"])
-    start_daemons(lab, state)
+def recover_power_off(lab: Lab, state: State) -> Acts:
+    return _ports_up(lab, state["hosts"]) + start_daemons(lab, state)
 
 
 def sweep_power_off(lab: Lab) -> Swept:
@@ -155,26 +156,26 @@ def plan_cut_region(lab: Lab, hosts: list[Host], params: Params) -> State:
     }
 
 
-def apply_cut(lab: Lab, state: State) -> None:
+def apply_cut(lab: Lab, state: State) -> Acts:
     """At the router where there is one; else firewall rules on the machines of both sides."""
     if ROUTER in lab.provider.capabilities:
         apply_rules(lab, state)
-        return
+        return []
     cut = state["cut"]
-    lab.provider.cut(cut["inside"], cut["outside"], cut["client"])
+    return lab.provider.cut(cut["inside"], cut["outside"], cut["client"])
 
 
-def recover_cut(lab: Lab, state: State) -> None:
+def recover_cut(lab: Lab, state: State) -> Acts:
     if ROUTER in lab.provider.capabilities:
         recover_rules(lab, state)
-    else:
-        lab.provider.uncut()
+        return []
+    return lab.provider.uncut()[1]
 
 
 def sweep_cut(lab: Lab) -> Swept:
     if ROUTER in lab.provider.capabilities:
         return sweep_rules(lab)
-    return [f"removed the lab's firewall rules on {h}" for h in lab.provider.uncut()], []
+    return [f"removed the lab's firewall rules on {h}" for h in lab.provider.uncut()[0]], []
 
 
 def plan_blackhole(lab: Lab, hosts: list[Host], params: Params) -> State:

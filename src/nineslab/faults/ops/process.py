@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 
+from nineslab.clocks import Acts
 from nineslab.errors import NinesError
 from nineslab.faults.ops.base import (
     Lab,
@@ -22,9 +23,9 @@ from nineslab.topology import Host
 __all__ = ["apply_cold_start", "apply_kill", "apply_pause", "plan_cold_start", "recover_pause", "sweep_pause"]
 
 
-def apply_kill(lab: Lab, state: State) -> None:
+def apply_kill(lab: Lab, state: State) -> Acts:
     """A crash: under a supervisor (escape.supervisor) the daemon is back at once — the fault measures that."""
-    signal_daemons(lab, state, signal.SIGKILL)
+    return signal_daemons(lab, state, signal.SIGKILL)
 
 
 def _freeze(lab: Lab, names: list[str], frozen: bool) -> bool:
@@ -35,15 +36,13 @@ def _freeze(lab: Lab, names: list[str], frozen: bool) -> bool:
     return all([lab.provider.freeze(topo.host(name), frozen) for name in names])
 
 
-def apply_pause(lab: Lab, state: State) -> None:
+def apply_pause(lab: Lab, state: State) -> Acts:
     """SIGSTOP of the host's daemons; on a container host the whole host is frozen (`docker pause`)."""
-    if not _freeze(lab, state["hosts"], True):
-        signal_daemons(lab, state, signal.SIGSTOP)
+    return [] if _freeze(lab, state["hosts"], True) else signal_daemons(lab, state, signal.SIGSTOP)
 
 
-def recover_pause(lab: Lab, state: State) -> None:
-    if not _freeze(lab, state["hosts"], False):
-        signal_daemons(lab, state, signal.SIGCONT)
+def recover_pause(lab: Lab, state: State) -> Acts:
+    return [] if _freeze(lab, state["hosts"], False) else signal_daemons(lab, state, signal.SIGCONT)
 
 
 def sweep_pause(lab: Lab) -> Swept:
@@ -65,7 +64,8 @@ def plan_cold_start(lab: Lab, hosts: list[Host], params: Params) -> State:
     return {**etcd, "restarted": restarted["hosts"], "daemons": {**etcd["daemons"], **restarted["daemons"]}}
 
 
-def apply_cold_start(lab: Lab, state: State) -> None:
-    apply_stop(lab, state)
+def apply_cold_start(lab: Lab, state: State) -> Acts:
+    acts = apply_stop(lab, state)
     for h, d in daemons_of(lab, state, "restarted"):
-        lab.provider.restart_daemon(h, d)
+        acts += lab.provider.restart_daemon(h, d)
+    return acts

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from nineslab import cgroups
+from nineslab.clocks import Acts
 from nineslab.errors import NinesError
 from nineslab.faults.ops.base import Lab, Params, State, Swept, owned, start_daemons, sweep_start
 from nineslab.providers.base import CONTAINER
@@ -102,10 +103,10 @@ def apply_memory_pressure(lab: Lab, state: State) -> None:
     _each_host(lab, state, lab.provider.squeeze_memory, True)
 
 
-def recover_memory_pressure(lab: Lab, state: State) -> None:
+def recover_memory_pressure(lab: Lab, state: State) -> Acts:
     """The memory back, then the daemons the OOM killer took and no supervisor brought back started."""
     _each_host(lab, state, lab.provider.squeeze_memory, False)
-    start_daemons(lab, state)
+    return start_daemons(lab, state)
 
 
 def sweep_memory_pressure(lab: Lab) -> Swept:

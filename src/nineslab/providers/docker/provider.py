@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from nineslab import cgroups
+from nineslab.clocks import Acts
 from nineslab.errors import LabError
 from nineslab.paths import ENTER_SCRIPT, REPO_ROOT, TERRAFORM_DIR, host_dir
 from nineslab.providers.base import CONTAINER, InventoryHost
@@ -92,7 +93,7 @@ class DockerProvider(NetnsProvider):
         except docker.errors.NotFound:
             return None
 
-    def power_off(self, topology: Topology, host: Host) -> None:
+    def power_off(self, topology: Topology, host: Host) -> Acts:
         """The switch port down first, then `docker kill`: every process of the host ends at once and its
         namespace (with its link) goes. In that order, as power fails: killed with its link still up, the
         host's sockets would send their FIN/RST and its peers would fail over at once (measured on 3dc
@@ -105,8 +106,9 @@ class DockerProvider(NetnsProvider):
                 container.kill()
         finally:
             client.close()
+        return []
 
-    def power_on(self, topology: Topology, host: Host) -> None:
+    def power_on(self, topology: Topology, host: Host) -> Acts:
         """The container started again (its data kept, like a host that reboots), attached and wired."""
         client = self.engine.client()
         try:
@@ -119,6 +121,7 @@ class DockerProvider(NetnsProvider):
             self.tune(topology, host)  # a new container is a new namespace, with the kernel's defaults
         finally:
             client.close()
+        return []
 
     def freeze(self, host: Host, frozen: bool) -> bool:
         """`docker pause` / `unpause`: the whole host held by the cgroup freezer."""

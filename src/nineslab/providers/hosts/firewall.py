@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from ipaddress import IPv4Address
 from typing import TypeVar
 
+from nineslab.clocks import Acts
 from nineslab.errors import LabError
 from nineslab.providers.hosts import ssh
 from nineslab.providers.hosts.inventory import Machine
@@ -80,7 +81,6 @@ def operator_address(lab: str, machine: Machine) -> str:
         raise LabError(f"{machine.host}: cannot tell where our SSH connection comes from ({found!r})") from None
 
 
-Acts = list[tuple[str, float]]  # (host, when its rules took hold, on its own clock): see Provider.acts
 
 
 def _acted(machine: Machine, stdout: str) -> Acts:

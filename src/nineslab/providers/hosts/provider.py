@@ -19,11 +19,11 @@ from typing import Any
 
 import yaml
 
-from nineslab.clocks import Clock, ClockTable, clocks_from_json, clocks_to_json, measured
+from nineslab.clocks import Acts, Clock, ClockTable, clocks_from_json, clocks_to_json, measured
 from nineslab.errors import LabError, NinesError
 from nineslab.handle import Handle
 from nineslab.paths import PLAYBOOK_DIR, binaries, host_dir, lab_dir
-from nineslab.providers.base import CUT, SWITCH_PORT, InventoryHost, Provider
+from nineslab.providers.base import CUT, SWITCH_PORT, InventoryHost, Provider, Started
 from nineslab.providers.daemons import pidfile
 from nineslab.providers.hosts import firewall, ssh
 from nineslab.providers.hosts.inventory import Machine, bind, load_inventory
@@ -189,46 +189,42 @@ class HostsProvider(Provider):
     def owns(self, host: Host) -> bool:
         return host.role != "client" and host.name in self.machines()
 
-    def _ctl(self, host: Host, *args: str) -> tuple[int, list[str]]:
-        """One action of DAEMON_CTL on the host's machine: its exit code and the lines it printed but its
-        time stamp (kept in `acts`)."""
+    def _ctl(self, host: Host, *args: str) -> tuple[int, Acts]:
+        """One action of DAEMON_CTL on the host's machine: its exit code and its act (the machine's clock
+        when it acted; none when there was nothing to do)."""
         machine = self.machines()[host.name]
         argv = " ".join(shlex.quote(a) for a in (str(host_dir(self.lab, host.name)), *args))
         res = ssh.run(self.lab, machine, _as_root(machine, f"sh -s {argv}"), DAEMON_CTL, CTL_TIMEOUT_S)
         if res is None or res.returncode not in (0, 1):
             why = "no answer" if res is None else " ".join(res.stderr.split())[-200:]
             raise LabError(f"hosts.{host.name}: {' '.join(args)} over SSH failed ({why})")
-        stamp, lines = ssh.stamped(res.stdout)
-        if stamp is not None:
-            self.acts.append((host.name, stamp))
-        return res.returncode, lines
+        stamp, _lines = ssh.stamped(res.stdout)
+        return res.returncode, ([(host.name, stamp)] if stamp is not None else [])
 
-    def signal_daemon(self, host: Host, daemon: str, sig: int) -> int | None:
-        out = self._ctl(host, "signal", daemon, str(int(sig)))[1]
-        return int(out[-1]) if out and out[-1].isdigit() else None
+    def signal_daemon(self, host: Host, daemon: str, sig: int) -> Acts:
+        return self._ctl(host, "signal", daemon, str(int(sig)))[1]
 
-    def start_daemon(self, host: Host, daemon: str) -> bool:
-        return self._ctl(host, "start", daemon)[0] == 0
+    def start_daemon(self, host: Host, daemon: str) -> Started:
+        rc, acts = self._ctl(host, "start", daemon)
+        return Started(rc == 0, acts)
 
-    def hold_down(self, host: Host, daemon: str) -> None:
-        self._ctl(host, "hold", daemon)
+    def hold_down(self, host: Host, daemon: str) -> Acts:
+        return self._ctl(host, "hold", daemon)[1]
 
-    def stop_supervisor(self, host: Host) -> None:
-        self._ctl(host, "unsupervise")
+    def stop_supervisor(self, host: Host) -> Acts:
+        return self._ctl(host, "unsupervise")[1]
 
-    def power_off(self, topology: Topology, host: Host) -> None:
-        self.acts += firewall.unplug(self.lab, self.machines()[host.name])
+    def power_off(self, topology: Topology, host: Host) -> Acts:
+        return firewall.unplug(self.lab, self.machines()[host.name])
 
-    def power_on(self, topology: Topology, host: Host) -> None:
-        self.acts += firewall.clear(self.lab, self.machines()[host.name])[1]
+    def power_on(self, topology: Topology, host: Host) -> Acts:
+        return firewall.clear(self.lab, self.machines()[host.name])[1]
 
-    def cut(self, inside: list[str], outside: list[str], client: bool) -> None:
-        self.acts += firewall.isolate(self.lab, self.machines(), inside, outside, client)
+    def cut(self, inside: list[str], outside: list[str], client: bool) -> Acts:
+        return firewall.isolate(self.lab, self.machines(), inside, outside, client)
 
-    def uncut(self) -> list[str]:
-        had, acts = firewall.restore(self.lab, self.machines())
-        self.acts += acts
-        return had
+    def uncut(self) -> tuple[list[str], Acts]:
+        return firewall.restore(self.lab, self.machines())
 
     # -- clocks: every machine keeps its own -----------------------------------------------------
     @property
