@@ -17,6 +17,7 @@ from typing import Any
 from nineslab.analysis.core import AFTER_RECOVERY_S
 from nineslab.chaos.current_run import start_run
 from nineslab.defaults import RATE
+from nineslab.errors import LabError
 from nineslab.lab import Lab
 from nineslab.report import write_report
 from nineslab.runs import Run, write_json
@@ -104,6 +105,11 @@ def run_calibration(
     load.start()
     stall: tuple[float, float] | None = None
     try:
+        # settle_s of load before anything happens, timed from the first requests: Locust took 3.5 s to
+        # send its first one with two processes, and a fault 4 s after its start had half of its 2 s
+        # window before it empty (unmeasured)
+        if not load.wait_started():
+            raise LabError(f"the load generator did not start within 30 s — see {Run(run_dir).locust_log}")
         time.sleep(settle_s)
         if client_stall_s > 0 and not stall_inside:
             stall = load.freeze(client_stall_s)

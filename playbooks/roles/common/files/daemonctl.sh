@@ -11,6 +11,8 @@
 #   HOST_DIR start DAEMON                start it with the command its deploy wrote (run/DAEMON.start)
 #   HOST_DIR supervise DAEMON            (its start script, escape.supervisor) run it under its runsv by
 #                                        run/DAEMON.run, in the host's supervision tree; exit 1: it ran
+#   HOST_DIR spawn DAEMON LOADED EXEC [ARG...]  (its start script, no supervisor) start EXEC in the
+#                                        background (the environment passes on); then run LOADED
 #   HOST_DIR evict DAEMON                (its start script) end the host's supervision tree and DAEMON
 #                                        where they live in another network namespace than this one
 #   HOST_DIR signal DAEMON SIGNAL        send SIGNAL, print the PID
@@ -24,6 +26,8 @@ d=$1; act=$2; daemon=$3
 alive() { [ -n "$1" ] && [ -d "/proc/$1" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null; }
 pid_of() { p=$(cat "$d/run/$1.pid" 2>/dev/null); alive "$p" && echo "$p"; }
 stamp() { date +@%s.%N; }
+# the host's supervision tree ended: runsvdir by its pidfile, then the runsv processes it started
+untree() { p=$(pid_of runsvdir) || return 1; kill -9 "$p" $(pgrep -P "$p"); rm -f "$d/run/runsvdir.pid"; }
 case $act in
   stop)
     exe=$4; sv=$d/sv/$daemon; pidfile=$d/run/$daemon.pid
@@ -61,7 +65,9 @@ case $act in
       start-stop-daemon --stop --quiet --oknodo --retry TERM/5/KILL/2 --remove-pidfile --pidfile "$pidfile"
     fi
     mkdir -p "$sv"
-    cp "$d/run/$daemon.run" "$sv/run.new" && chmod 755 "$sv/run.new" && mv -f "$sv/run.new" "$sv/run" || exit 2
+    # runsv runs it: the daemon's PID is its pidfile, as without supervision
+    { printf '#!/bin/sh\necho $$ > %s\n' "$pidfile" && cat "$d/run/$daemon.run"; } > "$sv/run.new" &&
+      chmod 755 "$sv/run.new" && mv -f "$sv/run.new" "$sv/run" || exit 2
     # runsvdir leaves a service directory changed within the current second for its next scan, a second
     # later (1.01 s measured from its start to the service's runsv); this one is complete, so its mtime
     # is set back and a runsvdir started now takes it up at once (8 ms).
@@ -108,13 +114,24 @@ case $act in
     fi
     p=$(pid_of "$daemon") || exit 1; stamp; kill -9 "$p"
     i=0; while alive "$p" && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done; echo "$p" ;;
-  unsupervise)
-    p=$(pid_of runsvdir) || exit 1; stamp; kill -9 "$p" $(pgrep -P "$p"); rm -f "$d/run/runsvdir.pid" ;;
+  spawn)
+    # A crashed daemon stays down until recovered. A supervision tree left from before the switch is
+    # ended (the daemons keep running, unsupervised). Exit 1: it was running already (what it loaded
+    # then is still what runs).
+    loaded=$4; shift 4
+    untree; rm -rf "$d/sv"
+    exe=$1; shift
+    start-stop-daemon --start --quiet --background --make-pidfile --pidfile "$d/run/$daemon.pid" \
+      --output "$d/log/$daemon.log" --chdir "$d" --exec "$exe" -- "$@"
+    rc=$?
+    if [ $rc = 0 ]; then sh -c "$loaded"; fi
+    exit $rc ;;
+  unsupervise) pid_of runsvdir >/dev/null || exit 1; stamp; untree ;;
   purge)
     for f in "$d"/hosts/*/run/runsvdir.pid "$d"/hosts/*/run/*.pid; do
       [ -f "$f" ] || continue; p=$(cat "$f")
       [ -n "$p" ] && [ -e "/proc/$p" ] && kill -9 "$p" $(pgrep -P "$p") 2>/dev/null; rm -f "$f"
     done
     rm -rf "$d" ;;
-  *) echo "daemonctl.sh: unknown action '$act' (stop, start, supervise, evict, signal, hold, unsupervise, purge)" >&2; exit 2 ;;
+  *) echo "daemonctl.sh: unknown action '$act' (stop, start, supervise, spawn, evict, signal, hold, unsupervise, purge)" >&2; exit 2 ;;
 esac
