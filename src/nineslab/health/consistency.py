@@ -52,7 +52,7 @@ def _etcdctl(where: Handle, endpoints: list[str], access: list[str], *args: str)
         "json",
     ]
     try:
-        res = where.run(cmd)
+        res = where.run(cmd, timeout=30)
     except subprocess.TimeoutExpired:
         return [], "etcdctl did not return within 30 s"
     said = (res.stderr.strip().splitlines() or [""])[-1][-300:]

@@ -40,7 +40,7 @@ def entrypoint_url(topology: Topology) -> str:
 def lab_status(lab: str, provider: Provider, topology: Topology) -> dict[str, Any]:
     present = provider.present(topology)
     client = provider.host(topology.client)
-    router = provider.router()  # etcd is looked at from the operator's vantage point (the fence)
+    router = provider.router()
     checks: dict[str, dict[str, Any]] = {
         h.name: MODULES[h.role].health_check(h, topology)
         for h in topology.hosts

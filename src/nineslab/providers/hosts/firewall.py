@@ -81,19 +81,12 @@ def operator_address(lab: str, machine: Machine) -> str:
         raise LabError(f"{machine.host}: cannot tell where our SSH connection comes from ({found!r})") from None
 
 
-
-
-def _acted(machine: Machine, stdout: str) -> Acts:
-    stamp = ssh.stamped(stdout)[0]
-    return [] if stamp is None else [(machine.host, stamp)]
-
-
 def apply(lab: str, machine: Machine, script: str) -> Acts:
     res = _run(lab, machine, _root(machine, f"nft -f - && {ssh.STAMP}"), script)
     if res.returncode:
         why = " ".join(res.stderr.split())[-200:]
         raise LabError(f"{machine.host}: nft refused the lab's rules ({why}) — is nftables installed there?")
-    return _acted(machine, res.stdout)
+    return ssh.acted(machine.host, res.stdout)
 
 
 def clear(lab: str, machine: Machine) -> tuple[bool, Acts]:
@@ -103,7 +96,7 @@ def clear(lab: str, machine: Machine) -> tuple[bool, Acts]:
     res = _run(lab, machine, _root(machine, command))
     if res.returncode not in (0, 3):
         raise LabError(f"{machine.host}: could not delete nft table {t}: {' '.join(res.stderr.split())[-200:]}")
-    return res.returncode == 0, _acted(machine, res.stdout)
+    return res.returncode == 0, ssh.acted(machine.host, res.stdout)
 
 
 def _each(machines: list[Machine], work: Callable[[Machine], T]) -> list[T]:

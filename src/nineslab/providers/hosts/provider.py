@@ -156,7 +156,7 @@ class HostsProvider(Provider):
             return self.router()  # the operator's machine, with its own resolver
         name = host.name
         machine = self.machines()[name]
-        prefix = ("ssh", *ssh.ssh_options(self.lab, machine), machine.target)
+        prefix = tuple(ssh.ssh_prefix(self.lab, machine))
         return Handle(
             self.lab,
             machine.target,
@@ -198,8 +198,7 @@ class HostsProvider(Provider):
         if res is None or res.returncode not in (0, 1):
             why = "no answer" if res is None else " ".join(res.stderr.split())[-200:]
             raise LabError(f"hosts.{host.name}: {' '.join(args)} over SSH failed ({why})")
-        stamp, _lines = ssh.stamped(res.stdout)
-        return res.returncode, ([(host.name, stamp)] if stamp is not None else [])
+        return res.returncode, ssh.acted(host.name, res.stdout)
 
     def signal_daemon(self, host: Host, daemon: str, sig: int) -> Acts:
         return self._ctl(host, "signal", daemon, str(int(sig)))[1]

@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from nineslab.clocks import Clock, ClockTable, clocks_to_json
+from nineslab.clocks import Acts, Clock, ClockTable, clocks_to_json
 from nineslab.paths import lab_dir
 from nineslab.providers.hosts import requirements
 from nineslab.providers.hosts.inventory import Machine
@@ -51,9 +51,14 @@ def common_options(lab: str) -> list[str]:
     ]  # fmt: skip
 
 
-def ssh_argv(lab: str, machine: Machine, command: str) -> list[str]:
+def ssh_prefix(lab: str, machine: Machine) -> list[str]:
+    """`ssh … <machine>`: what runs a command there (the lab's ssh directory made for its connection)."""
     ssh_dir(lab).mkdir(parents=True, exist_ok=True, mode=0o700)
-    return ["ssh", *ssh_options(lab, machine), machine.target, command]
+    return ["ssh", *ssh_options(lab, machine), machine.target]
+
+
+def ssh_argv(lab: str, machine: Machine, command: str) -> list[str]:
+    return [*ssh_prefix(lab, machine), command]
 
 
 def run(
@@ -88,6 +93,12 @@ def probe(lab: str, machine: Machine) -> str | None:
 
 # A machine's clock as its commands print it at the moment they act ("@<epoch s>", GNU date).
 STAMP = "date +@%s.%N"
+
+
+def acted(host: str, stdout: str) -> Acts:
+    """The act a command's output stamped on `host` (none when it printed no stamp: nothing to do)."""
+    stamp = stamped(stdout)[0]
+    return [] if stamp is None else [(host, stamp)]
 
 
 def stamped(stdout: str) -> tuple[float | None, list[str]]:
