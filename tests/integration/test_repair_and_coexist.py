@@ -72,7 +72,7 @@ def test_deploy_repairs_killed_daemons_and_a_lost_host(deployed: dict[str, Any])
 
     # Until a gateway's health check (1 s apart) drops the lost app, a request that meets the app's
     # vanished address waits out the gateway's 300 ms dial timeout before its retry, past the LB's own
-    # 300 ms server timeout: an LB probed then fails too (lb-a2, right after the loss: 2 CI runs, 1 local).
+    # 300 ms server timeout: an LB probed then fails too (lb-a2, right after the loss).
     assert eventually(named_down, 5, 0.1), seen
 
     repaired = nineslab_json("deploy", "--topology", TOPOLOGY, "--lab", LAB)
